@@ -1,0 +1,1055 @@
+#!/usr/bin/env python3
+"""tclaude: run many Claude Code sessions detached in tmux and see which ones need you.
+
+Each session is a tmux session ``tofu-claude-<id>`` whose pane runs ``claude``.  tclaude hands
+claude a ``--settings`` file whose hooks run ``tclaude-hook.sh``; the hook writes the session's
+status beside tclaude's own state in ``~/.tofu/claude-sessions/``.  Where no hook fires (a denied
+permission, an interrupted turn, a killed process) tclaude fills the gap from tmux liveness,
+claude's own session registry and, as a last resort, the screen.
+
+Map of this file, top to bottom:
+
+  1. paths and config      where state, hooks and claude's own files live
+  2. errors and helpers     UserError (one clear line, non-zero exit), time formatting
+  3. state store            the only code that reads or writes ``<id>.json`` / ``<id>.status``
+  4. tmux adapter           the only code that runs tmux
+  5. claude launcher        finding claude, the hooks settings file, the pane command
+  6. status resolution      hooks + liveness + registry + screen -> one true status
+  7. commands               session new / ls / attach / kill
+  8. main                   argparse wiring and the error boundary
+
+Python 3.8+ standard library only.  State contract: README.md, "State files".
+"""
+
+import argparse
+import json
+import os
+import re
+import shlex
+import signal
+import sys
+import time
+
+__version__ = "0.1.0"
+
+# --------------------------------------------------------------------------------------------
+# 1. Paths and config
+# --------------------------------------------------------------------------------------------
+
+STATUSES = ("running", "waiting_input", "waiting_permission", "exited")
+TMUX_PREFIX = "tofu-claude-"
+ID_RE = re.compile(r"^[0-9a-f]{8}$")
+UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+# Events whose hooks tclaude needs; see README "How status works".  MessageDisplay and
+# PostToolBatch are left out on purpose: they add hook runs without changing any outcome.
+HOOK_EVENTS = (
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PermissionRequest",
+    "Notification",
+    "Stop",
+    "StopFailure",
+    "SessionEnd",
+)
+MATCHER_EVENTS = (
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PermissionRequest",
+)
+# Variables of an outer Claude Code session: claude refuses to start (or misbehaves) with them.
+OUTER_CLAUDE_VARS = ("CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SSE_PORT")
+TMUX_INSTALL_HINT = (
+    "tmux is not installed or not on PATH; install it: sudo apt-get install tmux | "
+    "sudo dnf install tmux | sudo pacman -S tmux | brew install tmux"
+)
+CLAUDE_INSTALL_HINT = (
+    "claude (Claude Code) is not on PATH; install it: npm install -g @anthropic-ai/claude-code "
+    "(see https://docs.anthropic.com/en/docs/claude-code)"
+)
+
+
+_memo = {}
+
+
+def home_dir():
+    if "home" not in _memo:
+        _memo["home"] = os.path.expanduser("~")
+    return _memo["home"]
+
+
+def state_dir():
+    """The directory holding every session's files (TCLAUDE_STATE_DIR overrides it)."""
+    override = os.environ.get("TCLAUDE_STATE_DIR")
+    if override:
+        return os.path.abspath(override)
+    return os.path.join(home_dir(), ".tofu", "claude-sessions")
+
+
+def tool_dir():
+    """Where tclaude.py really lives: the hook script sits beside it (checkout or ~/.tofu/bin)."""
+    return os.path.dirname(os.path.realpath(__file__))
+
+
+def hook_path():
+    return os.path.join(tool_dir(), "tclaude-hook.sh")
+
+
+def claude_config_dir():
+    if "claude" not in _memo:
+        _memo["claude"] = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home_dir(), ".claude")
+    return _memo["claude"]
+
+
+def claude_registry_path(pid):
+    """Claude's own per-process registry file (undocumented; see README "No-hook gaps")."""
+    return os.path.join(claude_config_dir(), "sessions", "%d.json" % pid)
+
+
+def transcript_slug(cwd):
+    return re.sub(r"[^A-Za-z0-9]", "-", cwd)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Errors and small helpers
+# --------------------------------------------------------------------------------------------
+
+
+class UserError(Exception):
+    """A mistake or a missing piece the user can fix: one line on stderr, non-zero exit."""
+
+    def __init__(self, message, code=1):
+        super().__init__(message)
+        self.code = code
+
+
+def warn(message):
+    sys.stderr.write("tclaude: warning: %s\n" % message)
+
+
+def utc_iso(epoch=None):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if epoch is None else epoch))
+
+
+def parse_iso(text):
+    """Epoch seconds of a stamp written by utc_iso, or None.  Hand-rolled because strptime
+    dominated ``ls`` with hundreds of sessions."""
+    try:
+        if len(text) != 20 or text[10] != "T" or text[19] != "Z":
+            return None
+        year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+        hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    except (TypeError, ValueError):
+        return None
+    # days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm)
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    return float(days * 86400 + hour * 3600 + minute * 60 + second)
+
+
+def short_duration(seconds):
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return "%d%s" % (seconds // size, unit)
+    return "%ds" % seconds
+
+
+def short_path(path):
+    home = home_dir()
+    if path == home:
+        return "~"
+    if home != "/" and path.startswith(home + os.sep):
+        return "~" + path[len(home) :]
+    return path
+
+
+def one_line(text):
+    """Flatten control characters so untrusted text cannot break a table row or a terminal."""
+    return re.sub(r"[\x00-\x1f\x7f]+", " ", text or "").strip()
+
+
+def new_uuid4():
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+
+
+def which(name):
+    """shutil.which without importing shutil (it drags in compression modules)."""
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(folder or ".", name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def read_json_file(path, limit=1 << 20):
+    """Parse a small JSON file with one raw read (no text layer: cheap for hundreds of files)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        raw = os.read(fd, limit)
+    finally:
+        os.close(fd)
+    return json.loads(raw.decode("utf-8", "replace"))
+
+
+def pid_alive(pid):
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# 3. State store: the only code that reads or writes session files
+# --------------------------------------------------------------------------------------------
+
+
+class StateStore:
+    """``<id>.json`` is tclaude's record (written here, atomically); ``<id>.status`` is the
+    hook's record (written by tclaude-hook.sh, only read here)."""
+
+    def __init__(self, directory=None):
+        self.dir = directory or state_dir()
+
+    def path(self, sid, suffix=".json"):
+        return os.path.join(self.dir, sid + suffix)
+
+    def ensure_dir(self):
+        try:
+            os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise UserError("cannot create state dir %s: %s" % (self.dir, exc.strerror)) from None
+        if not os.access(self.dir, os.W_OK | os.X_OK):
+            raise UserError("state dir %s is not writable" % self.dir)
+
+    def write_atomic(self, path, data):
+        """Temp file + fsync + rename in the same directory: readers see old or new, never half."""
+        tmp = os.path.join(self.dir, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, data.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except OSError as exc:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise UserError("cannot write %s: %s" % (path, exc.strerror)) from None
+
+    def save(self, state):
+        state["updated"] = utc_iso()
+        text = json.dumps(state, indent=2, ensure_ascii=False) + "\n"
+        self.write_atomic(self.path(state["id"]), text)
+
+    def write_settings(self, sid, settings):
+        path = self.path(sid, ".settings.json")
+        self.write_atomic(path, json.dumps(settings, indent=2) + "\n")
+        return path
+
+    def ids(self):
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise UserError("cannot read state dir %s: %s" % (self.dir, exc.strerror)) from None
+        return sorted(n[:-5] for n in names if n.endswith(".json") and ID_RE.match(n[:-5]))
+
+    def load(self, sid):
+        """The session's record, or raises ValueError/OSError for a corrupt or missing file."""
+        state = read_json_file(self.path(sid))
+        if not isinstance(state, dict) or state.get("id") != sid:
+            raise ValueError("not a tclaude session record")
+        return state
+
+    def load_all(self):
+        """Every readable record; corrupt ones are reported once and left untouched."""
+        states = []
+        for sid in self.ids():
+            try:
+                states.append(self.load(sid))
+            except FileNotFoundError:
+                continue  # removed between listdir and open
+            except (OSError, ValueError) as exc:
+                warn("skipping corrupt state file %s (%s)" % (self.path(sid), one_line(str(exc))))
+        return states
+
+    def load_hook_status(self, sid):
+        """The hook's last word, or None.  Written by bash, so be lenient about its bytes."""
+        try:
+            data = read_json_file(self.path(sid, ".status"), 65536)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("status") not in STATUSES:
+            return None
+        return data
+
+    def remove(self, sid):
+        for suffix in (".json", ".status", ".settings.json"):
+            try:
+                os.unlink(self.path(sid, suffix))
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise UserError(
+                    "cannot remove %s: %s" % (self.path(sid, suffix), exc.strerror)
+                ) from None
+
+    def lock(self):
+        """An exclusive lock over the state dir, held while a new session claims a convId."""
+        import fcntl
+
+        self.ensure_dir()
+        fd = os.open(os.path.join(self.dir, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return _Lock(fd)
+
+    def new_id(self):
+        existing = set(self.ids())
+        while True:
+            sid = os.urandom(4).hex()
+            if sid not in existing and not os.path.exists(self.path(sid)):
+                return sid
+
+
+class _Lock:
+    def __init__(self, fd):
+        self.fd = fd
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)  # closing the descriptor releases the flock
+
+
+# --------------------------------------------------------------------------------------------
+# 4. tmux adapter: the only code that runs tmux
+# --------------------------------------------------------------------------------------------
+
+
+class Pane:
+    __slots__ = ("dead", "dead_status", "pid", "session")
+
+    def __init__(self, session, pid, dead, dead_status):
+        self.session = session
+        self.pid = pid
+        self.dead = dead
+        self.dead_status = dead_status
+
+
+class Tmux:
+    """Talks to the user's default tmux server, as plain ``tmux`` would (honours TMUX_TMPDIR
+    and $TMUX).  Every call is counted so the benchmark can check ``ls`` makes just one."""
+
+    calls = 0
+
+    def __init__(self):
+        self.binary = which("tmux")
+
+    def require(self):
+        if not self.binary:
+            raise UserError(TMUX_INSTALL_HINT)
+
+    def run(self, *args, check=True):
+        import subprocess
+
+        self.require()
+        Tmux.calls += 1
+        proc = subprocess.run(
+            [self.binary, *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+        )
+        if check and proc.returncode != 0:
+            raise UserError(
+                "tmux %s failed: %s"
+                % (args[0], one_line(proc.stderr) or "exit %d" % proc.returncode)
+            )
+        return proc
+
+    def start_panes_query(self):
+        """Start the one ``list-panes -a`` call of a refresh and return a function that
+        collects it, so callers can read state files while tmux answers.  posix_spawn instead
+        of subprocess: importing subprocess costs more than the call itself."""
+        if not self.binary:
+            return dict
+        fmt = "#{session_name}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}"
+        argv = [self.binary, "list-panes", "-a", "-F", fmt]
+        Tmux.calls += 1
+        if not hasattr(os, "posix_spawn"):
+            proc = self.run(*argv[1:], check=False)
+            return lambda: self.parse_panes(proc.stdout if proc.returncode == 0 else "")
+        read_end, write_end = os.pipe()
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, write_end, 1),
+            (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_CLOSE, read_end),
+            (os.POSIX_SPAWN_CLOSE, write_end),
+        ]
+        try:
+            pid = os.posix_spawn(self.binary, argv, os.environ, file_actions=actions)
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return dict
+        os.close(write_end)
+
+        def collect():
+            chunks = []
+            try:
+                while True:
+                    chunk = os.read(read_end, 65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+            finally:
+                os.close(read_end)
+            _, status = os.waitpid(pid, 0)
+            if status != 0:
+                return {}  # "no server running": no sessions at all
+            return self.parse_panes(b"".join(chunks).decode("utf-8", "replace"))
+
+        return collect
+
+    def panes(self):
+        """Every tofu-claude pane on the server in one call: {session name: Pane}."""
+        return self.start_panes_query()()
+
+    @staticmethod
+    def parse_panes(text):
+        panes = {}
+        for line in text.splitlines():
+            parts = line.split("\t")
+            if len(parts) != 4 or not parts[0].startswith(TMUX_PREFIX):
+                continue
+            name, pid, dead, status = parts
+            if name in panes:
+                continue  # tclaude sessions have one pane; ignore extra windows a user opened
+            panes[name] = Pane(
+                name,
+                int(pid) if pid.isdigit() else None,
+                dead == "1",
+                int(status) if status.lstrip("-").isdigit() else None,
+            )
+        return panes
+
+    def new_session(self, name, cwd, command):
+        """Start ``command`` detached; returns the pane pid.  remain-on-exit keeps a dead pane,
+        so an exit code and the last screen survive a crash (set in the same call: no race)."""
+        proc = self.run(
+            "new-session", "-d", "-s", name, "-c", cwd, "-x", "160", "-y", "45",
+            "-P", "-F", "#{pane_pid}", command,
+            ";", "set-option", "-w", "-t", "=" + name + ":", "remain-on-exit", "on",
+        )  # fmt: skip
+        first = proc.stdout.strip().splitlines()[:1]
+        return int(first[0]) if first and first[0].isdigit() else None
+
+    def kill_session(self, name):
+        self.run("kill-session", "-t", "=" + name, check=False)
+
+    def capture(self, name):
+        proc = self.run("capture-pane", "-p", "-J", "-t", "=" + name + ":", check=False)
+        return proc.stdout if proc.returncode == 0 else ""
+
+    def inside_tmux(self):
+        return bool(os.environ.get("TMUX"))
+
+    def attach(self, name):
+        """Hand the terminal to tmux; from inside tmux switch the client instead of nesting."""
+        self.require()
+        if self.inside_tmux():
+            proc = self.run("switch-client", "-t", "=" + name, check=False)
+            if proc.returncode != 0:
+                raise UserError("cannot switch to %s: %s" % (name, one_line(proc.stderr)))
+            return 0
+        if not sys.stdin.isatty():
+            raise UserError("attach needs a terminal (stdin is not a tty)")
+        import subprocess
+
+        Tmux.calls += 1
+        return subprocess.call([self.binary, "attach-session", "-t", "=" + name])
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Claude launcher
+# --------------------------------------------------------------------------------------------
+
+
+def find_claude():
+    path = which("claude")
+    if not path:
+        raise UserError(CLAUDE_INSTALL_HINT)
+    return os.path.abspath(path)
+
+
+def hook_settings():
+    """Hooks for this session only, given with --settings: no user or project file is edited,
+    and the user's own hooks keep running beside ours (claude merges hook sources)."""
+    command = "bash %s" % shlex.quote(hook_path())
+    hooks = {}
+    for event in HOOK_EVENTS:
+        group = {
+            "hooks": [{"type": "command", "command": "%s %s" % (command, event), "timeout": 5}]
+        }
+        if event in MATCHER_EVENTS:
+            group = dict({"matcher": "*"}, **group)
+        hooks[event] = [group]
+    return {"hooks": hooks}
+
+
+def pane_command(sid, claude, settings_path, conv_args, extra_args):
+    """One shell string for tmux: ``exec`` so the pane pid is claude's pid, ``env`` to drop an
+    outer Claude Code's markers and to hand the hook its session id (works on tmux 2.6)."""
+    words = ["exec", "env"]
+    for var in OUTER_CLAUDE_VARS:
+        words += ["-u", var]
+    words += [
+        "TCLAUDE_SESSION_ID=" + sid,
+        "TCLAUDE_STATE_DIR=" + state_dir(),
+        "TCLAUDE_BIN=" + os.path.realpath(__file__),
+        claude,
+        *conv_args,
+        "--settings",
+        settings_path,
+        *extra_args,
+    ]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def find_transcript(conv_id, cwd):
+    """Path of the conversation's transcript: in cwd's project folder, else any project's."""
+    projects = os.path.join(claude_config_dir(), "projects")
+    direct = os.path.join(projects, transcript_slug(cwd), conv_id + ".jsonl")
+    if os.path.isfile(direct):
+        return direct, True
+    try:
+        folders = os.listdir(projects)
+    except OSError:
+        return None, False
+    for folder in folders:
+        candidate = os.path.join(projects, folder, conv_id + ".jsonl")
+        if os.path.isfile(candidate):
+            return candidate, False
+    return None, False
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Status resolution
+# --------------------------------------------------------------------------------------------
+
+SCREEN_BUSY = "esc to interrupt"
+SCREEN_DIALOG = ("Do you want to proceed?", "Esc to cancel", "Enter to select")
+SCREEN_STARTUP_DIALOGS = (
+    ("Is this a project you created or one you trust?", "trust this folder?"),
+    ("Choose the text style", "first-run setup"),
+    ("Do you want to use this API key?", "API key question"),
+)
+# The screen is read only when the hook state is this old: a turn's first ~0.5 s can show an
+# idle-looking screen before the spinner is drawn.
+SCREEN_GRACE = 0.6
+STARTUP_GRACE = 3.0
+
+
+class Snapshot:
+    """What one refresh knows: the tmux panes (one call) and lazily captured screens."""
+
+    def __init__(self, tmux):
+        self.tmux = tmux
+        self._collect = tmux.start_panes_query()
+        self._panes = None
+
+    @property
+    def panes(self):
+        if self._panes is None:
+            self._panes = self._collect()
+        return self._panes
+
+    def screen(self, name):
+        return self.tmux.capture(name)
+
+
+def read_registry(pid):
+    try:
+        data = read_json_file(claude_registry_path(pid), 65536)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("pid") != pid:
+        return None
+    return data
+
+
+# A session younger than this whose pane is missing may just be being spawned by a concurrent
+# `session new` (it writes the record before tmux starts): not dead yet.
+SPAWN_GRACE = 10.0
+
+
+def liveness_verdict(state, pane, now):
+    """None while the session is alive, else the detail of its death."""
+    if pane is None:
+        spawned = parse_iso(state.get("spawned") or state.get("created")) or 0
+        if now - spawned < SPAWN_GRACE and (state.get("pid") is None or pid_alive(state["pid"])):
+            return None
+        return "tmux session gone"
+    if pane.dead:
+        if pane.dead_status is not None:
+            return "claude exited (status %d)" % pane.dead_status
+        return "claude exited"
+    if pane.pid and not pid_alive(pane.pid):
+        return "claude process gone"
+    return None
+
+
+def resolve(state, hook, snap, now=None):
+    """The session as users should see it.  Returns (view, changed): ``changed`` is a dict of
+    fields to persist (only when the session has just been found dead)."""
+    now = now or time.time()
+    view = dict(state)
+    if state.get("status") == "exited" and state.get("exitedAt"):
+        return view, None
+    spawned = parse_iso(state.get("spawned") or state.get("created")) or 0
+    if hook and float(hook.get("ts") or 0) + 1 < spawned:
+        hook = None  # left over from an earlier run of this id
+    hook_ts = float(hook.get("ts") or 0) if hook else spawned
+    if hook:
+        view["status"] = hook["status"]
+        view["statusDetail"] = one_line(hook.get("detail") or "")
+        view["statusSince"] = utc_iso(float(hook.get("since") or hook_ts))
+        view["updated"] = max(view.get("updated") or "", utc_iso(hook_ts))
+        if hook.get("convId"):
+            view["convId"] = hook["convId"]
+        if hook.get("transcriptPath"):
+            view["transcriptPath"] = hook["transcriptPath"]
+        if isinstance(hook.get("claudePid"), int):
+            view["pid"] = hook["claudePid"]
+    pane = snap.panes.get(state.get("tmuxSession"))
+    if pane and pane.pid and not pane.dead:
+        view["pid"] = pane.pid
+    death = liveness_verdict(state, pane, now)
+    if death:
+        if hook and hook["status"] == "exited" and view["statusDetail"]:
+            death = view["statusDetail"]
+        changed = {
+            "status": "exited",
+            "statusDetail": death,
+            "statusSince": utc_iso(now),
+            "exitedAt": utc_iso(now),
+            "exitCode": pane.dead_status if pane else None,
+            "convId": view.get("convId"),
+            "pid": view.get("pid"),
+        }
+        view.update(changed)
+        return view, changed
+    if view["status"] in ("running", "waiting_permission"):
+        fill_no_hook_gap(view, hook, hook_ts, pane, snap, now)
+    return view, None
+
+
+def fill_no_hook_gap(view, hook, hook_ts, pane, snap, now):
+    """Denying a permission, interrupting a turn and start-up dialogs fire no hook.  Claude's
+    registry flips within ~0.1 s; where it is missing, read the screen."""
+    before = view["status"]
+    reg = read_registry(pane.pid) if pane and pane.pid else None
+    if reg and reg.get("status") in ("idle", "busy", "waiting"):
+        reg_ts = float(reg.get("statusUpdatedAt") or reg.get("updatedAt") or 0) / 1000.0
+        if reg_ts > hook_ts:
+            apply_observed(view, before, reg["status"])
+        return
+    if not hook:
+        if now - hook_ts > STARTUP_GRACE:
+            screen = snap.screen(view["tmuxSession"])
+            for marker, detail in SCREEN_STARTUP_DIALOGS:
+                if marker in screen:
+                    view["status"] = "waiting_input"
+                    view["statusDetail"] = "start-up dialog: " + detail
+                    return
+        return
+    if now - hook_ts < SCREEN_GRACE:
+        return
+    screen = snap.screen(view["tmuxSession"])
+    tail = "\n".join(screen.rstrip("\n").splitlines()[-12:])
+    if SCREEN_BUSY in tail:
+        apply_observed(view, before, "busy")
+    elif any(marker in tail for marker in SCREEN_DIALOG):
+        apply_observed(view, before, "waiting")
+    elif "❯" in tail:
+        apply_observed(view, before, "idle")
+
+
+def apply_observed(view, before, observed):
+    """Merge what the registry or screen shows into the hook state."""
+    detail = view.get("statusDetail") or ""
+    if observed == "idle":
+        view["status"] = "waiting_input"
+        view["statusDetail"] = (
+            ("denied: " + detail) if before == "waiting_permission" else "interrupted"
+        )
+    elif observed == "busy" and before == "waiting_permission":
+        view["status"] = "running"
+        view["statusDetail"] = ("approved: " + detail) if detail else "approved"
+    elif observed == "waiting" and before == "running":
+        view["status"] = "waiting_permission"
+        view["statusDetail"] = detail or "permission dialog"
+
+
+def current_views(store, tmux, states=None):
+    """Every session resolved against one tmux snapshot; deaths are written back once."""
+    snap = Snapshot(tmux)  # tmux answers while the state files are read
+    states = store.load_all() if states is None else states
+    now = time.time()
+    views = []
+    for state in states:
+        hook = store.load_hook_status(state["id"])
+        view, changed = resolve(state, hook, snap, now)
+        if changed:
+            persist_exit(store, state, changed)
+        views.append(view)
+    return views
+
+
+def persist_exit(store, state, changed):
+    try:
+        fresh = store.load(state["id"])
+    except (OSError, ValueError):
+        return  # killed meanwhile, or corrupt: never overwrite what we cannot read
+    if fresh.get("spawned") != state.get("spawned"):
+        return  # respawned (resumed) since we looked: our verdict is about the old process
+    fresh.update(changed)
+    try:
+        store.save(fresh)
+    except UserError as exc:
+        warn(str(exc))
+
+
+# --------------------------------------------------------------------------------------------
+# 7. Commands
+# --------------------------------------------------------------------------------------------
+
+
+def find_session(store, ref, states=None):
+    """A session by exact id, name, or unique id prefix; one clear error otherwise."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise UserError("no session id given")
+    states = store.load_all() if states is None else states
+    for state in states:
+        if state["id"] == ref:
+            return state
+    named = [s for s in states if s.get("name") == ref]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        live = [s for s in named if s.get("status") != "exited"]
+        if len(live) == 1:
+            return live[0]
+    matches = [s for s in states if s["id"].startswith(ref.lower())]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches and not named:
+        raise UserError("no session %r (see: tclaude session ls)" % ref)
+    listed = ", ".join(sorted(s["id"] for s in (matches or named)))
+    raise UserError("%r is ambiguous: it matches %s" % (ref, listed))
+
+
+def resume_hint(view):
+    if view.get("convId"):
+        return "tclaude session new %s --resume %s" % (
+            shlex.quote(view.get("cwd") or "."),
+            view["convId"],
+        )
+    return "tclaude session new %s" % shlex.quote(view.get("cwd") or ".")
+
+
+def cmd_new(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    cwd = os.path.realpath(os.path.expanduser(args.dir or "."))
+    if not os.path.isdir(cwd):
+        raise UserError("no such directory: %s" % (args.dir or cwd))
+    claude = find_claude()
+    conv_id = None
+    if args.resume:
+        conv_id = args.resume.strip().lower()
+        if not UUID_RE.match(conv_id):
+            raise UserError("--resume needs a conversation id (a UUID), got %r" % args.resume)
+        found, here = find_transcript(conv_id, cwd)
+        if not found:
+            raise UserError("no conversation %s found for %s (nothing in %s)" % (
+                conv_id, cwd, os.path.join(claude_config_dir(), "projects")))  # fmt: skip
+        if not here:
+            warn("conversation %s was recorded in another folder (%s)" % (conv_id, found))
+    name = args.name
+    if name is not None and (not name.strip() or ID_RE.match(name) or "/" in name):
+        raise UserError("invalid name %r: use a short label that is not an 8-hex id" % name)
+    store.ensure_dir()
+    with store.lock():
+        views = current_views(store, tmux)
+        live = [v for v in views if v["status"] != "exited"]
+        if conv_id:
+            for v in live:
+                if v.get("convId") == conv_id:
+                    raise UserError(
+                        "conversation %s is already open in session %s (%s); attach with: "
+                        "tclaude session attach %s" % (conv_id, v["id"], v["status"], v["id"])
+                    )
+        if name is not None and any(v.get("name") == name for v in live):
+            raise UserError("a live session is already named %r" % name)
+        sid = store.new_id()
+        now = utc_iso()
+        state = {
+            "id": sid,
+            "name": name,
+            "tmuxSession": TMUX_PREFIX + sid,
+            "pid": None,
+            "cwd": cwd,
+            "convId": conv_id or new_uuid4(),
+            "status": "running",
+            "statusDetail": "starting",
+            "statusSince": now,
+            "created": now,
+            "spawned": now,
+            "updated": now,
+            "resumed": bool(conv_id),
+            "claudeArgs": list(args.claude_args),
+        }
+        settings = store.write_settings(sid, hook_settings())
+        conv_args = ["--resume", conv_id] if conv_id else ["--session-id", state["convId"]]
+        command = pane_command(sid, claude, settings, conv_args, args.claude_args)
+        store.save(state)  # before the spawn, so the very first hook finds its session
+        try:
+            state["pid"] = tmux.new_session(state["tmuxSession"], cwd, command)
+        except UserError:
+            store.remove(sid)
+            raise
+        store.save(state)
+    if args.quiet:
+        print(sid)
+    else:
+        label = " (%s)" % name if name else ""
+        print("started session %s%s in %s" % (sid, label, short_path(cwd)))
+        print("attach with: tclaude session attach %s" % sid)
+    return 0
+
+
+def cmd_ls(args):
+    store, tmux = StateStore(), Tmux()
+    views = sorted(current_views(store, tmux), key=lambda v: (v.get("created") or "", v["id"]))
+    if args.json:
+        print(json.dumps(views, indent=2, ensure_ascii=False))
+        return 0
+    if not views:
+        print("no sessions (start one with: tclaude session new [dir])")
+        return 0
+    print(format_table(views))
+    return 0
+
+
+def view_row(view, now):
+    since = parse_iso(view.get("statusSince")) or parse_iso(view.get("updated")) or now
+    conv = (view.get("convId") or "")[:8]
+    return [
+        view["id"],
+        one_line(view.get("name") or "-"),
+        view["status"],
+        short_duration(now - since),
+        short_path(view.get("cwd") or ""),
+        conv or "-",
+        one_line(view.get("statusDetail") or ""),
+    ]
+
+
+def format_table(views):
+    now = time.time()
+    header = ["ID", "NAME", "STATUS", "AGE", "CWD", "CONV", "DETAIL"]
+    rows = [header] + [view_row(v, now) for v in views]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+    lines = []
+    for row in rows:
+        cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1][:80]]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def cmd_attach(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    state = find_session(store, args.id)
+    (view,) = current_views(store, tmux, [state])
+    if view["status"] == "exited":
+        raise UserError("session %s has exited (%s); resume it with: %s" % (
+            view["id"], view.get("statusDetail") or "gone", resume_hint(view)))  # fmt: skip
+    rc = tmux.attach(view["tmuxSession"])
+    return 0 if rc == 0 else rc
+
+
+def stop_claude(tmux, view, timeout=4.0):
+    """Claude's own exit path first (SIGTERM runs its SessionEnd hooks and flushes the
+    transcript), then the tmux session; SIGKILL only for a claude that ignores SIGTERM."""
+    pane = tmux.panes().get(view["tmuxSession"])
+    pid = pane.pid if pane and not pane.dead else None
+    if pid and pid_alive(pid):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pid = None
+        deadline = time.time() + timeout
+        while pid and pid_alive(pid) and time.time() < deadline:
+            pane = tmux.panes().get(view["tmuxSession"])
+            if pane is None or pane.dead:
+                break
+            time.sleep(0.05)
+        if pid and pid_alive(pid) and not (pane is None or pane.dead):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    tmux.kill_session(view["tmuxSession"])
+
+
+def cmd_kill(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    all_states = store.load_all()
+    if args.all_exited:
+        views = current_views(store, tmux, all_states)
+        gone = [v for v in views if v["status"] == "exited"]
+        for view in gone:
+            tmux.kill_session(view["tmuxSession"])
+            store.remove(view["id"])
+            print("removed %s (%s)" % (view["id"], view.get("statusDetail") or "exited"))
+        if not gone:
+            print("no exited sessions")
+        return 0
+    if not args.id:
+        raise UserError("kill needs a session id (or --all-exited)")
+    state = find_session(store, args.id, all_states)
+    (view,) = current_views(store, tmux, [state])
+    stop_claude(tmux, view)
+    store.remove(view["id"])
+    print("killed %s; resume the conversation with: %s" % (view["id"], resume_hint(view)))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# 8. main
+# --------------------------------------------------------------------------------------------
+
+EXAMPLES = """examples:
+  tclaude session new ~/src/api --name api     start claude in ~/src/api
+  tclaude session ls                           what every session is doing
+  tclaude session attach api                   take over (tmux prefix + d detaches)
+  tclaude session new . --resume <conv-id>     continue an earlier conversation
+  tclaude session kill 3fa9                    end it (a unique id prefix is enough)
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        raise UserError(message, code=2)
+
+
+def build_parser():
+    parser = Parser(
+        prog="tclaude",
+        description="Run Claude Code sessions detached in tmux and see which ones need you.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version="tclaude " + __version__)
+    top = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=Parser)
+    top.required = True
+    session = top.add_parser(
+        "session",
+        help="manage claude sessions",
+        description="Manage claude sessions running detached in tmux.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = session.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=Parser)
+    sub.required = True
+
+    p = sub.add_parser(
+        "new",
+        help="start a detached claude session in tmux",
+        usage="tclaude session new [dir] [--name NAME] [--resume CONV_ID] [-q] [-- CLAUDE_ARGS...]",
+    )
+    p.add_argument("dir", nargs="?", help="project directory (default: the current one)")
+    p.add_argument("--name", help="a label usable wherever an id is")
+    p.add_argument("--resume", metavar="CONV_ID", help="resume this conversation (claude --resume)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the new id")
+    p.set_defaults(func=cmd_new, claude_args=[])
+
+    p = sub.add_parser("ls", help="list sessions with their live status")
+    p.add_argument("--json", action="store_true", help="print the state objects as JSON")
+    p.set_defaults(func=cmd_ls)
+
+    p = sub.add_parser("attach", help="attach to a session (tmux prefix + d detaches)")
+    p.add_argument("id", help="session id, unique id prefix, or name")
+    p.set_defaults(func=cmd_attach)
+
+    p = sub.add_parser("kill", help="end a session and remove its state")
+    p.add_argument("id", nargs="?", help="session id, unique id prefix, or name")
+    p.add_argument("--all-exited", action="store_true", help="clean up every exited session")
+    p.set_defaults(func=cmd_kill)
+    return parser
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after a bare "--" goes to claude untouched (argparse would eat the options).
+    extra = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1 :]
+    try:
+        args = build_parser().parse_args(argv)
+        if extra:
+            if args.func is not cmd_new:
+                raise UserError("only 'session new' passes arguments after -- to claude", code=2)
+            args.claude_args = extra
+        return args.func(args) or 0
+    except UserError as exc:
+        sys.stderr.write("tclaude: %s\n" % exc)
+        return exc.code
+    except KeyboardInterrupt:
+        sys.stderr.write("tclaude: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the error boundary: a traceback is a bug, shown only on request
+        if os.environ.get("TCLAUDE_DEBUG"):
+            raise
+        sys.stderr.write(
+            "tclaude: internal error: %s: %s (run with TCLAUDE_DEBUG=1 for details)\n"
+            % (type(exc).__name__, one_line(str(exc)))
+        )
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

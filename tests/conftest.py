@@ -1,0 +1,180 @@
+"""Shared fixtures: every test gets its own tmux server, HOME and state dir.
+
+Nothing here ever reaches the user's default tmux server or real HOME: the sandbox points
+TMUX_TMPDIR at a fresh short directory (tmux puts its socket there) and HOME at a temp dir,
+drops $TMUX/$TMUX_PANE (which would redirect tmux to the caller's server), and puts the fake
+``claude`` of tests/fakebin first on PATH.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TCLAUDE = os.path.join(ROOT, "tclaude.py")
+HOOK = os.path.join(ROOT, "tclaude-hook.sh")
+FAKEBIN = os.path.join(ROOT, "tests", "fakebin")
+SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "claude-code", "samples")
+
+SCRUBBED = (
+    "TMUX",
+    "TMUX_PANE",
+    "CLAUDECODE",
+    "CLAUDE_CODE_ENTRYPOINT",
+    "CLAUDE_CODE_SSE_PORT",
+    "CLAUDE_CONFIG_DIR",
+    "TCLAUDE_STATE_DIR",
+    "TCLAUDE_SESSION_ID",
+    "TCLAUDE_DEBUG",
+    "NO_COLOR",
+)
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
+    """Poll ``predicate`` until it returns a truthy value; fail the test with ``message``."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(
+        "timed out after %.1fs waiting for %s (last: %r)" % (timeout, message, last)
+    )
+
+
+class Sandbox:
+    """A private world for one test: HOME, tmux server, PATH with the fake claude."""
+
+    def __init__(self, root):
+        self.root = root
+        self.home = os.path.join(root, "home")
+        self.work = os.path.join(root, "work")
+        self.tmux_tmpdir = tempfile.mkdtemp(prefix="tct", dir="/tmp")  # short: socket path limit
+        os.makedirs(self.home)
+        os.makedirs(self.work)
+        self.state_dir = os.path.join(self.home, ".tofu", "claude-sessions")
+        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+        env.update(
+            HOME=self.home,
+            TMUX_TMPDIR=self.tmux_tmpdir,
+            PATH=FAKEBIN + os.pathsep + env.get("PATH", ""),
+            FAKE_CLAUDE_TIME_SCALE="0.05",
+            FAKE_CLAUDE_LOG=os.path.join(root, "fake-claude.log"),
+            LANG=env.get("LANG", "C.UTF-8"),
+        )
+        self.env = env
+
+    # -- running things ---------------------------------------------------------------------
+
+    def run(self, *args, input=None, env=None, timeout=30, check=False):
+        """Run the real CLI (``python3 tclaude.py ...``) as a user would."""
+        full_env = dict(self.env, **(env or {}))
+        proc = subprocess.run(
+            [sys.executable, TCLAUDE, *args],
+            input=input,
+            env=full_env,
+            cwd=self.work,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                "tclaude %s failed (%d): %s" % (args, proc.returncode, proc.stderr)
+            )
+        return proc
+
+    def tmux(self, *args, check=True):
+        proc = subprocess.run(
+            ["tmux", *args],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=10,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError("tmux %s failed: %s" % (args, proc.stderr))
+        return proc
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def new(self, *args):
+        """Start a session through the CLI and return its id."""
+        proc = self.run("session", "new", "-q", *args, check=True)
+        return proc.stdout.strip()
+
+    def ls(self):
+        proc = self.run("session", "ls", "--json", check=True)
+        return {s["id"]: s for s in json.loads(proc.stdout)}
+
+    def session(self, sid):
+        return self.ls()[sid]
+
+    def wait_status(self, sid, status, timeout=10.0):
+        return wait_until(
+            lambda: (self.session(sid) if self.session(sid)["status"] == status else None),
+            timeout=timeout,
+            message="session %s to be %s" % (sid, status),
+        )
+
+    def screen(self, sid):
+        return self.tmux("capture-pane", "-p", "-t", "=tofu-claude-%s:" % sid, check=False).stdout
+
+    def wait_screen(self, sid, text, timeout=10.0):
+        return wait_until(
+            lambda: text in self.screen(sid), timeout=timeout, message="%r on screen" % text
+        )
+
+    def type(self, sid, text, enter=True):
+        """Type like a person: literal text, a pause, then Enter (see the facts, section 11)."""
+        target = "=tofu-claude-%s:" % sid
+        self.tmux("send-keys", "-t", target, "-l", text)
+        if enter:
+            time.sleep(0.3)
+            self.tmux("send-keys", "-t", target, "Enter")
+
+    def keys(self, sid, *keys):
+        self.tmux("send-keys", "-t", "=tofu-claude-%s:" % sid, *keys)
+
+    def state_file(self, sid, suffix=".json"):
+        return os.path.join(self.state_dir, sid + suffix)
+
+    def read_state(self, sid):
+        with open(self.state_file(sid), encoding="utf-8") as fh:
+            return json.load(fh)
+
+    def hook_log(self):
+        """Every hook run the fake claude made, as dicts."""
+        path = self.env["FAKE_CLAUDE_LOG"]
+        if not os.path.exists(path):
+            return []
+        with open(path, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+
+    def close(self):
+        subprocess.run(
+            ["tmux", "kill-server"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        shutil.rmtree(self.tmux_tmpdir, ignore_errors=True)
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    box = Sandbox(str(tmp_path))
+    try:
+        yield box
+    finally:
+        box.close()
