@@ -82,8 +82,7 @@ class Sandbox:
             input=input,
             env=full_env,
             cwd=self.work,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
             timeout=timeout,
         )
@@ -97,8 +96,7 @@ class Sandbox:
         proc = subprocess.run(
             ["tmux", *args],
             env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
             timeout=10,
         )

@@ -221,7 +221,8 @@ def test_ls_skips_a_corrupt_state_file_with_a_warning_and_keeps_it(sandbox):
     assert good in proc.stdout
     assert "deadbeef" not in proc.stdout
     assert "skipping corrupt state file" in proc.stderr and "deadbeef.json" in proc.stderr
-    assert open(bad).read() == '{"id": "deadbeef", "status": "runn'
+    with open(bad) as fh:
+        assert fh.read() == '{"id": "deadbeef", "status": "runn'
 
 
 def test_ls_skips_a_state_file_that_is_not_an_object(sandbox):
@@ -311,8 +312,7 @@ def outer_terminal(sandbox, name="outer"):
         return subprocess.run(
             ["tmux", "-S", sock, *args],
             env=sandbox.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
             timeout=10,
         )
@@ -388,10 +388,10 @@ def test_kill_leaves_other_sessions_alone(sandbox):
 
 def test_kill_of_an_unknown_session_changes_nothing(sandbox):
     sid = sandbox.new(sandbox.work)
-    before = open(sandbox.state_file(sid)).read()
+    before = sandbox.read_state(sid)
     proc = sandbox.run("session", "kill", "ffffffff")
     assert_one_line_error(proc, r"no session 'ffffffff'")
-    assert open(sandbox.state_file(sid)).read() == before
+    assert sandbox.read_state(sid) == before
 
 
 def test_kill_all_exited_removes_only_exited_sessions(sandbox):
