@@ -992,7 +992,12 @@ def build_parser():
     )
     sub = session.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=Parser)
     sub.required = True
+    # Each feature registers its own subcommands (one line per feature below).
+    add_core_commands(sub)
+    return parser
 
+
+def add_core_commands(sub):
     p = sub.add_parser(
         "new",
         help="start a detached claude session in tmux",
@@ -1016,7 +1021,6 @@ def build_parser():
     p.add_argument("id", nargs="?", help="session id, unique id prefix, or name")
     p.add_argument("--all-exited", action="store_true", help="clean up every exited session")
     p.set_defaults(func=cmd_kill)
-    return parser
 
 
 def main(argv=None):
