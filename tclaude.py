@@ -784,6 +784,59 @@ def resume_hint(view):
     return "tclaude session new %s" % shlex.quote(view.get("cwd") or ".")
 
 
+def checked_name(name):
+    if name is not None and (not name.strip() or ID_RE.match(name) or "/" in name):
+        raise UserError("invalid name %r: use a short label that is not an 8-hex id" % name)
+    return name
+
+
+def checked_conv_id(raw):
+    conv_id = raw.strip().lower()
+    if not UUID_RE.match(conv_id):
+        raise UserError("--resume needs a conversation id (a UUID), got %r" % raw)
+    return conv_id
+
+
+def locate_conversation(conv_id, cwd):
+    """Refuse a conversation claude would not find (it would die at once with a dead pane)."""
+    found, here = find_transcript(conv_id, cwd)
+    if not found:
+        raise UserError("no conversation %s found for %s (nothing in %s)" % (
+            conv_id, cwd, os.path.join(claude_config_dir(), "projects")))  # fmt: skip
+    if not here:
+        warn("conversation %s was recorded in another folder (%s)" % (conv_id, found))
+
+
+def ensure_unclaimed(live, conv_id=None, name=None, sid=None):
+    """Two live claudes on one conversation corrupt it (claude does not stop them); two live
+    sessions with one name make the name useless.  ``sid`` is the session asking."""
+    for v in live:
+        if conv_id and v["id"] != sid and v.get("convId") == conv_id:
+            raise UserError(
+                "conversation %s is already open in session %s (%s); attach with: "
+                "tclaude session attach %s" % (conv_id, v["id"], v["status"], v["id"])
+            )
+    if name is not None and any(v["id"] != sid and v.get("name") == name for v in live):
+        raise UserError("a live session is already named %r" % name)
+
+
+def launch(store, tmux, state, claude, resume, undo):
+    """Start claude for ``state`` in a new tmux session (session new and session resume).
+    The record is saved before the spawn, so the very first hook finds its session; if tmux
+    fails, ``undo`` puts the state dir back as it was."""
+    sid = state["id"]
+    settings = store.write_settings(sid, hook_settings())
+    conv_args = ["--resume" if resume else "--session-id", state["convId"]]
+    command = pane_command(sid, claude, settings, conv_args, state.get("claudeArgs") or [])
+    store.save(state)
+    try:
+        state["pid"] = tmux.new_session(state["tmuxSession"], state["cwd"], command)
+    except UserError:
+        undo()
+        raise
+    store.save(state)
+
+
 def cmd_new(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
@@ -793,31 +846,13 @@ def cmd_new(args):
     claude = find_claude()
     conv_id = None
     if args.resume:
-        conv_id = args.resume.strip().lower()
-        if not UUID_RE.match(conv_id):
-            raise UserError("--resume needs a conversation id (a UUID), got %r" % args.resume)
-        found, here = find_transcript(conv_id, cwd)
-        if not found:
-            raise UserError("no conversation %s found for %s (nothing in %s)" % (
-                conv_id, cwd, os.path.join(claude_config_dir(), "projects")))  # fmt: skip
-        if not here:
-            warn("conversation %s was recorded in another folder (%s)" % (conv_id, found))
-    name = args.name
-    if name is not None and (not name.strip() or ID_RE.match(name) or "/" in name):
-        raise UserError("invalid name %r: use a short label that is not an 8-hex id" % name)
+        conv_id = checked_conv_id(args.resume)
+        locate_conversation(conv_id, cwd)
+    name = checked_name(args.name)
     store.ensure_dir()
     with store.lock():
-        views = current_views(store, tmux)
-        live = [v for v in views if v["status"] != "exited"]
-        if conv_id:
-            for v in live:
-                if v.get("convId") == conv_id:
-                    raise UserError(
-                        "conversation %s is already open in session %s (%s); attach with: "
-                        "tclaude session attach %s" % (conv_id, v["id"], v["status"], v["id"])
-                    )
-        if name is not None and any(v.get("name") == name for v in live):
-            raise UserError("a live session is already named %r" % name)
+        live = [v for v in current_views(store, tmux) if v["status"] != "exited"]
+        ensure_unclaimed(live, conv_id, name)
         sid = store.new_id()
         now = utc_iso()
         state = {
@@ -836,16 +871,7 @@ def cmd_new(args):
             "resumed": bool(conv_id),
             "claudeArgs": list(args.claude_args),
         }
-        settings = store.write_settings(sid, hook_settings())
-        conv_args = ["--resume", conv_id] if conv_id else ["--session-id", state["convId"]]
-        command = pane_command(sid, claude, settings, conv_args, args.claude_args)
-        store.save(state)  # before the spawn, so the very first hook finds its session
-        try:
-            state["pid"] = tmux.new_session(state["tmuxSession"], cwd, command)
-        except UserError:
-            store.remove(sid)
-            raise
-        store.save(state)
+        launch(store, tmux, state, claude, bool(conv_id), lambda: store.remove(sid))
     if args.quiet:
         print(sid)
     else:
