@@ -16,6 +16,7 @@ Map of this file, top to bottom:
   5. claude launcher        finding claude, the hooks settings file, the pane command
   6. status resolution      hooks + liveness + registry + screen -> one true status
   7. commands               session new / ls / attach / kill
+  7b. more commands         session wait / send / resume / rename / prune, status-line
   8. main                   argparse wiring and the error boundary
 
 Python 3.8+ standard library only.  State contract: README.md, "State files".
@@ -39,6 +40,7 @@ __version__ = "0.1.0"
 STATUSES = ("running", "waiting_input", "waiting_permission", "exited")
 TMUX_PREFIX = "tofu-claude-"
 ID_RE = re.compile(r"^[0-9a-f]{8}$")
+TEMP_STATUS_RE = re.compile(r"^\.[0-9a-f]{8}\.status\.[0-9]+$")  # tclaude-hook.sh's temp file
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -317,6 +319,71 @@ class StateStore:
                     "cannot remove %s: %s" % (self.path(sid, suffix), exc.strerror)
                 ) from None
 
+    def clear_hook_status(self, sid):
+        """Forget the hook's last word (a respawned claude must not inherit its predecessor's)."""
+        try:
+            os.unlink(self.path(sid, ".status"))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise UserError(
+                "cannot remove %s: %s" % (self.path(sid, ".status"), exc.strerror)
+            ) from None
+
+    def signature(self, sid):
+        """What a stat of the record and of the hook file says: a change means "look again".
+        Costs two stat calls, no open: cheap enough to poll many times a second."""
+        sig = []
+        for suffix in (".json", ".status"):
+            try:
+                st = os.stat(self.path(sid, suffix))
+            except OSError:
+                sig.append(None)
+            else:
+                sig.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        return tuple(sig)
+
+    def litter(self, now, temp_age=60.0):
+        """Files nobody will read again: ``(name, why)`` for hook or settings files whose record
+        is gone, and temp files (ours: ``.<name>.<pid>.tmp``, the hook's: ``.<id>.status.<pid>``)
+        older than ``temp_age`` seconds (younger ones may be a write in progress)."""
+        try:
+            names = os.listdir(self.dir)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise UserError("cannot read state dir %s: %s" % (self.dir, exc.strerror)) from None
+        records = set(n[:-5] for n in names if n.endswith(".json") and ID_RE.match(n[:-5]))
+        found = []
+        for name in sorted(names):
+            if name.startswith("."):
+                if name.endswith(".tmp") or TEMP_STATUS_RE.match(name):
+                    try:
+                        age = now - os.stat(os.path.join(self.dir, name)).st_mtime
+                    except OSError:
+                        continue
+                    if age > temp_age:
+                        found.append((name, "stale temp file"))
+                continue
+            for suffix in (".status", ".settings.json"):
+                sid = name[: -len(suffix)]
+                if name.endswith(suffix) and ID_RE.match(sid) and sid not in records:
+                    found.append((name, "orphan file"))
+        return found
+
+    def remove_file(self, name):
+        """Remove one file of the state dir by its bare name (see ``litter``)."""
+        if os.sep in name or name in ("", ".", ".."):
+            raise ValueError(name)
+        try:
+            os.unlink(os.path.join(self.dir, name))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise UserError(
+                "cannot remove %s: %s" % (os.path.join(self.dir, name), exc.strerror)
+            ) from None
+
     def lock(self):
         """An exclusive lock over the state dir, held while a new session claims a convId."""
         import fcntl
@@ -373,17 +440,13 @@ class Tmux:
         if not self.binary:
             raise UserError(TMUX_INSTALL_HINT)
 
-    def run(self, *args, check=True):
+    def run(self, *args, check=True, input=None):
         import subprocess
 
         self.require()
         Tmux.calls += 1
-        proc = subprocess.run(
-            [self.binary, *args],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-        )
+        feed = {"stdin": subprocess.DEVNULL} if input is None else {"input": input}
+        proc = subprocess.run([self.binary, *args], capture_output=True, text=True, **feed)
         if check and proc.returncode != 0:
             raise UserError(
                 "tmux %s failed: %s"
@@ -475,6 +538,48 @@ class Tmux:
     def capture(self, name):
         proc = self.run("capture-pane", "-p", "-J", "-t", "=" + name + ":", check=False)
         return proc.stdout if proc.returncode == 0 else ""
+
+    def paste(self, name, text):
+        """Paste ``text`` into the session's pane as one bracketed paste, the way a terminal
+        pastes: newlines stay inside the prompt instead of each submitting it.  The buffer has
+        a name of its own (never the user's paste buffers) and is deleted by the paste."""
+        buffer = "tclaude-%s-%d" % (os.urandom(4).hex(), os.getpid())
+        self.run("load-buffer", "-b", buffer, "-", input=text)
+        proc = self.run(
+            "paste-buffer", "-p", "-d", "-b", buffer, "-t", "=" + name + ":", check=False
+        )
+        if proc.returncode != 0:
+            self.run("delete-buffer", "-b", buffer, check=False)
+            raise UserError(
+                "cannot paste into %s: %s" % (name, one_line(proc.stderr) or "tmux failed")
+            )
+
+    def press_enter(self, name):
+        self.run("send-keys", "-t", "=" + name + ":", "Enter")
+
+    def pane_details(self):
+        """Every tofu-claude session with what an adopted record needs: {name: dict}."""
+        fmt = "\t".join(
+            "#{%s}" % f
+            for f in ("session_name", "pane_pid", "pane_dead", "pane_dead_status",
+                      "session_created", "pane_current_path", "pane_start_command")
+        )  # fmt: skip
+        proc = self.run("list-panes", "-a", "-F", fmt, check=False)
+        details = {}
+        for line in proc.stdout.splitlines() if proc.returncode == 0 else []:
+            parts = line.split("\t", 6)
+            if len(parts) != 7 or not parts[0].startswith(TMUX_PREFIX) or parts[0] in details:
+                continue
+            name, pid, dead, status, created, cwd, command = parts
+            details[name] = {
+                "pid": int(pid) if pid.isdigit() else None,
+                "dead": dead == "1",
+                "deadStatus": int(status) if status.lstrip("-").isdigit() else None,
+                "created": int(created) if created.isdigit() else None,
+                "cwd": cwd,
+                "command": command,
+            }
+        return details
 
     def inside_tmux(self):
         return bool(os.environ.get("TMUX"))
@@ -894,9 +999,16 @@ def cmd_ls(args):
     return 0
 
 
+DETAIL_WIDTH = 80
+
+
 def view_row(view, now):
     since = parse_iso(view.get("statusSince")) or parse_iso(view.get("updated")) or now
     conv = (view.get("convId") or "")[:8]
+    detail = one_line(view.get("statusDetail") or "")
+    if view["status"] == "exited" and conv:
+        hint = " · resume: tclaude session resume %s" % view["id"]
+        detail = detail[: DETAIL_WIDTH - len(hint)] + hint
     return [
         view["id"],
         one_line(view.get("name") or "-"),
@@ -904,7 +1016,7 @@ def view_row(view, now):
         short_duration(now - since),
         short_path(view.get("cwd") or ""),
         conv or "-",
-        one_line(view.get("statusDetail") or ""),
+        detail,
     ]
 
 
@@ -915,7 +1027,7 @@ def format_table(views):
     widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
     lines = []
     for row in rows:
-        cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1][:80]]
+        cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1][:DETAIL_WIDTH]]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
@@ -981,6 +1093,560 @@ def cmd_kill(args):
 
 
 # --------------------------------------------------------------------------------------------
+# 7b. More session commands: wait, send, resume, rename, prune, status-line
+# --------------------------------------------------------------------------------------------
+
+WAIT_TARGETS = {
+    "waiting": ("waiting_input", "waiting_permission"),
+    "waiting_input": ("waiting_input",),
+    "waiting_permission": ("waiting_permission",),
+    "exited": ("exited",),
+}
+WAIT_DEFAULT = ("waiting_input", "waiting_permission", "exited")
+EXIT_LOST = 3  # a session exited before it reached the state waited for
+EXIT_TIMEOUT = 124  # as timeout(1)
+# A waiter stats the session's files every tick and asks tmux only when something changed.
+# Hooks stay silent on a denied permission or an interrupt: claude's registry file covers
+# that (it is stat'ed too); without one, only tmux and the screen tell, so while the session is
+# running or waiting for a permission look every GAP_RECHECK seconds.  SAFETY_RECHECK catches
+# what no file shows (a tmux session killed under a claude that survived its SIGHUP).
+WAIT_TICK = 0.2
+WAIT_GAP_RECHECK = 2.0
+WAIT_SAFETY_RECHECK = 15.0
+# Claude drops keys sent while it is still taking in a paste; a pause before Enter, as a person
+# would make (see the facts, "Driving claude through tmux").
+SUBMIT_PAUSE = 0.5
+SEND_ACK_TIMEOUT = 5.0
+# Control characters a prompt cannot carry: ESC would let text end the bracketed paste early.
+PROMPT_CONTROLS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+CONV_IN_COMMAND_RE = re.compile(r"--(?:session-id|resume)[= ]'?([0-9a-fA-F-]{36})\b")
+STATUS_LINE_MARKS = (("waiting_permission", "!"), ("waiting_input", "?"), ("running", "~"))
+
+
+def process_running(pid):
+    """pid_alive, but a zombie counts as dead: tmux can leave a killed claude unreaped for a
+    while with its pane already dead (seen with tmux 3.3a).  /proc where there is one."""
+    if not pid_alive(pid):
+        return False
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as fh:
+            stat = fh.read(512)
+    except OSError:
+        return True  # no /proc (macOS): kill -0 is all there is
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
+
+
+def registry_signature(pid):
+    """A stat of claude's registry file: it changes on the silent moves hooks miss."""
+    try:
+        st = os.stat(claude_registry_path(pid))
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class Watcher:
+    """Follows a few sessions for ``session wait`` at the price of a few stat calls a tick;
+    a full resolution (one tmux call) happens only when one of them may have moved."""
+
+    def __init__(self, store, tmux):
+        self.store = store
+        self.tmux = tmux
+        self.views = {}
+        self.marks = {}
+        self.resolved_at = 0.0
+
+    def fingerprint(self, sid):
+        pid = self.views.get(sid, {}).get("pid")
+        registry = registry_signature(pid) if isinstance(pid, int) and pid > 0 else None
+        return self.store.signature(sid), registry
+
+    def refresh(self, sids):
+        """Resolve ``sids`` now; a session whose record is gone counts as exited."""
+        states = []
+        for sid in sids:
+            self.marks[sid] = self.fingerprint(sid)  # before reading: a later change shows
+            try:
+                states.append(self.store.load(sid))
+            except (OSError, ValueError):
+                self.views[sid] = {"id": sid, "status": "exited", "statusDetail": "removed"}
+        for view in current_views(self.store, self.tmux, states) if states else []:
+            self.views[view["id"]] = view
+            self.marks[view["id"]] = self.fingerprint(view["id"])  # pid may be new
+        self.resolved_at = time.time()
+        return [self.views[sid] for sid in sids]
+
+    def may_have_moved(self, sids, now):
+        since = now - self.resolved_at
+        if since >= WAIT_SAFETY_RECHECK:
+            return True
+        for sid in sids:
+            view = self.views.get(sid, {})
+            if self.fingerprint(sid) != self.marks.get(sid):
+                return True
+            if view.get("status") == "exited":
+                continue  # only a resume brings it back, and that rewrites the record
+            pid = view.get("pid")
+            if isinstance(pid, int) and pid > 0 and not process_running(pid):
+                return True
+            if since >= WAIT_GAP_RECHECK and self.blind(view):
+                return True
+        return False
+
+    @staticmethod
+    def blind(view):
+        """Running or at a permission dialog with no registry file: a silent denial or an
+        interrupt would show nowhere but on the screen."""
+        if view.get("status") not in ("running", "waiting_permission"):
+            return False
+        pid = view.get("pid")
+        return not isinstance(pid, int) or registry_signature(pid) is None
+
+
+def wait_for(store, tmux, sids, targets, want_all, deadline):
+    """{sid: status} once every session (or any, unless ``want_all``) has been seen in one of
+    ``targets``.  A session counts from the moment it is seen there, even if it moves on while
+    others are still awaited.  Raises UserError when the deadline passes first, or when a
+    session exits before it got there (it never will, short of a resume)."""
+    watcher = Watcher(store, tmux)
+    reached = {}
+    pending = list(sids)
+    look = True
+    while True:
+        if look:
+            views = watcher.refresh(pending)
+            for view in views:
+                if view["status"] in targets:
+                    reached[view["id"]] = view["status"]
+            pending = [sid for sid in pending if sid not in reached]
+            if (reached and not want_all) or not pending:
+                return reached
+            lost = [v["id"] for v in views if v["status"] == "exited"]
+            if lost and (want_all or len(lost) == len(pending)):
+                raise UserError("session %s exited before reaching %s" % (
+                    ", ".join(lost), " or ".join(targets)), code=EXIT_LOST)  # fmt: skip
+        now = time.time()
+        if deadline is not None and now >= deadline:
+            still = ", ".join("%s is %s" % (sid, watcher.views[sid]["status"]) for sid in pending)
+            raise UserError("timed out: %s" % still, code=EXIT_TIMEOUT)
+        time.sleep(WAIT_TICK if deadline is None else max(0.0, min(WAIT_TICK, deadline - now)))
+        look = watcher.may_have_moved(pending, time.time())
+
+
+def cmd_wait(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    if args.timeout is not None and args.timeout < 0:
+        raise UserError("--timeout must be 0 or more seconds", code=2)
+    targets = WAIT_TARGETS[args.until] if args.until else WAIT_DEFAULT
+    states = store.load_all()
+    sids = []
+    for ref in args.ids:
+        sid = find_session(store, ref, states)["id"]
+        if sid not in sids:
+            sids.append(sid)
+    deadline = None if args.timeout is None else time.time() + args.timeout
+    reached = wait_for(store, tmux, sids, targets, not args.any, deadline)
+    for sid in sids:
+        if sid in reached:
+            print("%s %s" % (sid, reached[sid]))
+    return 0
+
+
+def prompt_text(words):
+    """The prompt from the command line, or stdin for none or ``-``.  Line ends become \\n and
+    the trailing ones go (a file's last newline is no part of the prompt)."""
+    if not words or words == ["-"]:
+        text = sys.stdin.buffer.read().decode("utf-8", "replace")
+    else:
+        text = " ".join(words)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
+    text = PROMPT_CONTROLS_RE.sub("", text)
+    if not text.strip():
+        raise UserError("nothing to send: the prompt is empty")
+    return text
+
+
+def ensure_ready_for_input(view, force):
+    sid = view["id"]
+    if view["status"] == "exited":
+        raise UserError("session %s has exited; nothing sent (resume it with: "
+                        "tclaude session resume %s)" % (sid, sid))  # fmt: skip
+    detail = view.get("statusDetail") or ""
+    if force:
+        return
+    if view["status"] != "waiting_input":
+        raise UserError(
+            "session %s is %s%s, not waiting for input; nothing sent (--force types it anyway)"
+            % (sid, view["status"], " (%s)" % detail if detail else "")
+        )
+    if detail.startswith("start-up dialog"):
+        raise UserError("session %s shows a %s; nothing sent (answer it first: "
+                        "tclaude session attach %s)" % (sid, detail, sid))  # fmt: skip
+
+
+def wait_for_ack(store, sid, before, timeout):
+    """True once a hook has written since ``before`` (UserPromptSubmit, normally)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if store.signature(sid)[1] != before:
+            hook = store.load_hook_status(sid)
+            if hook and hook.get("status") != "waiting_input":
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def cmd_send(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    state = find_session(store, args.id)
+    text = prompt_text(args.text)
+    (view,) = current_views(store, tmux, [state])
+    ensure_ready_for_input(view, args.force)
+    before = store.signature(view["id"])[1]
+    tmux.paste(view["tmuxSession"], text)
+    time.sleep(SUBMIT_PAUSE)
+    tmux.press_enter(view["tmuxSession"])
+    lines = text.count("\n") + 1
+    print("sent to %s (%d line%s)" % (view["id"], lines, "" if lines == 1 else "s"))
+    if not wait_for_ack(store, view["id"], before, SEND_ACK_TIMEOUT):
+        warn("claude in %s has not picked the prompt up yet; look with: tclaude session attach %s"
+             % (view["id"], view["id"]))  # fmt: skip
+    return 0
+
+
+def cmd_resume(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    sid = find_session(store, args.id)["id"]
+    claude = find_claude()
+    with store.lock():
+        views = current_views(store, tmux)
+        view = next((v for v in views if v["id"] == sid), None)
+        if view is None:
+            raise UserError("session %s was removed meanwhile" % sid)
+        if view["status"] != "exited":
+            raise UserError("session %s is alive (%s); attach with: tclaude session attach %s"
+                            % (sid, view["status"], sid))  # fmt: skip
+        conv_id = view.get("convId")
+        if not conv_id:
+            raise UserError("session %s has no conversation id to resume; start afresh with: %s"
+                            % (sid, resume_hint(view)))  # fmt: skip
+        if not os.path.isdir(view.get("cwd") or ""):
+            raise UserError("cannot resume %s: its directory %s is gone" % (sid, view.get("cwd")))
+        locate_conversation(conv_id, view["cwd"])
+        live = [v for v in views if v["status"] != "exited"]
+        ensure_unclaimed(live, conv_id, view.get("name"), sid)
+        old = store.load(sid)
+        state = respawned_record(old, conv_id)
+        tmux.kill_session(state["tmuxSession"])  # the dead pane remain-on-exit kept
+        store.clear_hook_status(sid)
+        launch(store, tmux, state, claude, True, lambda: store.save(old))
+    label = " (%s)" % state["name"] if state.get("name") else ""
+    print("resumed session %s%s in %s" % (sid, label, short_path(state["cwd"])))
+    print("attach with: tclaude session attach %s" % sid)
+    return 0
+
+
+def respawned_record(old, conv_id):
+    """The same session (id, name, created, claude args) about to run a new claude."""
+    now = utc_iso()
+    state = {k: v for k, v in old.items() if k not in ("exitedAt", "exitCode", "transcriptPath")}
+    state.update(
+        pid=None,
+        convId=conv_id,
+        status="running",
+        statusDetail="resuming",
+        statusSince=now,
+        spawned=now,
+        resumed=True,
+    )
+    return state
+
+
+def cmd_rename(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    name = checked_name(args.name)
+    store.ensure_dir()
+    with store.lock():
+        views = current_views(store, tmux)
+        sid = find_session(store, args.id, views)["id"]
+        live = [v for v in views if v["status"] != "exited"]
+        ensure_unclaimed(live, name=name, sid=sid)
+        try:
+            state = store.load(sid)
+        except (OSError, ValueError):
+            raise UserError("session %s was removed meanwhile" % sid) from None
+        old = state.get("name")
+        state["name"] = name
+        store.save(state)
+    print("renamed %s%s to %s" % (sid, " (was %s)" % old if old else "", name))
+    return 0
+
+
+def parse_duration(text):
+    match = DURATION_RE.match(text or "")
+    if not match:
+        raise UserError("invalid duration %r: use a number and a unit, e.g. 30m, 2h, 7d" % text,
+                        code=2)  # fmt: skip
+    return float(match.group(1)) * DURATION_UNITS[match.group(2)]
+
+
+def exited_age(view, now):
+    for field in ("exitedAt", "statusSince", "updated"):
+        stamp = parse_iso(view.get(field))
+        if stamp:
+            return now - stamp
+    return float("inf")
+
+
+def cmd_prune(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    min_age = parse_duration(args.older_than) if args.older_than else 0.0
+    verb = "would remove" if args.dry_run else "removed"
+    said = []
+
+    def say(line):
+        said.append(line)
+        print(line)
+
+    import contextlib
+
+    if not args.dry_run:
+        store.ensure_dir()  # --adopt may write the first record
+    with store.lock() if os.path.isdir(store.dir) else contextlib.nullcontext():
+        views = current_views(store, tmux)
+        panes = tmux.pane_details()
+        now = time.time()
+        for view in views:
+            if view["status"] != "exited" or exited_age(view, now) < min_age:
+                continue
+            pane = panes.get(view["tmuxSession"])
+            if pane and not pane["dead"]:
+                say("kept %s: its record says exited but tmux session %s is alive"
+                    % (view["id"], view["tmuxSession"]))  # fmt: skip
+                continue
+            if not args.dry_run:
+                if pane:
+                    tmux.kill_session(view["tmuxSession"])
+                store.remove(view["id"])
+            say("%s session %s (exited %s ago: %s)" % (
+                verb, view["id"], short_duration(exited_age(view, now)),
+                one_line(view.get("statusDetail")) or "exited"))  # fmt: skip
+        known = set(v["tmuxSession"] for v in views)
+        strays = sorted(name for name in panes if name not in known)
+        kept = set(name[len(TMUX_PREFIX) :] for name in strays)
+        for name, why in store.litter(now):
+            if name.split(".")[0] in kept:
+                continue  # the hook file of a live session that lost its record: adopt it
+            if not args.dry_run:
+                store.remove_file(name)
+            say("%s %s %s" % (verb, why, name))
+        for name in strays:
+            say(stray_report(store, name, panes[name], args.adopt, args.dry_run))
+    if not said:
+        print("nothing to prune")
+    return 0
+
+
+def stray_report(store, name, pane, adopt, dry_run):
+    """A tofu-claude tmux session with no record: adopt it, or say how."""
+    sid = name[len(TMUX_PREFIX) :]
+    state = "dead" if pane["dead"] else "alive"
+    if not ID_RE.match(sid):
+        return "tmux session %s (%s) has no record and cannot be adopted: its name is not " \
+               "%s<8 hex digits>" % (name, state, TMUX_PREFIX)  # fmt: skip
+    if not adopt:
+        return "tmux session %s (%s) has no record; adopt it with: tclaude session prune " \
+               "--adopt" % (name, state)  # fmt: skip
+    if not dry_run:
+        store.save(adopted_record(sid, name, pane))
+    return "%s tmux session %s as %s (%s)" % (
+        "would adopt" if dry_run else "adopted", name, sid, state)  # fmt: skip
+
+
+def adopted_record(sid, name, pane):
+    now = utc_iso()
+    created = utc_iso(pane["created"]) if pane["created"] else now
+    conv = CONV_IN_COMMAND_RE.search(pane["command"] or "")
+    state = {
+        "id": sid,
+        "name": None,
+        "tmuxSession": name,
+        "pid": pane["pid"],
+        "cwd": pane["cwd"],
+        "convId": conv.group(1).lower() if conv else None,
+        "status": "running",
+        "statusDetail": "adopted: status unknown until claude's next hook",
+        "statusSince": now,
+        "created": created,
+        "spawned": created,
+        "updated": now,
+        "adopted": True,
+        "claudeArgs": [],
+    }
+    if pane["dead"]:
+        state.update(status="exited", statusDetail="claude exited (adopted)", exitedAt=now,
+                     exitCode=pane["deadStatus"])  # fmt: skip
+    return state
+
+
+class PidSnapshot:
+    """A Snapshot without tmux, for the status line: a pane per recorded claude pid, dead
+    when ``kill -0`` says the process is gone; screens read blank (so they change nothing)."""
+
+    def __init__(self, states, hooks):
+        self.panes = {}
+        for state in states:
+            hook = hooks.get(state["id"]) or {}
+            pid = state.get("pid") or hook.get("claudePid")
+            if isinstance(pid, int) and pid > 0:
+                name = state.get("tmuxSession")
+                self.panes[name] = Pane(name, pid, not process_running(pid), None)
+
+    def screen(self, name):
+        return ""
+
+
+def cmd_status_line(args):
+    """Counts for tmux's status bar; run every second or so, hence no tmux call at all."""
+    store = StateStore()
+    states, hooks = [], {}
+    for sid in store.ids():
+        try:
+            states.append(store.load(sid))
+        except (OSError, ValueError):
+            continue
+        hooks[sid] = store.load_hook_status(sid)
+    snap = PidSnapshot(states, hooks)
+    now = time.time()
+    counts = dict.fromkeys(STATUSES, 0)
+    for state in states:
+        view, _ = resolve(state, hooks[state["id"]], snap, now)
+        counts[view["status"]] += 1
+    parts = ["%d%s" % (counts[s], mark) for s, mark in STATUS_LINE_MARKS if counts[s]]
+    print("claude " + " ".join(parts) if parts else "")
+    return 0
+
+
+WAIT_HELP = """exit status:
+  0    reached: prints "<id> <status>" for each session that got there
+  1    a session is unknown (or another error)
+  2    usage error
+  3    a session exited before reaching the state (it never will, short of a resume)
+  124  --timeout passed first
+  130  interrupted
+
+Without --until, any waiting state or exited counts.  A session counts from the first moment
+it is seen in the state, even if it moves on while others are still awaited.
+
+examples:
+  tclaude session wait api                          until api needs you (or exits)
+  tclaude session wait api web --until waiting_input --timeout 600
+  tclaude session wait api web --any && tclaude session ls
+"""
+
+SEND_HELP = """The prompt is pasted as one bracketed paste (newlines stay inside it), then submitted
+with Enter.  Refused unless the session is waiting_input (--force overrides).  Returns once
+claude has picked the prompt up (its UserPromptSubmit hook), or warns after a few seconds.
+
+examples:
+  tclaude session send api "run the tests and fix what fails"
+  git diff | tclaude session send api -
+  tclaude session send api < prompt.md && tclaude session wait api
+"""
+
+PRUNE_HELP = """Removes the state of exited sessions (and their dead tmux sessions), hook and
+settings files whose session record is gone, and temp files older than a minute.  Reports
+tofu-claude-* tmux sessions that have no record; --adopt gives them one.  Never touches a live
+session.  --older-than only limits which exited sessions go.
+
+examples:
+  tclaude session prune --dry-run
+  tclaude session prune --older-than 7d
+  tclaude session prune --adopt
+"""
+
+STATUS_LINE_HELP = """Prints e.g. "claude 2! 1? 5~": 2 sessions wait for a permission (!), 1 for
+input (?), 5 are running (~); nothing at all when no session is live.  Reads only the state
+files (no tmux call), so it is cheap enough for a 1-second status interval.
+
+in ~/.tmux.conf:
+  set -g status-right '#(tclaude status-line) %H:%M'
+  set -g status-interval 2
+"""
+
+
+def add_extra_commands(sub, top):
+    raw = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser(
+        "wait",
+        help="block until sessions need you (or reach a given state)",
+        description="Block until the sessions reach a state.",
+        epilog=WAIT_HELP,
+        formatter_class=raw,
+    )
+    p.add_argument("ids", nargs="+", metavar="id", help="session id, unique id prefix, or name")
+    p.add_argument("--until", choices=sorted(WAIT_TARGETS), help="the state to wait for")
+    p.add_argument("--any", action="store_true", help="return when any one session gets there")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up (exit 124) after")
+    p.set_defaults(func=cmd_wait)
+
+    p = sub.add_parser(
+        "send",
+        help="type a prompt into a session waiting for input and submit it",
+        description="Type a prompt into a session and submit it.",
+        usage="tclaude session send [--force] id [text ... | -]",
+        epilog=SEND_HELP,
+        formatter_class=raw,
+    )
+    p.add_argument("id", help="session id, unique id prefix, or name")
+    p.add_argument("text", nargs="*", help="the prompt (words are joined); none or - reads stdin")
+    p.add_argument("--force", action="store_true", help="send even if it is not waiting_input")
+    p.set_defaults(func=cmd_send)
+
+    p = sub.add_parser(
+        "resume",
+        help="restart an exited session on its conversation (same id and name)",
+        description="Restart an exited session in its directory with claude --resume.",
+    )
+    p.add_argument("id", help="session id, unique id prefix, or name")
+    p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("rename", help="give a session a new name (unique among live ones)")
+    p.add_argument("id", help="session id, unique id prefix, or name")
+    p.add_argument("name", help="the new name")
+    p.set_defaults(func=cmd_rename)
+
+    p = sub.add_parser(
+        "prune",
+        help="remove exited sessions and leftover files",
+        description="Clean the state dir.",
+        epilog=PRUNE_HELP,
+        formatter_class=raw,
+    )
+    p.add_argument("--older-than", metavar="DURATION", help="only sessions exited longer ago "
+                   "(e.g. 30m, 2h, 7d)")  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
+    p.add_argument("--adopt", action="store_true", help="create records for stray tmux sessions")
+    p.set_defaults(func=cmd_prune)
+
+    p = top.add_parser(
+        "status-line",
+        help="session counts for tmux's status bar",
+        description="Session counts for tmux's status bar.",
+        epilog=STATUS_LINE_HELP,
+        formatter_class=raw,
+    )
+    p.set_defaults(func=cmd_status_line)
+
+
+# --------------------------------------------------------------------------------------------
 # 8. main
 # --------------------------------------------------------------------------------------------
 
@@ -1020,6 +1686,7 @@ def build_parser():
     sub.required = True
     # Each feature registers its own subcommands (one line per feature below).
     add_core_commands(sub)
+    add_extra_commands(sub, top)
     return parser
 
 
@@ -1057,6 +1724,8 @@ def main(argv=None):
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1 :]
     try:
+        if argv == ["status-line"]:
+            return cmd_status_line(None)  # tmux runs it every second: skip building the parser
         args = build_parser().parse_args(argv)
         if extra:
             if args.func is not cmd_new:
