@@ -1259,6 +1259,8 @@ def prompt_text(words):
     """The prompt from the command line, or stdin for none or ``-``.  Line ends become \\n and
     the trailing ones go (a file's last newline is no part of the prompt)."""
     if not words or words == ["-"]:
+        if sys.stdin.isatty():
+            sys.stderr.write("tclaude: type the prompt, then Ctrl-D on a line of its own\n")
         text = sys.stdin.buffer.read().decode("utf-8", "replace")
     else:
         text = " ".join(words)
@@ -1331,6 +1333,10 @@ def cmd_resume(args):
         if view["status"] != "exited":
             raise UserError("session %s is alive (%s); attach with: tclaude session attach %s"
                             % (sid, view["status"], sid))  # fmt: skip
+        pane = tmux.panes().get(view["tmuxSession"])
+        if pane and not pane.dead:  # a record marked exited over a live pane: never kill it
+            raise UserError("session %s is marked exited but tmux session %s is alive; look "
+                            "with: tmux attach -t %s" % (sid, pane.session, pane.session))  # fmt: skip
         conv_id = view.get("convId")
         if not conv_id:
             raise UserError("session %s has no conversation id to resume; start afresh with: %s"

@@ -141,6 +141,10 @@ def write_record(sandbox, sid, **fields):
     return record
 
 
+def tmux_has(sandbox, name):
+    return sandbox.tmux("has-session", "-t", "=" + name, check=False).returncode == 0
+
+
 def iso_ago(seconds):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds))
 
@@ -449,6 +453,14 @@ def test_resume_without_a_conversation_id_says_how_to_start_afresh(sandbox):
     assert_one_line_error(proc, r"abcd1234 has no conversation id to resume; .*session new")
 
 
+def test_resume_never_kills_a_live_pane_whose_record_says_exited(sandbox):
+    sandbox.tmux("new-session", "-d", "-s", "tofu-claude-abcd1234", "sleep 600")
+    write_record(sandbox, "abcd1234", status="exited", exitedAt=iso_ago(60))
+    proc = sandbox.run("session", "resume", "abcd1234")
+    assert_one_line_error(proc, r"marked exited but tmux session tofu-claude-abcd1234 is alive")
+    assert tmux_has(sandbox, "tofu-claude-abcd1234")
+
+
 def test_resume_of_an_unknown_session_is_a_clear_error(sandbox):
     proc = sandbox.run("session", "resume", "ffffffff")
     assert_one_line_error(proc, r"no session 'ffffffff'")
@@ -501,10 +513,6 @@ def test_rename_of_an_unknown_session_is_a_clear_error(sandbox):
 
 
 # -- session prune ------------------------------------------------------------------------------
-
-
-def tmux_has(sandbox, name):
-    return sandbox.tmux("has-session", "-t", "=" + name, check=False).returncode == 0
 
 
 def test_prune_removes_exited_sessions_and_their_dead_tmux_sessions(sandbox):
