@@ -289,6 +289,13 @@ def test_send_submits_a_multiline_prompt_intact(sandbox):
     assert len(submits) == 1  # one prompt, not one per line
 
 
+def test_send_delivers_a_long_piped_prompt_in_one_piece(sandbox):
+    sid = ready(sandbox)
+    text = "\n".join("line %03d: %s" % (i, "ü" * 60) for i in range(300))  # ~37 KB
+    sandbox.run("session", "send", sid, "-", input=text, check=True)
+    assert wait_until(lambda: prompts(sandbox, sid)) == [text]
+
+
 def test_send_reads_the_prompt_from_stdin_with_a_dash(sandbox):
     sid = ready(sandbox)
     sandbox.run("session", "send", sid, "-", input=HOSTILE + "\n", check=True)
