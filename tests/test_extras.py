@@ -260,10 +260,20 @@ def test_wait_help_documents_the_exit_codes(sandbox):
         assert re.search(r"^  %s\s+\S" % code, out, re.M), code
 
 
+def registry_status(sandbox, sid):
+    path = os.path.join(sandbox.home, ".claude", "sessions", "%d.json" % claude_pid(sandbox, sid))
+    try:
+        with open(path) as fh:
+            return json.load(fh).get("status")
+    except (OSError, ValueError):
+        return None
+
+
 def test_wait_asks_tmux_only_once_while_nothing_changes(sandbox, tmp_path):
     sid = ready(sandbox)
+    wait_until(lambda: registry_status(sandbox, sid) == "idle")  # claude's last move at start
     env, log = tmux_counter(sandbox, tmp_path)
-    proc = sandbox.run("session", "wait", sid, "--until", "exited", "--timeout", "3", env=env)
+    proc = sandbox.run("session", "wait", sid, "--until", "exited", "--timeout", "2", env=env)
     assert proc.returncode == 124
     assert len(log.read_text().splitlines()) == 1
 
