@@ -1198,52 +1198,87 @@ def registry_signature(pid):
 
 
 class Watcher:
-    """Follows a few sessions for ``session wait`` at the price of a few stat calls a tick;
-    a full resolution (one tmux call) happens only when one of them may have moved."""
+    """Follows a few sessions for ``session wait`` at the price of a few stat calls a tick.
+    It looks again only when one of them may have moved: a full look (one tmux call) when a
+    file changed or a claude died, a glance (screens only, liveness from the pids) for
+    sessions whose silent moves only the screen shows."""
 
     def __init__(self, store, tmux):
         self.store = store
         self.tmux = tmux
         self.views = {}
         self.marks = {}
-        self.resolved_at = 0.0
+        self.resolved_at = 0.0  # last full look
+        self.looked_at = 0.0  # last look of any kind
 
-    def fingerprint(self, sid):
-        pid = self.views.get(sid, {}).get("pid")
+    def fingerprint(self, sid, pid):
         registry = registry_signature(pid) if isinstance(pid, int) and pid > 0 else None
         return self.store.signature(sid), registry
 
-    def refresh(self, sids):
-        """Resolve ``sids`` now; a session whose record is gone counts as exited."""
+    def load(self, sids):
+        """The records of ``sids``, marked before reading so a later change shows; a
+        session whose record is gone counts as exited."""
         states = []
         for sid in sids:
-            self.marks[sid] = self.fingerprint(sid)  # before reading: a later change shows
+            self.marks[sid] = self.fingerprint(sid, self.views.get(sid, {}).get("pid"))
             try:
                 states.append(self.store.load(sid))
             except (OSError, ValueError):
                 self.views[sid] = {"id": sid, "status": "exited", "statusDetail": "removed"}
-        for view in current_views(self.store, self.tmux, states) if states else []:
+        return states
+
+    def keep(self, views):
+        for view in views:
+            before = self.views.get(view["id"], {}).get("pid")
             self.views[view["id"]] = view
-            self.marks[view["id"]] = self.fingerprint(view["id"])  # pid may be new
-        self.resolved_at = time.time()
+            if view.get("pid") != before:  # a new claude keeps a registry file of its own
+                self.marks[view["id"]] = self.fingerprint(view["id"], view.get("pid"))
+        self.looked_at = time.time()
+
+    def refresh(self, sids):
+        """Resolve ``sids`` against tmux now."""
+        states = self.load(sids)
+        self.keep(current_views(self.store, self.tmux, states) if states else [])
+        self.resolved_at = self.looked_at
         return [self.views[sid] for sid in sids]
 
-    def may_have_moved(self, sids, now):
-        since = now - self.resolved_at
-        if since >= WAIT_SAFETY_RECHECK:
-            return True
+    def glance(self, sids):
+        """Resolve ``sids`` with liveness from their pids and screens read only where needed
+        (one capture-pane per blind session); None when only tmux can tell."""
+        states = self.load(sids)
+        hooks = {s["id"]: self.store.load_hook_status(s["id"]) for s in states}
+        snap = PidSnapshot(states, hooks, self.tmux)
+        now = time.time()
+        views = [resolve(state, hooks[state["id"]], snap, now)[0] for state in states]
+        if any(v["status"] == "exited" for v in views):
+            return None  # let tmux confirm (and the death be recorded)
+        self.keep(views)
+        return [self.views[sid] for sid in sids]
+
+    def next_look(self, sids, now):
+        """ "full", "glance" or None (nothing can have moved)."""
+        if now - self.resolved_at >= WAIT_SAFETY_RECHECK:
+            return "full"
+        how = None
         for sid in sids:
             view = self.views.get(sid, {})
-            if self.fingerprint(sid) != self.marks.get(sid):
-                return True
+            if self.fingerprint(sid, view.get("pid")) != self.marks.get(sid):
+                return "full"
             if view.get("status") == "exited":
                 continue  # only a resume brings it back, and that rewrites the record
             pid = view.get("pid")
-            if isinstance(pid, int) and pid > 0 and not process_running(pid):
-                return True
-            if since >= WAIT_GAP_RECHECK and self.blind(view):
-                return True
-        return False
+            if not isinstance(pid, int) or pid <= 0:  # not spawned yet: only tmux can tell
+                if now - self.looked_at >= WAIT_GAP_RECHECK:
+                    return "full"
+                continue
+            if not process_running(pid):
+                return "full"
+            if now - self.looked_at >= WAIT_GAP_RECHECK and self.blind(view):
+                how = "glance"
+        return how
+
+    def look(self, sids, how):
+        return (how == "glance" and self.glance(sids)) or self.refresh(sids)
 
     @staticmethod
     def blind(view):
@@ -1263,10 +1298,10 @@ def wait_for(store, tmux, sids, targets, want_all, deadline):
     watcher = Watcher(store, tmux)
     reached = {}
     pending = list(sids)
-    look = True
+    how = "full"
     while True:
-        if look:
-            views = watcher.refresh(pending)
+        if how:
+            views = watcher.look(pending, how)
             for view in views:
                 if view["status"] in targets:
                     reached[view["id"]] = view["status"]
@@ -1282,7 +1317,7 @@ def wait_for(store, tmux, sids, targets, want_all, deadline):
             still = ", ".join("%s is %s" % (sid, watcher.views[sid]["status"]) for sid in pending)
             raise UserError("timed out: %s" % still, code=EXIT_TIMEOUT)
         time.sleep(WAIT_TICK if deadline is None else max(0.0, min(WAIT_TICK, deadline - now)))
-        look = watcher.may_have_moved(pending, time.time())
+        how = watcher.next_look(pending, time.time())
 
 
 def cmd_wait(args):
@@ -1553,10 +1588,12 @@ def adopted_record(sid, name, pane):
 
 
 class PidSnapshot:
-    """A Snapshot without tmux, for the status line: a pane per recorded claude pid, dead
-    when ``kill -0`` says the process is gone; screens read blank (so they change nothing)."""
+    """A Snapshot that asks tmux nothing about liveness: a pane per recorded claude pid, dead
+    when the process is gone.  Screens come from ``tmux`` when given (a waiter's glance), else
+    read blank, which changes nothing (the status line)."""
 
-    def __init__(self, states, hooks):
+    def __init__(self, states, hooks, tmux=None):
+        self.tmux = tmux
         self.panes = {}
         for state in states:
             hook = hooks.get(state["id"]) or {}
@@ -1566,7 +1603,7 @@ class PidSnapshot:
                 self.panes[name] = Pane(name, pid, not process_running(pid), None)
 
     def screen(self, name):
-        return ""
+        return self.tmux.capture(name) if self.tmux else ""
 
 
 def cmd_status_line(args):

@@ -278,6 +278,17 @@ def test_wait_asks_tmux_only_once_while_nothing_changes(sandbox, tmp_path):
     assert len(log.read_text().splitlines()) == 1
 
 
+def test_wait_without_a_registry_rechecks_only_the_screen(sandbox, tmp_path):
+    sandbox.env["FAKE_CLAUDE_NO_REGISTRY"] = "1"
+    sid = busy(sandbox)
+    env, log = tmux_counter(sandbox, tmp_path)
+    proc = sandbox.run("session", "wait", sid, "--until", "exited", "--timeout", "5", env=env)
+    assert proc.returncode == 124
+    calls = [line.split()[0] for line in log.read_text().splitlines()]
+    assert calls[0] == "list-panes" and "list-panes" not in calls[1:]
+    assert set(calls[1:]) == {"capture-pane"}  # liveness came from the pid, for free
+
+
 def test_wait_of_a_removed_session_reports_it_exited(sandbox, tmp_path):
     sid = ready(sandbox)
     waiter = watcher(sandbox, tmp_path, sid, "--until", "exited")
