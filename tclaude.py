@@ -538,8 +538,11 @@ class Tmux:
         through the server (run-shell) makes it collect it."""
         self.run("run-shell", "true", check=False)
         target = "=" + name + ":"
-        proc = self.run("display-message", "-p", "-t", target, "#{pane_dead_status}", check=False)
-        status = proc.stdout.strip()
+        fmt = "#{pane_dead_status}:#{pane_dead_signal}"
+        proc = self.run("display-message", "-p", "-t", target, fmt, check=False)
+        status, _, signum = proc.stdout.strip().partition(":")
+        if not status and signum.isdigit():  # tmux 3.3+: killed by a signal
+            status = str(128 + int(signum))
         screen = self.run("capture-pane", "-p", "-J", "-S", "-50", "-t", target, check=False)
         lines = [
             one_line(line)
@@ -808,18 +811,18 @@ def fill_no_hook_gap(view, hook, hook_ts, pane, snap, now):
     if reg and reg.get("status") in REGISTRY_STATUS:
         reg_ts = float(reg.get("statusUpdatedAt") or reg.get("updatedAt") or 0) / 1000.0
         if reg_ts > hook_ts:
-            apply_observed(view, before, reg["status"])
+            apply_observed(view, before, reg["status"], reg_ts)
         return
     if now - hook_ts < SCREEN_GRACE:
         return
     screen = snap.screen(view["tmuxSession"])
     tail = "\n".join(screen.rstrip("\n").splitlines()[-12:])
     if SCREEN_BUSY in tail:
-        apply_observed(view, before, "busy")
+        apply_observed(view, before, "busy", hook_ts)
     elif any(marker in tail for marker in SCREEN_DIALOG):
-        apply_observed(view, before, "waiting")
+        apply_observed(view, before, "waiting", hook_ts)
     elif "❯" in tail:
-        apply_observed(view, before, "idle")
+        apply_observed(view, before, "idle", hook_ts)
 
 
 def explain_silent_start(view, pane, snap):
@@ -836,9 +839,11 @@ def explain_silent_start(view, pane, snap):
         view["statusDetail"] = "no hook has reported (hooks disabled?)"
 
 
-def apply_observed(view, before, observed):
+def apply_observed(view, before, observed, since):
     """Merge what the registry or screen shows into the hook state."""
     detail = view.get("statusDetail") or ""
+    if REGISTRY_STATUS[observed] != before:
+        view["statusSince"] = utc_iso(since)
     if observed == "idle":
         view["status"] = "waiting_input"
         view["statusDetail"] = (
@@ -880,7 +885,9 @@ def explain_death(tmux, snap, view, changed, hook):
     if hook and hook.get("status") == "exited":
         return  # claude said why (SessionEnd reason): keep that
     detail = "claude exited (status %d)" % status
-    if status != 0 and last_line:
+    if status > 128:
+        detail = "claude killed by signal %d" % (status - 128)
+    elif status != 0 and last_line:
         detail += ": " + last_line[:120]
     changed["statusDetail"] = detail
     view.update(changed)
@@ -930,13 +937,19 @@ def find_session(store, ref, states=None):
     raise UserError("%r is ambiguous: it matches %s" % (ref, listed))
 
 
+def shell_path(path):
+    """A path to paste into a shell: ~ stays expandable, anything odd is quoted."""
+    home = home_dir()
+    if path.startswith(home + os.sep):
+        return "~/" + shlex.quote(path[len(home) + 1 :])
+    return shlex.quote(path)
+
+
 def resume_hint(view):
+    where = shell_path(view.get("cwd") or ".")
     if view.get("convId"):
-        return "tclaude session new %s --resume %s" % (
-            shlex.quote(view.get("cwd") or "."),
-            view["convId"],
-        )
-    return "tclaude session new %s" % shlex.quote(view.get("cwd") or ".")
+        return "tclaude session new %s --resume %s" % (where, view["convId"])
+    return "tclaude session new %s" % where
 
 
 def checked_name(name):
@@ -1009,7 +1022,8 @@ def cmd_new(args):
         live = [v for v in current_views(store, tmux) if v["status"] != "exited"]
         ensure_unclaimed(live, conv_id, name)
         sid = store.new_id()
-        now = utc_iso()
+        created = time.time()
+        now = utc_iso(created)
         state = {
             "id": sid,
             "name": name,
@@ -1021,6 +1035,7 @@ def cmd_new(args):
             "statusDetail": "starting",
             "statusSince": now,
             "created": now,
+            "createdTs": round(created, 6),  # orders sessions started within one second
             "spawned": now,
             "updated": now,
             "resumed": bool(conv_id),
@@ -1038,7 +1053,7 @@ def cmd_new(args):
 
 def cmd_ls(args):
     store, tmux = StateStore(), Tmux()
-    views = sorted(current_views(store, tmux), key=lambda v: (v.get("created") or "", v["id"]))
+    views = sorted(current_views(store, tmux), key=creation_order)
     if args.json:
         print(json.dumps(views, indent=2, ensure_ascii=False))
         return 0
@@ -1047,6 +1062,10 @@ def cmd_ls(args):
         return 0
     print(format_table(views))
     return 0
+
+
+def creation_order(view):
+    return (view.get("createdTs") or parse_iso(view.get("created")) or 0, view["id"])
 
 
 DETAIL_WIDTH = 80
@@ -1562,8 +1581,8 @@ def stray_report(store, name, pane, adopt, dry_run):
 
 
 def adopted_record(sid, name, pane):
-    now = utc_iso()
-    created = utc_iso(pane["created"]) if pane["created"] else now
+    stamp = float(pane["created"] or time.time())  # when tmux started the session
+    now, created = utc_iso(), utc_iso(stamp)
     conv = CONV_IN_COMMAND_RE.search(pane["command"] or "")
     state = {
         "id": sid,
@@ -1576,6 +1595,7 @@ def adopted_record(sid, name, pane):
         "statusDetail": "adopted: status unknown until claude's next hook",
         "statusSince": now,
         "created": created,
+        "createdTs": stamp,
         "spawned": created,
         "updated": now,
         "adopted": True,
