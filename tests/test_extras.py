@@ -299,13 +299,14 @@ def test_wait_of_a_removed_session_reports_it_exited(sandbox, tmp_path):
 # -- session send -------------------------------------------------------------------------------
 
 HOSTILE = "first line\nsecond \"double\" and 'single' quotes\n\tindented ünïcödé ✓ $HOME `x`"
+AS_CLAUDE_GOT_IT = HOSTILE.replace("\t", "    ")  # claude turns a pasted tab into 4 spaces
 
 
 def test_send_submits_a_multiline_prompt_intact(sandbox):
     sid = ready(sandbox)
     proc = sandbox.run("session", "send", sid, HOSTILE, check=True)
     assert proc.stdout == "sent to %s (3 lines)\n" % sid and proc.stderr == ""
-    assert wait_until(lambda: prompts(sandbox, sid)) == [HOSTILE]
+    assert wait_until(lambda: prompts(sandbox, sid)) == [AS_CLAUDE_GOT_IT]
     submits = [r for r in sandbox.hook_log() if r.get("event") == "UserPromptSubmit"]
     assert len(submits) == 1  # one prompt, not one per line
 
@@ -320,7 +321,7 @@ def test_send_delivers_a_long_piped_prompt_in_one_piece(sandbox):
 def test_send_reads_the_prompt_from_stdin_with_a_dash(sandbox):
     sid = ready(sandbox)
     sandbox.run("session", "send", sid, "-", input=HOSTILE + "\n", check=True)
-    assert wait_until(lambda: prompts(sandbox, sid)) == [HOSTILE]
+    assert wait_until(lambda: prompts(sandbox, sid)) == [AS_CLAUDE_GOT_IT]
 
 
 def test_send_reads_the_prompt_from_stdin_when_no_text_is_given(sandbox):
