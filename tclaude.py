@@ -1394,13 +1394,12 @@ def ensure_ready_for_input(view, force):
 
 
 def wait_for_ack(store, sid, before, timeout):
-    """True once a hook has written since ``before`` (UserPromptSubmit, normally)."""
+    """True once a hook has written since ``before``: UserPromptSubmit for a prompt,
+    SessionStart for /clear, SessionEnd for /exit (claude runs pasted slash commands)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if store.signature(sid)[1] != before:
-            hook = store.load_hook_status(sid)
-            if hook and hook.get("status") != "waiting_input":
-                return True
+            return True
         time.sleep(0.05)
     return False
 
@@ -1666,7 +1665,8 @@ examples:
 
 SEND_HELP = """The prompt is pasted as one bracketed paste (newlines stay inside it), then submitted
 with Enter.  Refused unless the session is waiting_input (--force overrides).  Returns once
-claude has picked the prompt up (its UserPromptSubmit hook), or warns after a few seconds.
+claude has picked the prompt up (a hook fired), or warns after a few seconds.  Slash
+commands work too (/clear, /exit).
 
 examples:
   tclaude session send api "run the tests and fix what fails"

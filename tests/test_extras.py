@@ -343,6 +343,25 @@ def test_send_returns_once_claude_has_started_on_the_prompt(sandbox):
         assert json.load(fh)["event"] == "UserPromptSubmit"
 
 
+def test_send_runs_a_slash_command(sandbox):
+    sid = ready(sandbox)
+    before = sandbox.read_state(sid)["convId"]
+    proc = sandbox.run("session", "send", sid, "/clear", check=True)
+    assert proc.stderr == ""  # acknowledged by the SessionStart hook of the new conversation
+    wait_until(lambda: sandbox.session(sid)["convId"] != before)
+
+
+def test_send_warns_when_no_hook_acknowledges_the_prompt(sandbox):
+    os.makedirs(os.path.join(sandbox.work, ".claude"))
+    with open(os.path.join(sandbox.work, ".claude", "settings.local.json"), "w") as fh:
+        json.dump({"disableAllHooks": True}, fh)  # as a policy may do
+    sid = ready(sandbox)  # known from claude's registry alone
+    proc = sandbox.run("session", "send", sid, "hello")
+    assert (proc.returncode, proc.stdout) == (0, "sent to %s (1 line)\n" % sid)
+    assert proc.stderr.startswith("tclaude: warning: claude in %s has not picked" % sid)
+    assert wait_until(lambda: prompts(sandbox, sid)) == ["hello"]  # typed all the same
+
+
 def test_send_then_wait_waits_for_the_reply(sandbox):
     sid = ready(sandbox)
     sandbox.run("session", "send", sid, "SLOW=20", check=True)
