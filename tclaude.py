@@ -247,7 +247,9 @@ class StateStore:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                os.write(fd, data.encode("utf-8"))
+                # backslashreplace: a lone surrogate (a non-UTF-8 byte of a path or name, or a
+                # hand-edited "\ud800") becomes a JSON \u escape instead of a crash
+                os.write(fd, data.encode("utf-8", "backslashreplace"))
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -993,7 +995,7 @@ WATCH_COLUMNS = (
 )
 WATCH_DROP = ("conv", "cwd", "rss", "cpu", "name", "detail", "age")
 WATCH_RIGHT = ("cpu", "rss")
-DETAIL_MIN = 8
+DETAIL_MIN = 12
 WATCH_KEYS_LINE = "j/k move  a attach  x kill  r refresh  ? help  q quit"
 WATCH_HELP = (
     ("Up/Down  j/k", "move the selection"),
@@ -1393,15 +1395,17 @@ def watch_once_lines(model, width=None):
     clock = time.strftime("%H:%M:%S")
     if width is None:
         header = watch_summary(model.views) + "  " + clock
-        width = 10**4
+        layout = watch_layout(rows, 10**4, 2)
+        longest = max([text_width(r["detail"]) for r in rows] + [6])
+        layout = [(k, min(w, longest, 160) if k == "detail" else w) for k, w in layout]
     else:
         header = watch_header(model.views, width, clock)
-    layout = watch_layout(rows, width, 2)
+        layout = watch_layout(rows, width, 2)
     lines = [header, watch_titles(layout, "  ")]
     for view, cells in zip(model.views, rows):
         lines.append(watch_line(cells, layout, watch_mark(view) + " "))
     if not rows:
-        lines.append(fit(NO_SESSIONS, width))
+        lines.append(NO_SESSIONS if width is None else fit(NO_SESSIONS, width))
     return [line.rstrip() for line in lines]
 
 
@@ -1432,7 +1436,8 @@ class WarningSink:
         while "\n" in self.partial:
             line, self.partial = self.partial.split("\n", 1)
             if line.strip():
-                self.lines.append(line.replace("tclaude: ", "", 1))
+                line = line.replace("tclaude: ", "", 1).replace(home_dir() + os.sep, "~" + os.sep)
+                self.lines.append(line)
         return len(text)
 
     def flush(self):
@@ -1496,12 +1501,14 @@ class Dashboard:
         self.screen.keypad(True)
         bold, dim = curses.A_BOLD, curses.A_DIM
         self.attrs = {"waiting_permission": bold, "waiting_input": bold, "exited": dim}
-        if self.colour and curses.has_colors():
-            background = -1
-            try:
-                curses.use_default_colors()
-            except curses.error:
-                background = curses.COLOR_BLACK
+        if not curses.has_colors():
+            return
+        background = -1
+        try:
+            curses.use_default_colors()  # else start_color paints everything white on black
+        except curses.error:
+            background = curses.COLOR_BLACK
+        if self.colour:
             curses.init_pair(1, curses.COLOR_RED, background)
             curses.init_pair(2, curses.COLOR_YELLOW, background)
             self.attrs["waiting_permission"] |= curses.color_pair(1)
