@@ -1603,7 +1603,7 @@ class Dashboard:
         try:
             state = self.model.store.load(sid)
             view = kill_one(self.model.store, self.model.tmux, state)
-            self.say("killed %s; resume with: %s" % (sid, resume_hint(view)))
+            self.say("killed %s; %s" % (sid, resume_line(view)))
         except FileNotFoundError:
             self.say("%s is already gone" % sid)
         except (OSError, ValueError) as exc:
@@ -1621,7 +1621,7 @@ class Dashboard:
         if view is None:
             return
         if view.get("status") == "exited":
-            self.say("%s has exited; resume it with: %s" % (view["id"], resume_hint(view)))
+            self.say("%s has exited; %s" % (view["id"], resume_line(view)))
             return
         tmux = self.model.tmux
         if tmux.inside_tmux():
@@ -1754,6 +1754,17 @@ class Dashboard:
             self.screen.addstr(y, x, text, attr)
         except curses.error:
             pass  # writing the bottom-right cell "fails" after drawing it; nothing is lost
+
+
+def resume_line(view):
+    """The resume command for a one-line footer: the conversation id first, so a narrow
+    terminal cuts the directory rather than the id."""
+    if not view.get("convId"):
+        return "start again with: " + resume_hint(view)
+    return "resume with: tclaude session new --resume %s %s" % (
+        view["convId"],
+        shlex.quote(view.get("cwd") or "."),
+    )
 
 
 def cmd_watch(args):

@@ -602,7 +602,7 @@ def test_kill_asks_first_and_y_kills_the_session(sandbox):
     dash.wait(lambda s: s.split("\n")[29].startswith("kill a0000002? y/n"), "the question")
     assert sandbox.tmux("has-session", "-t", "=tofu-claude-a0000002", check=False).returncode == 0
     dash.keys("y")
-    dash.wait_text("killed a0000002; resume with: tclaude session new")
+    dash.wait_text("killed a0000002; resume with: tclaude session new --resume 0b5e55ed-")
     dash.wait_ids(["a0000001"])
     assert sandbox.tmux("has-session", "-t", "=tofu-claude-a0000002", check=False).returncode
     assert not os.path.exists(sandbox.state_file("a0000002"))
@@ -637,7 +637,7 @@ def test_attaching_an_exited_session_explains_how_to_resume(sandbox):
     dash = open_dashboard(sandbox)
     dash.wait_ids(["a0000003"])
     dash.keys("Enter")
-    dash.wait_text("a0000003 has exited; resume it with: tclaude session new")
+    dash.wait_text("a0000003 has exited; resume with: tclaude session new --resume 0b5e55ed-")
 
 
 @pytest.fixture
@@ -653,20 +653,23 @@ def outer(sandbox):
     tmux("kill-server", check=False)
 
 
-def test_attach_hands_the_terminal_to_tmux_and_detaching_comes_back(sandbox, outer):
-    fake_sessions(sandbox, EVERY_STATUS[:2])
+def test_attach_hands_the_terminal_to_claude_and_detaching_comes_back(sandbox, outer):
+    fake_sessions(sandbox, [EVERY_STATUS[0]])
+    sid = sandbox.new(sandbox.work)
+    sandbox.wait_status(sid, "waiting_input")
     command = "env -u TMUX " + watch_command(sandbox, "--interval", "0.3")
     outer("new-session", "-d", "-s", "term", "-x", "120", "-y", "30", command)
     term = Pane(outer, "=term:")
-    term.wait(lambda _: term.ids() == ["a0000002", "a0000001"], "the dashboard")
-    term.keys("j", "a")
+    term.wait(lambda _: term.ids() == [sid, "a0000001"], "the dashboard")
+    term.keys("a")
     clients = lambda: sandbox.tmux("list-clients", "-F", "#{client_session}").stdout.split()  # noqa: E731
-    wait_until(lambda: clients() == ["tofu-claude-a0000001"], message="a client on the session")
-    term.wait(lambda s: "j/k move" not in s, "the session's screen instead of the dashboard")
+    wait_until(lambda: clients() == ["tofu-claude-" + sid], message="a client on the session")
+    term.wait_text("? for shortcuts")  # claude's screen, in the terminal the dashboard had
+    assert "j/k move" not in term.text()
     term.keys("C-b", "d")  # the user detaches
     wait_until(lambda: clients() == [], message="the client to detach")
-    term.wait(lambda _: term.ids() == ["a0000002", "a0000001"], "the dashboard again")
-    assert term.selected() == "a0000001"
+    term.wait(lambda _: term.ids() == [sid, "a0000001"], "the dashboard again")
+    assert term.selected() == sid
     assert term.lines()[29].startswith("j/k move")
 
 
@@ -708,6 +711,81 @@ def test_ctrl_c_quits_cleanly_with_exit_status_0(sandbox):
     assert "Traceback" not in shell.text() and "interrupted" not in shell.text()
     alternate = sandbox.tmux("display-message", "-p", "-t", "=shell:", "#{alternate_on}")
     assert alternate.stdout.strip() == "0"
+
+
+# -- real sessions (the fake claude) ----------------------------------------------------------
+
+SLOW_FOREVER = "SLOW=5000 keep going"  # scaled by FAKE_CLAUDE_TIME_SCALE: minutes, not hours
+
+
+def start_real(sandbox, prompt=None):
+    sid = sandbox.new(sandbox.work)
+    sandbox.wait_screen(sid, "? for shortcuts")
+    if prompt:
+        sandbox.type(sid, prompt)
+    return sid
+
+
+def test_real_sessions_in_every_status_are_sorted_and_marked(sandbox):
+    waiting = start_real(sandbox)
+    running = start_real(sandbox, SLOW_FOREVER)
+    permission = start_real(sandbox, "RUN_TOOL=marker.txt")
+    quit_ = start_real(sandbox, "/exit")
+    killed = start_real(sandbox)
+    sandbox.tmux("kill-session", "-t", "=tofu-claude-" + killed)
+    for sid, status in ((waiting, "waiting_input"), (running, "running"),
+                        (permission, "waiting_permission"), (quit_, "exited"),
+                        (killed, "exited")):  # fmt: skip
+        sandbox.wait_status(sid, status)
+    exited = sorted([quit_, killed], key=lambda s: (sandbox.read_state(s)["created"], s))
+    dash = open_dashboard(sandbox)
+    dash.wait_ids([permission, waiting, running, *exited])
+    assert [row[1] for row in dash.rows()] == ["!", "?", " ", "-", "-"]
+    assert dash.lines()[0].startswith("5 sessions: 1 waiting, 1 permission, 1 running, 2 exited")
+    states = {p[3:11]: st for p, st in sgr_states(dash.styled()) if ROW.match(p)}
+    assert states[waiting]["bold"] and states[waiting]["fg"] is not None
+
+
+def test_a_denied_permission_shows_as_waiting_without_any_hook(sandbox):
+    permission = start_real(sandbox, "RUN_TOOL=denied.txt")
+    waiting = start_real(sandbox)
+    sandbox.wait_status(permission, "waiting_permission")
+    dash = open_dashboard(sandbox)
+    dash.wait_ids([permission, waiting])
+    sandbox.wait_screen(permission, "Do you want to proceed?")
+    time.sleep(0.3)  # keys within 0.15 s of a dialog are swallowed, as by the real claude
+    sandbox.keys(permission, "Escape")  # deny: claude fires no hook for this
+    dash.wait(lambda s: s.split("\n")[0].startswith("2 sessions: 2 waiting"), "the denial")
+    assert all(row[1] == "?" for row in dash.rows())
+
+
+def test_an_approved_tool_and_a_new_session_show_while_the_dashboard_is_open(sandbox):
+    permission = start_real(sandbox, "RUN_TOOL=approved.txt THEN_SLOW=5000")
+    sandbox.wait_status(permission, "waiting_permission")
+    dash = open_dashboard(sandbox)
+    dash.wait_ids([permission])
+    sandbox.wait_screen(permission, "Do you want to proceed?")
+    time.sleep(0.3)
+    sandbox.keys(permission, "1")
+    dash.wait(lambda _: [r[3].split()[0] for r in dash.rows()] == ["running"], "running")
+    fresh = start_real(sandbox)
+    dash.wait_ids([fresh, permission])  # waiting for input sorts above running
+
+
+def test_kill_from_the_dashboard_ends_claude_like_session_kill(sandbox):
+    sid = start_real(sandbox)
+    pid = sandbox.wait_status(sid, "waiting_input")["pid"]
+    conv = sandbox.read_state(sid)["convId"]
+    dash = open_dashboard(sandbox)
+    dash.wait_ids([sid])
+    dash.keys("x")
+    dash.wait_text("kill %s? y/n" % sid)
+    dash.keys("y")
+    dash.wait_text("killed %s; resume with: tclaude session new --resume %s " % (sid, conv))
+    wait_until(lambda: not os.path.exists("/proc/%d" % pid), message="claude to exit")
+    assert not os.path.exists(sandbox.state_file(sid))
+    dash.wait_ids([])
+    assert "0 sessions" in dash.lines()[0]
 
 
 # -- pure text helpers ------------------------------------------------------------------------
