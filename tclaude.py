@@ -1471,6 +1471,7 @@ class Dashboard:
         self.next_refresh = 0.0
         self.attrs = {}
         self.started = False
+        self.stop_signal = None
 
     # -- main loop ------------------------------------------------------------------------------
 
@@ -1481,7 +1482,7 @@ class Dashboard:
         try:
             self.setup()
             self.refresh()
-            while True:
+            while self.stop_signal is None:
                 self.draw()
                 key = self.next_key()
                 if not self.handle(key):
@@ -1490,6 +1491,11 @@ class Dashboard:
                     self.refresh()
         finally:
             sys.stderr = real_stderr
+
+    def stop(self, signum, frame):
+        """SIGTERM/SIGHUP: leave through curses.wrapper, which gives the terminal back (the
+        default action would kill us mid-screen).  Checked once per key or refresh."""
+        self.stop_signal = signum
 
     def setup(self):
         import curses
@@ -1521,8 +1527,11 @@ class Dashboard:
 
     def refresh(self):
         self.sink.take()
-        self.model.refresh()
-        self.warnings = self.sink.take()
+        try:
+            self.model.refresh()
+            self.warnings = self.sink.take()
+        except UserError as exc:  # e.g. the state dir went away: say so, keep the last rows
+            self.warnings = [*self.sink.take(), str(exc)]
         ids = self.model.ids()
         if self.selected in ids:
             self.index = ids.index(self.selected)
@@ -1790,6 +1799,8 @@ def cmd_watch(args):
     _memo["ascii_only"] = "utf" not in locale.getpreferredencoding(False).lower()
     os.environ.setdefault("ESCDELAY", "25")  # Esc quits at once instead of after 1 s
     dashboard = Dashboard(model, args.interval, colour=not os.environ.get("NO_COLOR"))
+    signal.signal(signal.SIGTERM, dashboard.stop)
+    signal.signal(signal.SIGHUP, dashboard.stop)
     try:
         curses.wrapper(dashboard.run)
     except KeyboardInterrupt:
@@ -1801,7 +1812,7 @@ def cmd_watch(args):
             "cannot start the dashboard on this terminal (TERM=%s): %s; use --once"
             % (os.environ.get("TERM", ""), one_line(str(exc)))
         ) from None
-    return 0
+    return 128 + dashboard.stop_signal if dashboard.stop_signal else 0
 
 
 def add_watch_command(sub):

@@ -713,6 +713,55 @@ def test_ctrl_c_quits_cleanly_with_exit_status_0(sandbox):
     assert alternate.stdout.strip() == "0"
 
 
+def child_pid(pid):
+    with open("/proc/%d/task/%d/children" % (pid, pid)) as fh:
+        kids = fh.read().split()
+    return int(kids[0]) if kids else None
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="finds the pid through /proc")
+def test_sigterm_restores_the_terminal_too(sandbox):
+    shell = open_shell(sandbox)
+    shell.keys("-l", watch_command(sandbox, "--interval", "0.3") + "; echo rc=$?")
+    shell.keys("Enter")
+    shell.wait_text("j/k move")
+    shell_pid = int(sandbox.tmux("display-message", "-p", "-t", "=shell:", "#{pane_pid}").stdout)
+    os.kill(wait_until(lambda: child_pid(shell_pid), message="the dashboard's pid"), 15)
+    shell.wait_text("rc=143")
+    assert "j/k move" not in shell.text()
+    alternate = sandbox.tmux("display-message", "-p", "-t", "=shell:", "#{alternate_on}")
+    assert alternate.stdout.strip() == "0"
+
+
+def test_an_unknown_terminal_type_fails_with_one_line(sandbox):
+    shell = open_shell(sandbox)
+    command = watch_command(sandbox, env={"TERM": "no-such-terminal"})
+    shell.keys("-l", command + "; echo rc=$?")
+    shell.keys("Enter")
+    shell.wait_text("rc=1")
+    assert (
+        "tclaude: cannot start the dashboard on this terminal (TERM=no-such-terminal): "
+        in shell.text()
+    )
+    assert "Traceback" not in shell.text()
+
+
+def test_a_state_dir_that_cannot_be_read_is_reported_and_survived(sandbox):
+    fake_sessions(sandbox, EVERY_STATUS[:2])
+    dash = open_dashboard(sandbox)
+    dash.wait_ids(["a0000002", "a0000001"])
+    aside = sandbox.state_dir + ".aside"
+    os.rename(sandbox.state_dir, aside)
+    with open(sandbox.state_dir, "w") as fh:
+        fh.write("not a directory")
+    dash.wait_text("cannot read state dir")
+    assert dash.ids() == ["a0000002", "a0000001"]  # the last rows stay
+    os.unlink(sandbox.state_dir)
+    os.rename(aside, sandbox.state_dir)
+    dash.wait(lambda s: "cannot read" not in s, "the dashboard to recover")
+    assert dash.ids() == ["a0000002", "a0000001"]
+
+
 # -- real sessions (the fake claude) ----------------------------------------------------------
 
 SLOW_FOREVER = "SLOW=5000 keep going"  # scaled by FAKE_CLAUDE_TIME_SCALE: minutes, not hours
