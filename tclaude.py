@@ -937,7 +937,10 @@ def cmd_ls(args):
 
 
 def creation_order(view):
-    return (view.get("createdTs") or parse_iso(view.get("created")) or 0, view["id"])
+    stamp = view.get("createdTs")
+    if not isinstance(stamp, (int, float)):  # missing, or a hand-edited file: never crash a sort
+        stamp = parse_iso(view.get("created")) or 0
+    return (stamp, view["id"])
 
 
 def view_row(view, now):
@@ -1079,7 +1082,7 @@ NO_SESSIONS = "no sessions (start one with: tclaude session new [dir])"
 
 
 def watch_sort_key(view):
-    return (WATCH_RANK.get(view.get("status"), 2), str(view.get("created") or ""), view["id"])
+    return (WATCH_RANK.get(view.get("status"), 2), *creation_order(view))
 
 
 def watch_summary(views):
@@ -1841,7 +1844,7 @@ def resume_line(view):
         return "start again with: " + resume_hint(view)
     return "resume with: tclaude session new --resume %s %s" % (
         view["convId"],
-        shlex.quote(view.get("cwd") or "."),
+        shell_path(view.get("cwd") or "."),
     )
 
 

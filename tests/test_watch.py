@@ -341,6 +341,21 @@ def test_once_reports_a_corrupt_state_file_on_stderr_and_shows_the_rest(sandbox)
     assert proc.stdout.startswith("2 sessions: 1 waiting, 1 running")
 
 
+def test_once_survives_hand_edited_records_with_odd_field_types(sandbox):
+    fake_sessions(sandbox, EVERY_STATUS[:5])
+    for sid, odd in (("a0000002", {"createdTs": "soon", "name": 7, "cwd": ["x"]}),
+                     ("a0000005", {"createdTs": 1.5e9}),
+                     ("a0000003", {"created": 12, "status": {"no": 1}, "convId": None})):  # fmt: skip
+        record = sandbox.read_state(sid)
+        record.update(odd)
+        with open(sandbox.state_file(sid), "w") as fh:
+            json.dump(record, fh)
+    proc = sandbox.run("session", "watch", "--once", check=True)
+    assert proc.stdout.startswith("5 sessions: ")
+    rows = [line[2:10] for line in proc.stdout.splitlines()[2:]]
+    assert rows == ["a0000004", "a0000005", "a0000002", "a0000001", "a0000003"]
+
+
 # -- the live screen --------------------------------------------------------------------------
 
 
