@@ -1977,6 +1977,10 @@ def add_core_commands(sub):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # names and paths may hold bytes that are not UTF-8 (lone surrogates): print, don't die
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     # Everything after a bare "--" goes to claude untouched (argparse would eat the options).
     extra = []
     if "--" in argv:
