@@ -343,7 +343,7 @@ def test_installed_hooks_run_silently_in_a_claude_started_by_hand(sandbox):
         lambda: [r for r in sandbox.hook_log() if r["event"] == "SessionStart"],
         message="the installed SessionStart hook to run",
     )
-    assert all(r["exit"] == 0 and not r["stdout"] and not r["stderr"] for r in runs), runs
+    assert all(r["exit_code"] == 0 and not r["stdout"] and not r["stderr"] for r in runs), runs
     assert not os.path.exists(sandbox.state_dir) or not [
         n for n in os.listdir(sandbox.state_dir) if n.endswith(".status")
     ]
@@ -408,7 +408,7 @@ def test_an_external_sessions_status_is_its_registry_status(sandbox, registry_st
 def test_an_external_session_follows_claude_from_idle_to_busy(sandbox):
     _, reg = start_claude_by_hand(sandbox)
     wait_until(lambda: [v for v in external(sandbox) if v["status"] == "waiting_input"])
-    sandbox.tmux("send-keys", "-t", "=work:", "-l", "SLOW=30 think hard")
+    sandbox.tmux("send-keys", "-t", "=work:", "-l", "SLOW=400 think hard")
     sandbox.tmux("send-keys", "-t", "=work:", "Enter")
     wait_until(
         lambda: [v for v in external(sandbox) if v["status"] == "running"],
@@ -474,7 +474,7 @@ def test_an_adopted_session_is_listed_once_with_its_registry_status(sandbox):
     sid, _ = adopt(sandbox, pane)
     sandbox.wait_status(sid, "waiting_input")
     assert [(v["id"], v["external"]) for v in ls_all(sandbox)] == [(sid, False)]
-    sandbox.tmux("send-keys", "-t", pane, "-l", "SLOW=30 think hard")
+    sandbox.tmux("send-keys", "-t", pane, "-l", "SLOW=400 think hard")
     sandbox.tmux("send-keys", "-t", pane, "Enter")
     sandbox.wait_status(sid, "running")
 
@@ -545,11 +545,16 @@ def test_adopt_rejects_a_name_that_looks_like_an_id(sandbox):
 
 
 def bin_dir(tmp_path, *names, **scripts):
-    """A PATH of chosen real tools (by name) and small scripts, nothing else."""
+    """A PATH of chosen tools (real ones, the fake claude) and small scripts, nothing else."""
     folder = tmp_path / "bin"
     folder.mkdir(exist_ok=True)
     for name in names:
-        real = shutil.which(name) or os.path.join(FAKEBIN, name)
+        if name == "claude":
+            real = os.path.join(FAKEBIN, "claude")
+        elif name == "python3":  # the interpreter itself: a pyenv shim would need pyenv
+            real = os.path.realpath(sys.executable)
+        else:
+            real = shutil.which(name)
         os.symlink(real, str(folder / name))
     for name, body in scripts.items():
         path = folder / name
@@ -558,7 +563,13 @@ def bin_dir(tmp_path, *names, **scripts):
     return str(folder)
 
 
-HEALTHY_TOOLS = ("tmux", "bash", "sh", "env", "python3", "claude", "notify-send")
+HEALTHY_TOOLS = ("tmux", "bash", "sh", "env", "python3", "claude")
+NOTIFY_SEND = {"notify-send": "exit 0"}
+
+
+def healthy_path(tmp_path, leave_out=None, **scripts):
+    tools = [t for t in HEALTHY_TOOLS if t != leave_out]
+    return bin_dir(tmp_path, *tools, **dict(NOTIFY_SEND, **scripts))
 
 
 def doctor(sandbox, env=None, tclaude=TCLAUDE):
@@ -577,7 +588,7 @@ def doctor(sandbox, env=None, tclaude=TCLAUDE):
 
 
 def test_doctor_on_a_healthy_setup_passes_with_one_line_per_check(sandbox, tmp_path):
-    proc, checks = doctor(sandbox, {"PATH": bin_dir(tmp_path, *HEALTHY_TOOLS)})
+    proc, checks = doctor(sandbox, {"PATH": healthy_path(tmp_path)})
     assert proc.returncode == 0, proc.stdout
     assert [label for label in checks] == [
         "python",
@@ -597,44 +608,41 @@ def test_doctor_on_a_healthy_setup_passes_with_one_line_per_check(sandbox, tmp_p
 
 
 def test_doctor_fails_without_claude_and_says_how_to_install_it(sandbox, tmp_path):
-    path = bin_dir(tmp_path, *(t for t in HEALTHY_TOOLS if t != "claude"))
+    path = healthy_path(tmp_path, leave_out="claude")
     proc, checks = doctor(sandbox, {"PATH": path})
     assert proc.returncode == 1
     assert checks["claude"][0] == "FAIL" and "npm install" in checks["claude"][1]
 
 
 def test_doctor_fails_when_claude_version_fails(sandbox, tmp_path):
-    tools = [t for t in HEALTHY_TOOLS if t != "claude"]
-    path = bin_dir(tmp_path, *tools, claude="echo 'cannot load' >&2; exit 3")
+    path = healthy_path(tmp_path, "claude", claude="echo 'cannot load' >&2; exit 3")
     proc, checks = doctor(sandbox, {"PATH": path})
     assert proc.returncode == 1
     assert checks["claude"] == ("FAIL", "%s/claude --version failed: cannot load" % path)
 
 
 def test_doctor_reports_the_claude_version(sandbox, tmp_path):
-    tools = [t for t in HEALTHY_TOOLS if t != "claude"]
-    path = bin_dir(tmp_path, *tools, claude='echo "9.8.7 (Claude Code)"')
+    path = healthy_path(tmp_path, "claude", claude='echo "9.8.7 (Claude Code)"')
     _, checks = doctor(sandbox, {"PATH": path})
     assert checks["claude"] == ("ok", "9.8.7 (Claude Code) (%s/claude)" % path)
 
 
 def test_doctor_fails_without_tmux(sandbox, tmp_path):
-    path = bin_dir(tmp_path, *(t for t in HEALTHY_TOOLS if t != "tmux"))
+    path = healthy_path(tmp_path, leave_out="tmux")
     proc, checks = doctor(sandbox, {"PATH": path})
     assert proc.returncode == 1
     assert checks["tmux"][0] == "FAIL" and "install" in checks["tmux"][1]
 
 
 def test_doctor_fails_with_a_tmux_older_than_2_6(sandbox, tmp_path):
-    tools = [t for t in HEALTHY_TOOLS if t != "tmux"]
-    path = bin_dir(tmp_path, *tools, tmux='echo "tmux 2.5"')
+    path = healthy_path(tmp_path, "tmux", tmux='echo "tmux 2.5"')
     proc, checks = doctor(sandbox, {"PATH": path})
     assert proc.returncode == 1
     assert checks["tmux"] == ("FAIL", "tmux 2.5 is too old: tclaude needs tmux 2.6+; upgrade it")
 
 
 def test_doctor_fails_without_bash(sandbox, tmp_path):
-    path = bin_dir(tmp_path, *(t for t in HEALTHY_TOOLS if t != "bash"))
+    path = healthy_path(tmp_path, leave_out="bash")
     proc, checks = doctor(sandbox, {"PATH": path})
     assert proc.returncode == 1
     assert checks["bash"][0] == "FAIL"
@@ -703,7 +711,7 @@ def test_doctor_warns_when_run_inside_claude_code(sandbox):
 
 
 def test_doctor_warns_when_no_notification_tool_is_found(sandbox, tmp_path):
-    path = bin_dir(tmp_path, *(t for t in HEALTHY_TOOLS if t != "notify-send"))
+    path = bin_dir(tmp_path, *HEALTHY_TOOLS)
     proc, checks = doctor(sandbox, {"PATH": path})
     assert proc.returncode == 0
     assert checks["notify"][0] == "warn"
