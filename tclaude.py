@@ -1724,7 +1724,7 @@ def cmd_doctor(args):
             level, label = "FAIL", check.__name__[len("check_") :]
             text = "check crashed: %s: %s" % (type(exc).__name__, one_line(str(exc)))
         counts[level] += 1
-        print("%-4s  %-12s %s" % (level, label, one_line(text)))
+        print("%-4s  %-12s  %s" % (level, label, one_line(text)))
     print("%d ok, %d warn, %d FAIL" % (counts["ok"], counts["warn"], counts["FAIL"]))
     return 1 if counts["FAIL"] else 0
 

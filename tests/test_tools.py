@@ -20,6 +20,7 @@ from conftest import (
     wait_until,
     write_registry,
 )
+from test_cli_core import outer_terminal
 
 HOOK_EVENTS = (
     "SessionStart",
@@ -506,6 +507,24 @@ def test_kill_all_exited_leaves_the_tmux_session_of_an_adopted_claude_alone(sand
     proc = sandbox.run("session", "kill", "--all-exited", check=True)
     assert "removed %s" % sid in proc.stdout
     assert sandbox.tmux("has-session", "-t", "=work", check=False).returncode == 0
+
+
+def test_attach_to_an_adopted_session_lands_on_claudes_pane(sandbox):
+    pane, _ = start_claude_by_hand(sandbox)
+    sid, _ = adopt(sandbox, pane)
+    sandbox.tmux("new-window", "-t", "=work:", "bash --norc --noprofile")  # user looks elsewhere
+    outer = outer_terminal(sandbox)
+    try:
+        outer("send-keys", "-t", "=outer:", "env -u TMUX tmux attach -t =work", "Enter")
+        wait_until(lambda: sandbox.tmux("list-clients").stdout.strip(), message="a client")
+        cmd = "%s %s session attach %s" % (sys.executable, TCLAUDE, sid)
+        sandbox.tmux("send-keys", "-t", "=work:1", cmd, "Enter")
+        wait_until(
+            lambda: sandbox.tmux("list-clients", "-F", "#{pane_id}").stdout.strip() == pane,
+            message="the client to show claude's pane",
+        )
+    finally:
+        outer("kill-server")
 
 
 def test_adopt_refuses_a_pane_without_claude(sandbox):
