@@ -522,6 +522,25 @@ class Tmux:
         first = proc.stdout.strip().splitlines()[:1]
         return int(first[0]) if first and first[0].isdigit() else None
 
+    def dead_pane_report(self, name):
+        """(exit status, last words on screen) of a dead pane.  tmux sometimes marks a pane dead
+        before it has reaped the process, leaving the status empty; running any command
+        through the server (run-shell) makes it collect it."""
+        self.run("run-shell", "true", check=False)
+        target = "=" + name + ":"
+        proc = self.run("display-message", "-p", "-t", target, "#{pane_dead_status}", check=False)
+        status = proc.stdout.strip()
+        screen = self.run("capture-pane", "-p", "-J", "-S", "-50", "-t", target, check=False)
+        lines = [
+            one_line(line)
+            for line in screen.stdout.splitlines()
+            if line.strip() and not line.startswith("Pane is dead")
+        ]
+        return (int(status) if status.lstrip("-").isdigit() else None), (lines[-1] if lines else "")
+
+    def has_session(self, name):
+        return self.run("has-session", "-t", "=" + name, check=False).returncode == 0
+
     def kill_session(self, name):
         if not (name or "").startswith(TMUX_PREFIX):
             return  # an adopted session lives in the user's own tmux session: never kill that
@@ -654,6 +673,7 @@ SCREEN_STARTUP_DIALOGS = (
 # idle-looking screen before the spinner is drawn.
 SCREEN_GRACE = 0.6
 STARTUP_GRACE = 3.0
+REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
 
 
 class Snapshot:
@@ -661,6 +681,7 @@ class Snapshot:
 
     def __init__(self, tmux):
         self.tmux = tmux
+        self.started = time.time()
         self._collect = tmux.start_panes_query()
         self._panes = None
 
@@ -684,17 +705,18 @@ def read_registry(pid):
     return data
 
 
-# A session younger than this whose pane is missing may just be being spawned by a concurrent
-# `session new` (it writes the record before tmux starts): not dead yet.
+# A record without a pid younger than this belongs to a `session new` still spawning tmux.
 SPAWN_GRACE = 10.0
 
 
-def liveness_verdict(state, pane, now):
+def liveness_verdict(state, pane, now, snap):
     """None while the session is alive, else the detail of its death."""
     if pane is None:
         spawned = parse_iso(state.get("spawned") or state.get("created")) or 0
-        if now - spawned < SPAWN_GRACE and (state.get("pid") is None or pid_alive(state["pid"])):
-            return None
+        if state.get("pid") is None and now - spawned < SPAWN_GRACE:
+            return None  # `session new` writes the record before it starts tmux
+        if spawned >= snap.started - 2 and snap.tmux.has_session(state["tmuxSession"]):
+            return None  # spawned while the pane list was being taken: ask tmux once more
         return "tmux session gone"
     if pane.dead:
         if pane.dead_status is not None:
@@ -732,7 +754,7 @@ def resolve(state, hook, snap, now=None):
     pane = snap.panes.get(state.get("tmuxSession"))
     if pane and pane.pid and not pane.dead:
         view["pid"] = pane.pid
-    death = liveness_verdict(state, pane, now)
+    death = liveness_verdict(state, pane, now, snap)
     if death:
         if hook and hook["status"] == "exited" and view["statusDetail"]:
             death = view["statusDetail"]
@@ -755,21 +777,16 @@ def resolve(state, hook, snap, now=None):
 def fill_no_hook_gap(view, hook, hook_ts, pane, snap, now):
     """Denying a permission, interrupting a turn and start-up dialogs fire no hook.  Claude's
     registry flips within ~0.1 s; where it is missing, read the screen."""
+    if not hook:
+        if now - hook_ts > STARTUP_GRACE:
+            explain_silent_start(view, pane, snap)
+        return
     before = view["status"]
     reg = read_registry(pane.pid) if pane and pane.pid else None
-    if reg and reg.get("status") in ("idle", "busy", "waiting"):
+    if reg and reg.get("status") in REGISTRY_STATUS:
         reg_ts = float(reg.get("statusUpdatedAt") or reg.get("updatedAt") or 0) / 1000.0
         if reg_ts > hook_ts:
             apply_observed(view, before, reg["status"])
-        return
-    if not hook:
-        if now - hook_ts > STARTUP_GRACE:
-            screen = snap.screen(view["tmuxSession"])
-            for marker, detail in SCREEN_STARTUP_DIALOGS:
-                if marker in screen:
-                    view["status"] = "waiting_input"
-                    view["statusDetail"] = "start-up dialog: " + detail
-                    return
         return
     if now - hook_ts < SCREEN_GRACE:
         return
@@ -781,6 +798,20 @@ def fill_no_hook_gap(view, hook, hook_ts, pane, snap, now):
         apply_observed(view, before, "waiting")
     elif "❯" in tail:
         apply_observed(view, before, "idle")
+
+
+def explain_silent_start(view, pane, snap):
+    """No hook since the spawn: a start-up dialog waits for the user, or hooks are off."""
+    screen = snap.screen(view["tmuxSession"])
+    for marker, detail in SCREEN_STARTUP_DIALOGS:
+        if marker in screen:
+            view["status"] = "waiting_input"
+            view["statusDetail"] = "start-up dialog: " + detail
+            return
+    reg = read_registry(pane.pid) if pane and pane.pid else None
+    if reg and reg.get("status") in REGISTRY_STATUS:
+        view["status"] = REGISTRY_STATUS[reg["status"]]
+        view["statusDetail"] = "no hook has reported (hooks disabled?)"
 
 
 def apply_observed(view, before, observed):
@@ -809,9 +840,28 @@ def current_views(store, tmux, states=None, snap=None):
         hook = store.load_hook_status(state["id"])
         view, changed = resolve(state, hook, snap, now)
         if changed:
+            explain_death(tmux, snap, view, changed, hook)
             persist_exit(store, state, changed)
         views.append(view)
     return views
+
+
+def explain_death(tmux, snap, view, changed, hook):
+    """Once per death: the exit status and claude's last words (e.g. an argument error)."""
+    pane = snap.panes.get(view.get("tmuxSession"))
+    if not (pane and pane.dead):
+        return
+    status, last_line = tmux.dead_pane_report(pane.session)
+    if status is None:
+        return
+    changed["exitCode"] = status
+    if hook and hook.get("status") == "exited":
+        return  # claude said why (SessionEnd reason): keep that
+    detail = "claude exited (status %d)" % status
+    if status != 0 and last_line:
+        detail += ": " + last_line[:120]
+    changed["statusDetail"] = detail
+    view.update(changed)
 
 
 def persist_exit(store, state, changed):
