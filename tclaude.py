@@ -1271,6 +1271,15 @@ def print_settings_diff(path, raw_before, text_after):
     )
 
 
+def save_hooks_record(store, record):
+    """After the settings file is written: without the record, uninstall still removes every
+    tclaude hook, it only drops event lists that end up empty even if they were the user's."""
+    try:
+        store.save_hooks_record(record)
+    except UserError as exc:
+        warn(str(exc))
+
+
 def cmd_hooks_print(args):
     print(json.dumps(hook_settings(), indent=2))
     return 0
@@ -1305,9 +1314,10 @@ def cmd_hooks_install(args):
         "createdEvents": sorted(set(before.get("createdEvents") or ()) | set(created["events"])),
         "installed": utc_iso(),
     }
-    store.save_hooks_record(record)  # first: a crash after it leaves a harmless record
+    store.ensure_dir()
     backup = write_backup(path, raw) if raw is not None else None
     replace_settings(path, text, raw)
+    save_hooks_record(store, record)
     print("installed tclaude's hooks (%d events) in %s" % (len(wanted), short_path(path)))
     if backup:
         print("backup of the previous file: %s" % short_path(backup))
@@ -1346,7 +1356,7 @@ def cmd_hooks_uninstall(args):
     else:
         replace_settings(path, text, raw)
     record.pop(key, None)
-    store.save_hooks_record(record)
+    save_hooks_record(store, record)
     print("removed %d tclaude hooks from %s" % (removed, short_path(path)))
     print("backup of the previous file: %s" % short_path(backup))
     return 0
@@ -1507,6 +1517,19 @@ def claude_in_pane(pane):
     return best
 
 
+def external_pane(ref):
+    """The tmux pane of ``ext:<pid>``, as ``session ls --all`` shows it."""
+    pid = ref[len("ext:") :]
+    reg = read_registry(int(pid)) if pid.isdigit() else None
+    if not reg or not same_process(reg["pid"], reg.get("procStart")):
+        raise UserError("no claude %s is running (see: tclaude session ls --all)" % ref)
+    pane = tmux_location(reg)[1]
+    if not pane:
+        raise UserError("claude %s does not run in tmux: only a claude in a tmux pane can be "
+                        "adopted" % ref)  # fmt: skip
+    return pane
+
+
 def check_session_name(name, live):
     if name is not None and (not name.strip() or ID_RE.match(name) or "/" in name):
         raise UserError("invalid name %r: use a short label that is not an 8-hex id" % name)
@@ -1517,7 +1540,8 @@ def check_session_name(name, live):
 def cmd_adopt(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
-    pane = tmux.pane_info(args.pane)
+    target = args.pane.strip()
+    pane = tmux.pane_info(external_pane(target) if target.startswith("ext:") else target)
     if pane["session"].startswith(TMUX_PREFIX):
         raise UserError("pane %s is tclaude session %s already" % (
             pane["id"], pane["session"][len(TMUX_PREFIX) :]))  # fmt: skip
@@ -1818,7 +1842,7 @@ def add_tools_commands(top, sub):
         description="Record the claude running in a tmux pane as a tclaude session.  Its "
         "status comes from claude's registry: a claude started by hand runs no tclaude hook.",
     )
-    p.add_argument("pane", help="tmux pane id (%%3) or target (work:1.0)")
+    p.add_argument("pane", help="tmux pane id (%%3), target (work:1.0), or ext:<pid> (ls --all)")
     p.add_argument("--name", help="a label usable wherever an id is")
     p.set_defaults(func=cmd_adopt)
 

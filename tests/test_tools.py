@@ -470,6 +470,28 @@ def test_adopt_accepts_a_tmux_target(sandbox):
     assert sandbox.read_state(sid)["tmuxPane"] == pane
 
 
+def test_adopt_accepts_the_ext_id_that_ls_all_shows(sandbox):
+    pane, reg = start_claude_by_hand(sandbox)
+    sid, _ = adopt(sandbox, "ext:%d" % reg["pid"])
+    assert sandbox.read_state(sid)["tmuxPane"] == pane
+
+
+def test_adopt_refuses_a_claude_that_is_not_in_tmux(sandbox):
+    outside = subprocess.Popen(["sleep", "600"])
+    try:
+        write_registry(sandbox, outside.pid)
+        proc = sandbox.run("session", "adopt", "ext:%d" % outside.pid)
+        assert_one_line_error(proc, "does not run in tmux")
+    finally:
+        outside.kill()
+        outside.wait()
+
+
+def test_adopt_of_an_unknown_ext_id_is_a_clear_error(sandbox):
+    proc = sandbox.run("session", "adopt", "ext:999999999")
+    assert_one_line_error(proc, r"no claude ext:999999999 is running \(see: tclaude session ls")
+
+
 def test_an_adopted_session_is_listed_once_with_its_registry_status(sandbox):
     pane, _ = start_claude_by_hand(sandbox)
     sid, _ = adopt(sandbox, pane)
