@@ -528,8 +528,11 @@ class Tmux:
         through the server (run-shell) makes it collect it."""
         self.run("run-shell", "true", check=False)
         target = "=" + name + ":"
-        proc = self.run("display-message", "-p", "-t", target, "#{pane_dead_status}", check=False)
-        status = proc.stdout.strip()
+        fmt = "#{pane_dead_status} #{pane_dead_signal}"
+        proc = self.run("display-message", "-p", "-t", target, fmt, check=False)
+        status, _, signum = proc.stdout.strip().partition(" ")
+        if not status and signum.isdigit():  # tmux 3.3+: killed by a signal
+            status = str(128 + int(signum))
         screen = self.run("capture-pane", "-p", "-J", "-S", "-50", "-t", target, check=False)
         lines = [
             one_line(line)
@@ -786,18 +789,18 @@ def fill_no_hook_gap(view, hook, hook_ts, pane, snap, now):
     if reg and reg.get("status") in REGISTRY_STATUS:
         reg_ts = float(reg.get("statusUpdatedAt") or reg.get("updatedAt") or 0) / 1000.0
         if reg_ts > hook_ts:
-            apply_observed(view, before, reg["status"])
+            apply_observed(view, before, reg["status"], reg_ts)
         return
     if now - hook_ts < SCREEN_GRACE:
         return
     screen = snap.screen(view["tmuxSession"])
     tail = "\n".join(screen.rstrip("\n").splitlines()[-12:])
     if SCREEN_BUSY in tail:
-        apply_observed(view, before, "busy")
+        apply_observed(view, before, "busy", hook_ts)
     elif any(marker in tail for marker in SCREEN_DIALOG):
-        apply_observed(view, before, "waiting")
+        apply_observed(view, before, "waiting", hook_ts)
     elif "❯" in tail:
-        apply_observed(view, before, "idle")
+        apply_observed(view, before, "idle", hook_ts)
 
 
 def explain_silent_start(view, pane, snap):
@@ -814,9 +817,11 @@ def explain_silent_start(view, pane, snap):
         view["statusDetail"] = "no hook has reported (hooks disabled?)"
 
 
-def apply_observed(view, before, observed):
+def apply_observed(view, before, observed, since):
     """Merge what the registry or screen shows into the hook state."""
     detail = view.get("statusDetail") or ""
+    if REGISTRY_STATUS[observed] != before:
+        view["statusSince"] = utc_iso(since)
     if observed == "idle":
         view["status"] = "waiting_input"
         view["statusDetail"] = (
@@ -858,7 +863,9 @@ def explain_death(tmux, snap, view, changed, hook):
     if hook and hook.get("status") == "exited":
         return  # claude said why (SessionEnd reason): keep that
     detail = "claude exited (status %d)" % status
-    if status != 0 and last_line:
+    if status > 128:
+        detail = "claude killed by signal %d" % (status - 128)
+    elif status != 0 and last_line:
         detail += ": " + last_line[:120]
     changed["statusDetail"] = detail
     view.update(changed)
@@ -908,13 +915,19 @@ def find_session(store, ref, states=None):
     raise UserError("%r is ambiguous: it matches %s" % (ref, listed))
 
 
+def shell_path(path):
+    """A path to paste into a shell: ~ stays expandable, anything odd is quoted."""
+    home = home_dir()
+    if path.startswith(home + os.sep):
+        return "~/" + shlex.quote(path[len(home) + 1 :])
+    return shlex.quote(path)
+
+
 def resume_hint(view):
+    where = shell_path(view.get("cwd") or ".")
     if view.get("convId"):
-        return "tclaude session new %s --resume %s" % (
-            shlex.quote(view.get("cwd") or "."),
-            view["convId"],
-        )
-    return "tclaude session new %s" % shlex.quote(view.get("cwd") or ".")
+        return "tclaude session new %s --resume %s" % (where, view["convId"])
+    return "tclaude session new %s" % where
 
 
 def cmd_new(args):
@@ -952,7 +965,8 @@ def cmd_new(args):
         if name is not None and any(v.get("name") == name for v in live):
             raise UserError("a live session is already named %r" % name)
         sid = store.new_id()
-        now = utc_iso()
+        created = time.time()
+        now = utc_iso(created)
         state = {
             "id": sid,
             "name": name,
@@ -964,6 +978,7 @@ def cmd_new(args):
             "statusDetail": "starting",
             "statusSince": now,
             "created": now,
+            "createdTs": round(created, 6),  # orders sessions started within one second
             "spawned": now,
             "updated": now,
             "resumed": bool(conv_id),
@@ -991,8 +1006,7 @@ def cmd_new(args):
 def cmd_ls(args):
     store, tmux = StateStore(), Tmux()
     snap = Snapshot(tmux)
-    views = current_views(store, tmux, snap=snap)
-    views = sorted(views, key=lambda v: (v.get("created") or "", v["id"]))
+    views = sorted(current_views(store, tmux, snap=snap), key=creation_order)
     if args.all:
         views = [dict(v, external=False) for v in views] + external_views(views, snap)
     if args.json:
@@ -1003,6 +1017,10 @@ def cmd_ls(args):
         return 0
     print(format_table(views))
     return 0
+
+
+def creation_order(view):
+    return (view.get("createdTs") or parse_iso(view.get("created")) or 0, view["id"])
 
 
 def view_row(view, now):
@@ -1454,7 +1472,7 @@ def external_views(views, snap):
         session, pane = tmux_location(reg)
         if reg["pid"] in owned or (session or "").startswith(TMUX_PREFIX):
             continue
-        status = REGISTRY_STATUS.get(reg.get("status"))
+        status, started = REGISTRY_STATUS.get(reg.get("status")), reg.get("startedAt")
         externals.append({
             "id": "ext:%d" % reg["pid"],
             "external": True,
@@ -1468,10 +1486,11 @@ def external_views(views, snap):
             "statusDetail": ("tmux %s:%s" % (session, pane)) if pane else "not in tmux",
             "statusSince": ms_iso(reg.get("statusUpdatedAt")) or ms_iso(reg.get("startedAt")),
             "created": ms_iso(reg.get("startedAt")),
+            "createdTs": started / 1000.0 if isinstance(started, (int, float)) else None,
             "updated": ms_iso(reg.get("updatedAt")),
             "claudeVersion": registry_text(reg, "version"),
         })  # fmt: skip
-    return sorted(externals, key=lambda v: (v.get("created") or "", v["pid"]))
+    return sorted(externals, key=creation_order)
 
 
 def resolve_adopted(state, now):
@@ -1557,7 +1576,8 @@ def cmd_adopt(args):
                 raise UserError("the claude in pane %s is session %s already" % (
                     pane["id"], view["id"]))  # fmt: skip
         check_session_name(args.name, live)
-        now = utc_iso()
+        created = time.time()
+        now = utc_iso(created)
         state = {
             "id": store.new_id(),
             "name": args.name,
@@ -1571,6 +1591,7 @@ def cmd_adopt(args):
             "statusDetail": "adopted",
             "statusSince": now,
             "created": now,
+            "createdTs": round(created, 6),
             "spawned": now,
             "updated": now,
             "adopted": True,
