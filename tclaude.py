@@ -1279,14 +1279,16 @@ def print_settings_diff(path, raw_before, text_after):
     before = (raw_before or b"").decode("utf-8", "replace").splitlines(True)
     after = (text_after or "").splitlines(True)
     label = short_path(path)
-    sys.stdout.writelines(
-        difflib.unified_diff(
-            before,
-            after,
-            label if raw_before is not None else "/dev/null",
-            label if text_after is not None else "/dev/null",
-        )
-    )
+    for line in difflib.unified_diff(
+        before,
+        after,
+        label if raw_before is not None else "/dev/null",
+        label if text_after is not None else "/dev/null",
+    ):
+        if line.endswith("\n"):
+            sys.stdout.write(line)
+        else:  # as diff(1) shows a last line without its newline
+            sys.stdout.write(line + "\n\\ No newline at end of file\n")
 
 
 def save_hooks_record(store, record):
