@@ -768,3 +768,22 @@ def test_doctor_shows_installed_hooks_and_warns_when_they_point_elsewhere(sandbo
     write_settings(sandbox, settings)
     level, text = doctor(sandbox)[1]["user hooks"]
     assert level == "warn" and "tclaude hooks install" in text
+
+
+# -- help ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("hooks",),
+        ("hooks", "print"),
+        ("hooks", "install"),
+        ("hooks", "uninstall"),
+        ("session", "adopt"),
+        ("doctor",),
+    ],
+)
+def test_every_tools_command_explains_itself_with_help(sandbox, command):
+    proc = sandbox.run(*command, "--help", check=True)
+    assert proc.stdout.startswith("usage: tclaude %s" % " ".join(command))
