@@ -42,7 +42,6 @@ __version__ = "0.1.0"
 STATUSES = ("running", "waiting_input", "waiting_permission", "exited")
 TMUX_PREFIX = "tofu-claude-"
 ID_RE = re.compile(r"^[0-9a-f]{8}$")
-TEMP_STATUS_RE = re.compile(r"^\.[0-9a-f]{8}\.status\.[0-9]+$")  # tclaude-hook.sh's temp file
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -356,46 +355,16 @@ class StateStore:
                 sig.append((st.st_ino, st.st_mtime_ns, st.st_size))
         return tuple(sig)
 
-    def litter(self, now, temp_age=60.0):
-        """Files nobody will read again: ``(name, why)`` for hook or settings files whose record
-        is gone, and temp files (ours: ``.<name>.<pid>.tmp``, the hook's: ``.<id>.status.<pid>``)
-        older than ``temp_age`` seconds (younger ones may be a write in progress)."""
+    def remove_file(self, path):
+        """Remove one file of the state dir (one ``stray_files`` found)."""
+        if os.path.dirname(path) != self.dir:
+            raise ValueError("not in the state dir: %s" % path)
         try:
-            names = os.listdir(self.dir)
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise UserError("cannot read state dir %s: %s" % (self.dir, exc.strerror)) from None
-        records = set(n[:-5] for n in names if n.endswith(".json") and ID_RE.match(n[:-5]))
-        found = []
-        for name in sorted(names):
-            if name.startswith("."):
-                if name.endswith(".tmp") or TEMP_STATUS_RE.match(name):
-                    try:
-                        age = now - os.stat(os.path.join(self.dir, name)).st_mtime
-                    except OSError:
-                        continue
-                    if age > temp_age:
-                        found.append((name, "stale temp file"))
-                continue
-            for suffix in (".status", ".settings.json"):
-                sid = name[: -len(suffix)]
-                if name.endswith(suffix) and ID_RE.match(sid) and sid not in records:
-                    found.append((name, "orphan file"))
-        return found
-
-    def remove_file(self, name):
-        """Remove one file of the state dir by its bare name (see ``litter``)."""
-        if os.sep in name or name in ("", ".", ".."):
-            raise ValueError(name)
-        try:
-            os.unlink(os.path.join(self.dir, name))
+            os.unlink(path)
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise UserError(
-                "cannot remove %s: %s" % (os.path.join(self.dir, name), exc.strerror)
-            ) from None
+            raise UserError("cannot remove %s: %s" % (path, exc.strerror)) from None
 
     def load_hooks_record(self):
         """{settings path: what ``hooks install`` created there}; {} when none or unreadable."""
@@ -1295,6 +1264,7 @@ WAIT_SAFETY_RECHECK = 15.0
 # would make (see the facts, "Driving claude through tmux").
 SUBMIT_PAUSE = 0.5
 SEND_ACK_TIMEOUT = 5.0
+RESUME_EXIT_GRACE = 3.0
 # Control characters a prompt cannot carry: ESC would let text end the bracketed paste early.
 PROMPT_CONTROLS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -1569,6 +1539,17 @@ def cmd_resume(args):
     return 0
 
 
+def pane_after_exit(tmux, name, grace=RESUME_EXIT_GRACE):
+    """The session's pane once its claude is gone; the hook reports SessionEnd ~0.15 s
+    before claude exits, so a pane still alive gets a moment to die."""
+    deadline = time.time() + grace
+    pane = tmux.panes().get(name)
+    while pane and not pane.dead and time.time() < deadline:
+        time.sleep(0.1)
+        pane = tmux.panes().get(name)
+    return pane
+
+
 def respawned_record(old, conv_id):
     """The same session (id, name, created, claude args) about to run a new claude."""
     now = utc_iso()
@@ -1646,9 +1627,11 @@ def cmd_prune(args):
                 continue
             pane = panes.get(view["tmuxSession"])
             if pane and not pane["dead"]:
-                say("kept %s: its record says exited but tmux session %s is alive"
-                    % (view["id"], view["tmuxSession"]))  # fmt: skip
-                continue
+                late = pane_after_exit(tmux, view["tmuxSession"])
+                if late and not late.dead:
+                    say("kept %s: marked exited but its tmux session %s is alive"
+                        % (view["id"], view["tmuxSession"]))  # fmt: skip
+                    continue
             if not args.dry_run:
                 if pane:
                     tmux.kill_session(view["tmuxSession"])
@@ -1659,11 +1642,13 @@ def cmd_prune(args):
         known = set(v["tmuxSession"] for v in views)
         strays = sorted(name for name in panes if name not in known)
         kept = set(name[len(TMUX_PREFIX) :] for name in strays)
-        for name, why in store.litter(now):
+        for path in store.stray_files():
+            name = os.path.basename(path)
             if name.split(".")[0] in kept:
-                continue  # the hook file of a live session that lost its record: adopt it
+                continue  # the hook file of a tmux session that lost its record: adopt it
             if not args.dry_run:
-                store.remove_file(name)
+                store.remove_file(path)
+            why = "stale temp file" if name.startswith(".") else "orphan file"
             say("%s %s %s" % (verb, why, name))
         for name in strays:
             say(stray_report(store, name, panes[name], args.adopt, args.dry_run))
@@ -1683,12 +1668,12 @@ def stray_report(store, name, pane, adopt, dry_run):
         return "tmux session %s (%s) has no record; adopt it with: tclaude session prune " \
                "--adopt" % (name, state)  # fmt: skip
     if not dry_run:
-        store.save(adopted_record(sid, name, pane))
+        store.save(recovered_record(sid, name, pane))
     return "%s tmux session %s as %s (%s)" % (
         "would adopt" if dry_run else "adopted", name, sid, state)  # fmt: skip
 
 
-def adopted_record(sid, name, pane):
+def recovered_record(sid, name, pane):
     stamp = float(pane["created"] or time.time())  # when tmux started the session
     now, created = utc_iso(), utc_iso(stamp)
     conv = CONV_IN_COMMAND_RE.search(pane["command"] or "")
@@ -1700,17 +1685,17 @@ def adopted_record(sid, name, pane):
         "cwd": pane["cwd"],
         "convId": conv.group(1).lower() if conv else None,
         "status": "running",
-        "statusDetail": "adopted: status unknown until claude's next hook",
+        "statusDetail": "recovered: status unknown until claude's next hook",
         "statusSince": now,
         "created": created,
         "createdTs": stamp,
         "spawned": created,
         "updated": now,
-        "adopted": True,
+        "recovered": True,  # not "adopted": that is a claude in the user's own pane (cmd_adopt)
         "claudeArgs": [],
     }
     if pane["dead"]:
-        state.update(status="exited", statusDetail="claude exited (adopted)", exitedAt=now,
+        state.update(status="exited", statusDetail="claude exited (recovered)", exitedAt=now,
                      exitCode=pane["deadStatus"])  # fmt: skip
     return state
 
@@ -1784,9 +1769,10 @@ examples:
 """
 
 PRUNE_HELP = """Removes the state of exited sessions (and their dead tmux sessions), hook and
-settings files whose session record is gone, and temp files older than a minute.  Reports
-tofu-claude-* tmux sessions that have no record; --adopt gives them one.  Never touches a live
-session.  --older-than only limits which exited sessions go.
+settings files whose session record is gone, and temp files whose writer died mid-write.
+Reports tofu-claude-* tmux sessions that have no record; --adopt gives them one (for a claude
+you started by hand in your own tmux pane, see session adopt).  Never touches a live session.
+--older-than only limits which exited sessions go.
 
 examples:
   tclaude session prune --dry-run
@@ -3175,13 +3161,6 @@ def external_pane(ref):
     return pane
 
 
-def check_session_name(name, live):
-    if name is not None and (not name.strip() or ID_RE.match(name) or "/" in name):
-        raise UserError("invalid name %r: use a short label that is not an 8-hex id" % name)
-    if name is not None and any(v.get("name") == name for v in live):
-        raise UserError("a live session is already named %r" % name)
-
-
 def cmd_adopt(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
@@ -3201,7 +3180,7 @@ def cmd_adopt(args):
             if view.get("pid") == reg["pid"]:
                 raise UserError("the claude in pane %s is session %s already" % (
                     pane["id"], view["id"]))  # fmt: skip
-        check_session_name(args.name, live)
+        ensure_unclaimed(live, name=checked_name(args.name))
         created = time.time()
         now = utc_iso(created)
         state = {

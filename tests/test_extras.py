@@ -617,14 +617,14 @@ def test_prune_removes_orphan_hook_and_settings_files(sandbox):
     )
 
 
-def test_prune_removes_temp_files_older_than_a_minute_only(sandbox):
+def test_prune_removes_temp_files_whose_writer_died_but_not_those_being_written(sandbox):
     os.makedirs(sandbox.state_dir)
-    stale = (".abcd1234.json.4242.tmp", ".abcd1234.status.4242")
-    fresh = (".abcd1234.json.4343.tmp", ".abcd1234.status.4343")
-    for name in stale:
-        touch_ago(os.path.join(sandbox.state_dir, name), 120)
-    for name in fresh:
-        touch_ago(os.path.join(sandbox.state_dir, name), 5)
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid is free now: a writer that died mid-write
+    stale = (".abcd1234.json.%d.tmp" % dead.pid, ".abcd1234.status.%d" % dead.pid)
+    fresh = (".abcd1234.json.%d.tmp" % os.getpid(), ".abcd1234.status.%d" % os.getpid())
+    for name in stale + fresh:
+        touch_ago(os.path.join(sandbox.state_dir, name), 0)
     proc = sandbox.run("session", "prune", check=True)
     assert sorted(proc.stdout.splitlines()) == sorted("removed stale temp file " + n for n in stale)
     assert sorted(os.listdir(sandbox.state_dir)) == sorted([".lock", *fresh])
