@@ -614,23 +614,21 @@ class Tmux:
         proc = self.run("capture-pane", "-p", "-J", "-t", "=" + name + ":", check=False)
         return proc.stdout if proc.returncode == 0 else ""
 
-    def paste(self, name, text):
-        """Paste ``text`` into the session's pane as one bracketed paste, the way a terminal
+    def paste(self, target, text):
+        """Paste ``text`` into the pane ``target`` as one bracketed paste, the way a terminal
         pastes: newlines stay inside the prompt instead of each submitting it.  The buffer has
         a name of its own (never the user's paste buffers) and is deleted by the paste."""
         buffer = "tclaude-%s-%d" % (os.urandom(4).hex(), os.getpid())
         self.run("load-buffer", "-b", buffer, "-", input=text)
-        proc = self.run(
-            "paste-buffer", "-p", "-d", "-b", buffer, "-t", "=" + name + ":", check=False
-        )
+        proc = self.run("paste-buffer", "-p", "-d", "-b", buffer, "-t", target, check=False)
         if proc.returncode != 0:
             self.run("delete-buffer", "-b", buffer, check=False)
             raise UserError(
-                "cannot paste into %s: %s" % (name, one_line(proc.stderr) or "tmux failed")
+                "cannot paste into %s: %s" % (target, one_line(proc.stderr) or "tmux failed")
             )
 
-    def press_enter(self, name):
-        self.run("send-keys", "-t", "=" + name + ":", "Enter")
+    def press_enter(self, target):
+        self.run("send-keys", "-t", target, "Enter")
 
     def pane_details(self):
         """Every tofu-claude session with what an adopted record needs: {name: dict}."""
@@ -1472,15 +1470,30 @@ def ensure_ready_for_input(view, force):
                         "tclaude session attach %s)" % (sid, detail, sid))  # fmt: skip
 
 
-def wait_for_ack(store, sid, before, timeout):
-    """True once a hook has written since ``before``: UserPromptSubmit for a prompt,
-    SessionStart for /clear, SessionEnd for /exit (claude runs pasted slash commands)."""
+def pickup_marks(store, view):
+    """What changes when claude takes a prompt: the hook file (UserPromptSubmit; SessionStart
+    for /clear, SessionEnd for /exit) or claude's registry (busy), the only sign from an
+    adopted claude, which runs no tclaude hook."""
+    pid = view.get("pid")
+    registry = registry_signature(pid) if isinstance(pid, int) and pid > 0 else None
+    return store.signature(view["id"])[1], registry
+
+
+def wait_for_pickup(store, view, before, timeout):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if store.signature(sid)[1] != before:
+        if pickup_marks(store, view) != before:
             return True
         time.sleep(0.05)
     return False
+
+
+def claude_pane(view):
+    """The tmux target of the session's claude: an adopted one shares a tmux session with
+    the user's other panes, so address its pane by id."""
+    if view.get("adopted") and view.get("tmuxPane"):
+        return view["tmuxPane"]
+    return "=%s:" % view["tmuxSession"]
 
 
 def cmd_send(args):
@@ -1490,13 +1503,13 @@ def cmd_send(args):
     text = prompt_text(args.text)
     (view,) = current_views(store, tmux, [state])
     ensure_ready_for_input(view, args.force)
-    before = store.signature(view["id"])[1]
-    tmux.paste(view["tmuxSession"], text)
+    before = pickup_marks(store, view)
+    tmux.paste(claude_pane(view), text)
     time.sleep(SUBMIT_PAUSE)
-    tmux.press_enter(view["tmuxSession"])
+    tmux.press_enter(claude_pane(view))
     lines = text.count("\n") + 1
     print("sent to %s (%d line%s)" % (view["id"], lines, "" if lines == 1 else "s"))
-    if not wait_for_ack(store, view["id"], before, SEND_ACK_TIMEOUT):
+    if not wait_for_pickup(store, view, before, SEND_ACK_TIMEOUT):
         warn("claude in %s has not picked the prompt up yet; look with: tclaude session attach %s"
              % (view["id"], view["id"]))  # fmt: skip
     return 0
@@ -1515,7 +1528,10 @@ def cmd_resume(args):
         if view["status"] != "exited":
             raise UserError("session %s is alive (%s); attach with: tclaude session attach %s"
                             % (sid, view["status"], sid))  # fmt: skip
-        pane = tmux.panes().get(view["tmuxSession"])
+        if view.get("adopted"):  # its claude ran in the user's own pane: nothing to restart
+            raise UserError("session %s was adopted, not started by tclaude; continue it with: "
+                            "%s" % (sid, resume_hint(view)))  # fmt: skip
+        pane = pane_after_exit(tmux, view["tmuxSession"])
         if pane and not pane.dead:  # a record marked exited over a live pane: never kill it
             raise UserError("session %s is marked exited but tmux session %s is alive; look "
                             "with: tmux attach -t %s" % (sid, pane.session, pane.session))  # fmt: skip
@@ -1759,7 +1775,8 @@ examples:
 
 SEND_HELP = """The prompt is pasted as one bracketed paste (newlines stay inside it), then submitted
 with Enter.  Refused unless the session is waiting_input (--force overrides).  Returns once
-claude has picked the prompt up (a hook fired), or warns after a few seconds.  Slash
+claude has picked the prompt up (a hook or its registry says so), or warns after a few
+seconds.  Slash
 commands work too (/clear, /exit).
 
 examples:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from conftest import TCLAUDE, wait_until
+from conftest import TCLAUDE, start_claude_by_hand, wait_until
 
 CONV = "0b5e55ed-1234-4abc-8def-0123456789ab"
 
@@ -351,12 +351,14 @@ def test_send_runs_a_slash_command(sandbox):
     wait_until(lambda: sandbox.session(sid)["convId"] != before)
 
 
-def test_send_warns_when_no_hook_acknowledges_the_prompt(sandbox):
+def test_send_warns_when_nothing_shows_claude_took_the_prompt(sandbox):
     os.makedirs(os.path.join(sandbox.work, ".claude"))
     with open(os.path.join(sandbox.work, ".claude", "settings.local.json"), "w") as fh:
         json.dump({"disableAllHooks": True}, fh)  # as a policy may do
-    sid = ready(sandbox)  # known from claude's registry alone
-    proc = sandbox.run("session", "send", sid, "hello")
+    sandbox.env["FAKE_CLAUDE_NO_REGISTRY"] = "1"  # and an older claude: no registry either
+    sid = sandbox.new(sandbox.work)
+    sandbox.wait_screen(sid, "? for shortcuts")
+    proc = sandbox.run("session", "send", "--force", sid, "hello")  # its status is unknown
     assert (proc.returncode, proc.stdout) == (0, "sent to %s (1 line)\n" % sid)
     assert proc.stderr.startswith("tclaude: warning: claude in %s has not picked" % sid)
     assert wait_until(lambda: prompts(sandbox, sid)) == ["hello"]  # typed all the same
@@ -410,6 +412,17 @@ def test_send_refuses_an_empty_prompt(sandbox):
 def test_send_to_an_unknown_session_is_a_clear_error(sandbox):
     proc = sandbox.run("session", "send", "ffffffff", "hello")
     assert_one_line_error(proc, r"no session 'ffffffff'")
+
+
+def test_send_to_an_adopted_claude_types_into_its_own_pane(sandbox):
+    pane, _ = start_claude_by_hand(sandbox)
+    sandbox.tmux("split-window", "-t", pane, "sleep 600")  # the user's other pane is active now
+    proc = sandbox.run("session", "adopt", pane, check=True)
+    sid = re.search(r"as session ([0-9a-f]{8})", proc.stdout).group(1)
+    proc = sandbox.run("session", "send", sid, "ADOPTED-PROMPT", check=True)
+    assert proc.stderr == ""  # claude's registry showed it took the prompt (it runs no hook)
+    screen = sandbox.tmux("capture-pane", "-p", "-t", pane).stdout
+    assert "ADOPTED-PROMPT" in screen
 
 
 def test_send_strips_escape_sequences_that_could_end_the_paste_early(sandbox):
@@ -507,6 +520,21 @@ def test_resume_never_kills_a_live_pane_whose_record_says_exited(sandbox):
     proc = sandbox.run("session", "resume", "abcd1234")
     assert_one_line_error(proc, r"marked exited but tmux session tofu-claude-abcd1234 is alive")
     assert tmux_has(sandbox, "tofu-claude-abcd1234")
+
+
+def test_resume_refuses_an_adopted_session_and_says_how_to_continue(sandbox):
+    pane, reg = start_claude_by_hand(sandbox)
+    proc = sandbox.run("session", "adopt", pane, check=True)
+    sid = re.search(r"as session ([0-9a-f]{8})", proc.stdout).group(1)
+    os.kill(reg["pid"], signal.SIGKILL)
+    sandbox.wait_status(sid, "exited")
+    proc = sandbox.run("session", "resume", sid)
+    assert_one_line_error(
+        proc,
+        r"%s was adopted, not started by tclaude; continue it with: tclaude session new "
+        r".* --resume %s" % (sid, reg["sessionId"]),
+    )
+    assert sandbox.tmux("has-session", "-t", "=work", check=False).returncode == 0
 
 
 def test_resume_of_an_unknown_session_is_a_clear_error(sandbox):
