@@ -1472,11 +1472,14 @@ def ensure_ready_for_input(view, force):
 
 def pickup_marks(store, view):
     """What changes when claude takes a prompt: the hook file (UserPromptSubmit; SessionStart
-    for /clear, SessionEnd for /exit) or claude's registry (busy), the only sign from an
-    adopted claude, which runs no tclaude hook."""
+    for /clear, SessionEnd for /exit).  Only for a claude without tclaude's hooks (adopted, or
+    hooks disabled) claude's registry (busy) counts: where hooks run, returning before the
+    hook has written would let a following ``session wait`` see the old status."""
+    hook = store.signature(view["id"])[1]
     pid = view.get("pid")
-    registry = registry_signature(pid) if isinstance(pid, int) and pid > 0 else None
-    return store.signature(view["id"])[1], registry
+    hookless = view.get("adopted") or hook is None
+    registry = registry_signature(pid) if hookless and isinstance(pid, int) and pid > 0 else None
+    return hook, registry
 
 
 def wait_for_pickup(store, view, before, timeout):

@@ -307,6 +307,7 @@ def test_send_submits_a_multiline_prompt_intact(sandbox):
     proc = sandbox.run("session", "send", sid, HOSTILE, check=True)
     assert proc.stdout == "sent to %s (3 lines)\n" % sid and proc.stderr == ""
     assert wait_until(lambda: prompts(sandbox, sid)) == [AS_CLAUDE_GOT_IT]
+    wait_until(lambda: any(r.get("event") == "Stop" for r in sandbox.hook_log()))
     submits = [r for r in sandbox.hook_log() if r.get("event") == "UserPromptSubmit"]
     assert len(submits) == 1  # one prompt, not one per line
 
@@ -362,6 +363,15 @@ def test_send_warns_when_nothing_shows_claude_took_the_prompt(sandbox):
     assert (proc.returncode, proc.stdout) == (0, "sent to %s (1 line)\n" % sid)
     assert proc.stderr.startswith("tclaude: warning: claude in %s has not picked" % sid)
     assert wait_until(lambda: prompts(sandbox, sid)) == ["hello"]  # typed all the same
+
+
+def test_send_without_hooks_takes_claudes_registry_as_pickup(sandbox):
+    os.makedirs(os.path.join(sandbox.work, ".claude"))
+    with open(os.path.join(sandbox.work, ".claude", "settings.local.json"), "w") as fh:
+        json.dump({"disableAllHooks": True}, fh)
+    sid = ready(sandbox)  # known from claude's registry alone
+    proc = sandbox.run("session", "send", sid, "hello", check=True)
+    assert proc.stderr == ""
 
 
 def test_send_then_wait_waits_for_the_reply(sandbox):
