@@ -1309,16 +1309,28 @@ def notify_if_still_waiting(store, sid, status):
     if view["status"] != status:
         return  # moved on while we settled (answered, or a bounce): nothing to say
     now = time.time()
-    if already_notified(state.get("notifyLast"), view, now) or user_is_watching(tmux, view):
+    if already_notified(state.get("notifyLast"), view, now):
         return
+    replace_id = state.get("notifyId") if isinstance(state.get("notifyId"), int) else None
+    last = {"status": status, "since": view.get("statusSince"), "at": now}
+    last.update(deliver(tmux, view, replace_id))
+    # The outcome stays in the record (session ls --json): "why no notification?" has an answer.
+    store.update(sid, notifyId=last.pop("id", None) or replace_id, notifyLast=last)
+
+
+def deliver(tmux, view, replace_id):
+    """Send the session's notification unless its user is looking at it; the outcome."""
+    if user_is_watching(tmux, view):
+        return {"outcome": "watched"}
     backend = notify_backend()
     if backend is None:
-        return
+        return {"outcome": "no-backend"}
     title, body = notification_text(view)
-    replace_id = state.get("notifyId") if isinstance(state.get("notifyId"), int) else None
-    nid = backend.send(title, body, NOTIFY_URGENCY[status], replace_id)
-    last = {"status": status, "since": view.get("statusSince"), "at": now}
-    store.update(sid, notifyId=nid or replace_id, notifyLast=last)
+    try:
+        nid = backend.send(title, body, NOTIFY_URGENCY[view["status"]], replace_id)
+    except NotifyError as exc:
+        return {"outcome": "failed", "via": backend.name, "error": str(exc)}
+    return {"outcome": "sent", "via": backend.name, "id": nid}
 
 
 def cmd_notify_event(args):

@@ -13,7 +13,8 @@ Every call is appended to --log as one JSON line:
   {"member": "Notify", "sender": ":1.7", "app_name": ..., "replaces_id": 0, "app_icon": ...,
    "summary": ..., "body": ..., "actions": [...], "hints": {"urgency": ["y", 2]},
    "expire_timeout": -1, "id": 1}
-Usage: notifyd.py --address <bus address> --log <file>; prints "ready" once it owns the name.
+Usage: notifyd.py --address <bus address> --log <file> [--capabilities body,body-markup,...];
+prints "ready" once it owns the name.
 """
 
 import argparse
@@ -291,9 +292,10 @@ def authenticate(sock):
 
 
 class Server:
-    def __init__(self, conn, log_path):
+    def __init__(self, conn, log_path, capabilities):
         self.conn = conn
         self.log_path = log_path
+        self.capabilities = capabilities
         self.next_id = 1
 
     def log(self, record):
@@ -319,7 +321,7 @@ class Server:
             self.log({"member": member, "sender": sender, "id": call["args"][0]})
             self.conn.reply(call)
         elif member == "GetCapabilities":
-            self.conn.reply(call, "as", (["body", "persistence"],))
+            self.conn.reply(call, "as", (self.capabilities,))
         elif member == "GetServerInformation":
             self.conn.reply(call, "ssss", ("tclaude-test-notifyd", "tclaude", "1.0", "1.2"))
         elif member == "Introspect":
@@ -343,6 +345,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--address", required=True)
     parser.add_argument("--log", required=True)
+    parser.add_argument("--capabilities", default="body,persistence", help="comma-separated")
     args = parser.parse_args()
     conn = Connection(args.address)
     conn.call_bus("Hello")
@@ -351,7 +354,7 @@ def main():
         sys.exit("could not own %s (RequestName returned %d)" % (BUS_NAME, result))
     print("ready", flush=True)
     try:
-        Server(conn, args.log).serve()
+        Server(conn, args.log, args.capabilities.split(",")).serve()
     except EOFError:
         pass
 

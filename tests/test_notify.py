@@ -1,0 +1,396 @@
+"""Desktop notifications: tclaude notify, session new --notify/--no-notify, and the notifier the
+hook starts when a session begins waiting.
+
+Linux is tested on a REAL private D-Bus session bus: dbus-daemon with a minimal session config,
+and tests/notifyd.py owning org.freedesktop.Notifications (gdbus and dbus-send are clients only
+and dbus-monitor only watches, so the server speaks the D-Bus wire protocol itself and logs every
+call it answers).  notify-send's flags and macOS's osascript are checked with fakes on PATH that
+record their argv; the real notify-send, when installed, also talks to the private bus.  Which
+backend tclaude finds is decided by PATH alone: hidden programs are left out of a shadow
+directory of symlinks to everything else on PATH.  No test reaches the user's own session bus:
+DBUS_SESSION_BUS_ADDRESS always points at the private bus or at nothing.
+"""
+
+import json
+import os
+import re
+import select
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import FAKEBIN, wait_until
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NOTIFYD = os.path.join(HERE, "notifyd.py")
+DBUS_DAEMON = shutil.which("dbus-daemon")
+GDBUS = shutil.which("gdbus")
+REAL_NOTIFY_SEND = shutil.which("notify-send")
+BACKENDS = ("notify-send", "gdbus", "osascript")
+
+needs_bus = pytest.mark.skipif(
+    not DBUS_DAEMON or not GDBUS,
+    reason="needs dbus-daemon and gdbus for a private session bus "
+    "(.ci/run installs them: apt-get install dbus-daemon libglib2.0-bin)",
+)
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=%s</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+INSTALL_HINT = re.compile(r"libnotify-bin.*notify-send|notify-send.*libnotify-bin")
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def box(sandbox, tmp_path):
+    """The shared sandbox with no way to the user's session bus (its address leads nowhere)."""
+    sandbox.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=%s" % (tmp_path / "no-bus")
+    sandbox.env.pop("XDG_RUNTIME_DIR", None)
+    return sandbox
+
+
+class Bus:
+    """A private dbus-daemon: a session bus nobody else uses, gone after the test."""
+
+    def __init__(self, root):
+        socket_dir = os.path.join(root, "bus")
+        os.makedirs(socket_dir)
+        config = os.path.join(root, "bus.conf")
+        with open(config, "w", encoding="utf-8") as fh:
+            fh.write(BUS_CONFIG % socket_dir)
+        self.proc = subprocess.Popen(
+            [DBUS_DAEMON, "--config-file=" + config, "--print-address", "--nofork"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.address = read_line(self.proc, "dbus-daemon's address")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+class NotifyServer:
+    """tests/notifyd.py on the private bus; calls() is what it answered, in order."""
+
+    def __init__(self, address, root, capabilities="body,persistence"):
+        self.log = os.path.join(root, "notifyd-%d.log" % id(self))
+        self.proc = subprocess.Popen(
+            [sys.executable, NOTIFYD, "--address", address, "--log", self.log,
+             "--capabilities", capabilities],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        assert read_line(self.proc, "notifyd to own the name") == "ready"
+
+    def calls(self, member="Notify"):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log, encoding="utf-8") as fh:
+            records = [json.loads(line) for line in fh.read().split("\n") if line]
+        return [r for r in records if r["member"] == member]
+
+    def wait_calls(self, count, timeout=10.0):
+        return wait_until(
+            lambda: self.calls() if len(self.calls()) >= count else None,
+            timeout=timeout,
+            message="%d Notify call(s) (got %r)" % (count, self.calls()),
+        )
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def read_line(proc, what, timeout=10.0):
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    if not ready:
+        proc.kill()
+        raise AssertionError("timed out waiting for %s" % what)
+    return proc.stdout.readline().strip()
+
+
+@pytest.fixture
+def bus(box, tmp_path):
+    daemon = Bus(str(tmp_path))
+    box.env["DBUS_SESSION_BUS_ADDRESS"] = daemon.address
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture
+def notifyd(bus, tmp_path):
+    server = NotifyServer(bus.address, str(tmp_path))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def use_backends(box, *wanted, fakes=None):
+    """Make PATH offer exactly ``wanted`` of notify-send/gdbus/osascript: a shadow dir holds a
+    symlink to every other program on PATH.  ``fakes`` maps a name to a fake's path."""
+    fakes = dict(fakes or {})
+    shadow = os.path.join(box.root, "shadow-bin")
+    shutil.rmtree(shadow, ignore_errors=True)
+    os.makedirs(shadow)
+    folders = [d for d in box.env["PATH"].split(os.pathsep) if d and d != FAKEBIN]
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            target = os.path.join(folder, name)
+            link = os.path.join(shadow, name)
+            if name in BACKENDS or os.path.lexists(link) or not os.access(target, os.X_OK):
+                continue
+            os.symlink(target, link)
+    for name in wanted:
+        real = fakes.get(name) or shutil.which(name, path=os.pathsep.join(folders))
+        assert real, "%s is not installed" % name
+        os.symlink(real, os.path.join(shadow, name))
+    box.env["PATH"] = os.pathsep.join([FAKEBIN, shadow])
+
+
+def write_fake(box, name, source):
+    folder = os.path.join(box.root, "fakes")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("#!%s\n" % sys.executable + textwrap.dedent(source))
+    os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+NEW_NOTIFY_SEND_HELP = """Usage:
+  notify-send [OPTION...] <SUMMARY> [BODY] - create a notification
+
+Application Options:
+  -u, --urgency=LEVEL               Specifies the urgency level (low, normal, critical).
+  -a, --app-name=APP_NAME           Specifies the app name for the icon
+  -p, --print-id                    Print the notification ID.
+  -r, --replace-id=REPLACE_ID       The ID of the notification to replace.
+"""
+OLD_NOTIFY_SEND_HELP = """Usage:
+  notify-send [OPTION...] <SUMMARY> [BODY] - create a notification
+
+Application Options:
+  -u, --urgency=LEVEL               Specifies the urgency level (low, normal, critical).
+  -i, --icon=ICON[,ICON...]         Specifies an icon filename or stock icon to display.
+"""
+
+
+class FakeProgram:
+    """A fake notify-send/osascript that appends its argv (as JSON) to a log."""
+
+    def __init__(self, box, name, help_text="", print_ids=False):
+        self.log = os.path.join(box.root, "%s.argv.log" % name)
+        counter = os.path.join(box.root, "%s.ids" % name)
+        self.path = write_fake(
+            box,
+            name,
+            """
+            import json, sys
+            args = sys.argv[1:]
+            if args == ["--help"]:
+                sys.stdout.write(%r)
+                sys.exit(0)
+            with open(%r, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(args) + "\\n")
+            if %r and "--print-id" in args:
+                try:
+                    last = int(open(%r).read())
+                except OSError:
+                    last = 40
+                open(%r, "w").write(str(last + 1))
+                print(last + 1)
+            """
+            % (help_text, self.log, print_ids, counter, counter),
+        )
+
+    def calls(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh.read().split("\n") if line]
+
+
+def assert_one_line_error(proc, pattern):
+    assert proc.returncode != 0
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("tclaude: ")
+    assert re.search(pattern, lines[0]), lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def config(box):
+    with open(os.path.join(box.home, ".tofu", "tclaude.json"), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+# -- tclaude notify on | off | status -----------------------------------------------------------
+
+
+def test_notifications_are_off_until_switched_on(box):
+    use_backends(box, "gdbus")
+    proc = box.run("notify", "status", check=True)
+    assert proc.stdout.splitlines()[0] == "notifications: off"
+    assert not os.path.exists(os.path.join(box.home, ".tofu", "tclaude.json"))
+
+
+def test_notify_on_writes_the_config_file_and_status_says_on(box):
+    use_backends(box, "gdbus")
+    proc = box.run("notify", "on", check=True)
+    assert proc.stdout.startswith("notifications on: ")
+    assert config(box) == {"notify": True}
+    path = os.path.join(box.home, ".tofu", "tclaude.json")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert not [n for n in os.listdir(os.path.dirname(path)) if n.startswith(".")]  # no temp file
+    assert box.run("notify", "status", check=True).stdout.splitlines()[0] == "notifications: on"
+
+
+def test_notify_off_switches_them_off_again(box):
+    box.run("notify", "on", check=True)
+    proc = box.run("notify", "off", check=True)
+    assert proc.stdout == "notifications off\n"
+    assert config(box) == {"notify": False}
+    assert box.run("notify", "status", check=True).stdout.splitlines()[0] == "notifications: off"
+
+
+def test_notify_on_keeps_the_other_settings_in_the_config_file(box):
+    os.makedirs(os.path.join(box.home, ".tofu"))
+    with open(os.path.join(box.home, ".tofu", "tclaude.json"), "w") as fh:
+        json.dump({"theme": "dark"}, fh)
+    box.run("notify", "on", check=True)
+    assert config(box) == {"notify": True, "theme": "dark"}
+
+
+def test_a_corrupt_config_file_is_reported_and_left_alone(box):
+    path = os.path.join(box.home, ".tofu", "tclaude.json")
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as fh:
+        fh.write('{"notify": tru')
+    for action in ("on", "status"):
+        proc = box.run("notify", action)
+        assert_one_line_error(proc, r"cannot read .*tclaude\.json .*fix or remove it")
+    with open(path) as fh:
+        assert fh.read() == '{"notify": tru'
+
+
+def test_notify_needs_an_action(box):
+    proc = box.run("notify")
+    assert proc.returncode == 2
+    assert "the following arguments are required: action" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_notify_refuses_an_unknown_action(box):
+    proc = box.run("notify", "maybe")
+    assert proc.returncode == 2
+    assert "invalid choice: 'maybe'" in proc.stderr
+    assert box.run("notify", "status", check=True).stdout.splitlines()[0] == "notifications: off"
+
+
+def test_status_names_notify_send_first_when_it_is_installed(box):
+    fake = FakeProgram(box, "notify-send", NEW_NOTIFY_SEND_HELP, print_ids=True)
+    use_backends(box, "notify-send", "gdbus", fakes={"notify-send": fake.path})
+    lines = box.run("notify", "status", check=True).stdout.splitlines()
+    assert lines[1] == (
+        "backend: notify-send (%s; replaces a session's previous notification)"
+        % os.path.join(box.root, "shadow-bin", "notify-send")
+    )
+
+
+@pytest.mark.skipif(not GDBUS, reason="gdbus not installed (apt-get install libglib2.0-bin)")
+def test_status_falls_back_to_gdbus_without_notify_send(box):
+    use_backends(box, "gdbus")
+    lines = box.run("notify", "status", check=True).stdout.splitlines()
+    assert lines[1].startswith("backend: gdbus (")
+
+
+def test_status_uses_osascript_where_it_is_the_only_backend(box):
+    fake = FakeProgram(box, "osascript")
+    use_backends(box, "osascript", fakes={"osascript": fake.path})
+    lines = box.run("notify", "status", check=True).stdout.splitlines()
+    assert lines[1].startswith("backend: osascript (")
+    assert "no replacing" in lines[1]
+
+
+def test_status_without_any_backend_says_what_to_install(box):
+    use_backends(box)
+    proc = box.run("notify", "status", check=True)
+    assert proc.stdout.splitlines()[1].startswith("backend: none (")
+    assert INSTALL_HINT.search(proc.stdout)
+    assert "gdbus" in proc.stdout
+
+
+def test_status_warns_when_there_is_no_session_bus(box):
+    use_backends(box, "gdbus")
+    del box.env["DBUS_SESSION_BUS_ADDRESS"]
+    lines = box.run("notify", "status", check=True).stdout.splitlines()
+    assert lines[-1] == "warning: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)"
+
+
+def test_notify_on_without_any_backend_still_switches_on_but_warns(box):
+    use_backends(box)
+    proc = box.run("notify", "on", check=True)
+    assert proc.stdout.startswith("notifications on: ")
+    assert INSTALL_HINT.search(proc.stderr)
+    assert config(box) == {"notify": True}
+
+
+# -- tclaude notify test ------------------------------------------------------------------------
+
+
+@needs_bus
+def test_notify_test_sends_a_real_notification_over_dbus(box, notifyd):
+    use_backends(box, "gdbus")
+    proc = box.run("notify", "test", check=True)
+    assert proc.stdout.splitlines() == [
+        "sent a test notification via gdbus (id 1)",
+        "notifications are off; switch them on with: tclaude notify on",
+    ]
+    (call,) = notifyd.calls()
+    assert call["app_name"] == "tclaude"
+    assert call["summary"] == "tclaude test notification"
+    assert call["body"] == "Notifications work.\nSwitch them with: tclaude notify on|off"
+    assert call["hints"] == {"urgency": ["y", 1]}
+    assert call["replaces_id"] == 0
+
+
+def test_notify_test_without_any_backend_says_what_to_install(box):
+    use_backends(box)
+    proc = box.run("notify", "test")
+    assert_one_line_error(proc, INSTALL_HINT)
+    assert "gdbus" in proc.stderr
+
+
+@pytest.mark.skipif(not GDBUS, reason="gdbus not installed (apt-get install libglib2.0-bin)")
+def test_notify_test_reports_a_bus_nobody_listens_on_in_one_line(box):
+    use_backends(box, "gdbus")
+    proc = box.run("notify", "test")
+    assert_one_line_error(proc, r"the test notification failed: gdbus failed: ")
