@@ -148,30 +148,40 @@ def notifyd(bus, tmp_path):
         server.stop()
 
 
-def use_backends(box, *wanted, fakes=None):
-    """Make PATH offer exactly ``wanted`` of notify-send/gdbus/osascript: a shadow dir holds a
-    symlink to every other program on PATH.  ``fakes`` maps a name to a fake's path."""
-    fakes = dict(fakes or {})
-    shadow = os.path.join(box.root, "shadow-bin")
-    shutil.rmtree(shadow, ignore_errors=True)
-    os.makedirs(shadow)
-    folders = [d for d in box.env["PATH"].split(os.pathsep) if d and d != FAKEBIN]
-    for folder in folders:
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory):
+    """A directory of symlinks to every program on PATH except notify-send, gdbus and
+    osascript (built once: PATH has a thousand-odd programs)."""
+    shadow = str(tmp_path_factory.mktemp("shadow-bin"))
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
         try:
-            names = os.listdir(folder)
+            names = os.listdir(folder) if folder else []
         except OSError:
             continue
         for name in names:
-            target = os.path.join(folder, name)
             link = os.path.join(shadow, name)
-            if name in BACKENDS or os.path.lexists(link) or not os.access(target, os.X_OK):
-                continue
-            os.symlink(target, link)
-    for name in wanted:
-        real = fakes.get(name) or shutil.which(name, path=os.pathsep.join(folders))
-        assert real, "%s is not installed" % name
-        os.symlink(real, os.path.join(shadow, name))
-    box.env["PATH"] = os.pathsep.join([FAKEBIN, shadow])
+            if name not in BACKENDS and not os.path.lexists(link):
+                os.symlink(os.path.join(folder, name), link)
+    return shadow
+
+
+@pytest.fixture
+def use_backends(box, programs):
+    """use_backends(*wanted, fakes={name: path}): PATH offers exactly ``wanted`` of
+    notify-send/gdbus/osascript (the real one, or the given fake), and every other program."""
+
+    def offer(*wanted, fakes=None):
+        chosen = os.path.join(box.root, "backends")
+        shutil.rmtree(chosen, ignore_errors=True)
+        os.makedirs(chosen)
+        for name in wanted:
+            real = (fakes or {}).get(name) or shutil.which(name)
+            assert real, "%s is not installed" % name
+            os.symlink(real, os.path.join(chosen, name))
+        box.env["PATH"] = os.pathsep.join([FAKEBIN, chosen, programs])
+        return chosen
+
+    return offer
 
 
 def write_fake(box, name, source):
@@ -255,15 +265,15 @@ def config(box):
 # -- tclaude notify on | off | status -----------------------------------------------------------
 
 
-def test_notifications_are_off_until_switched_on(box):
-    use_backends(box, "gdbus")
+def test_notifications_are_off_until_switched_on(box, use_backends):
+    use_backends("gdbus")
     proc = box.run("notify", "status", check=True)
     assert proc.stdout.splitlines()[0] == "notifications: off"
     assert not os.path.exists(os.path.join(box.home, ".tofu", "tclaude.json"))
 
 
-def test_notify_on_writes_the_config_file_and_status_says_on(box):
-    use_backends(box, "gdbus")
+def test_notify_on_writes_the_config_file_and_status_says_on(box, use_backends):
+    use_backends("gdbus")
     proc = box.run("notify", "on", check=True)
     assert proc.stdout.startswith("notifications on: ")
     assert config(box) == {"notify": True}
@@ -315,48 +325,48 @@ def test_notify_refuses_an_unknown_action(box):
     assert box.run("notify", "status", check=True).stdout.splitlines()[0] == "notifications: off"
 
 
-def test_status_names_notify_send_first_when_it_is_installed(box):
+def test_status_names_notify_send_first_when_it_is_installed(box, use_backends):
     fake = FakeProgram(box, "notify-send", NEW_NOTIFY_SEND_HELP, print_ids=True)
-    use_backends(box, "notify-send", "gdbus", fakes={"notify-send": fake.path})
+    use_backends("notify-send", "gdbus", fakes={"notify-send": fake.path})
     lines = box.run("notify", "status", check=True).stdout.splitlines()
     assert lines[1] == (
         "backend: notify-send (%s; replaces a session's previous notification)"
-        % os.path.join(box.root, "shadow-bin", "notify-send")
+        % os.path.join(box.root, "backends", "notify-send")
     )
 
 
 @pytest.mark.skipif(not GDBUS, reason="gdbus not installed (apt-get install libglib2.0-bin)")
-def test_status_falls_back_to_gdbus_without_notify_send(box):
-    use_backends(box, "gdbus")
+def test_status_falls_back_to_gdbus_without_notify_send(box, use_backends):
+    use_backends("gdbus")
     lines = box.run("notify", "status", check=True).stdout.splitlines()
     assert lines[1].startswith("backend: gdbus (")
 
 
-def test_status_uses_osascript_where_it_is_the_only_backend(box):
+def test_status_uses_osascript_where_it_is_the_only_backend(box, use_backends):
     fake = FakeProgram(box, "osascript")
-    use_backends(box, "osascript", fakes={"osascript": fake.path})
+    use_backends("osascript", fakes={"osascript": fake.path})
     lines = box.run("notify", "status", check=True).stdout.splitlines()
     assert lines[1].startswith("backend: osascript (")
     assert "no replacing" in lines[1]
 
 
-def test_status_without_any_backend_says_what_to_install(box):
-    use_backends(box)
+def test_status_without_any_backend_says_what_to_install(box, use_backends):
+    use_backends()
     proc = box.run("notify", "status", check=True)
     assert proc.stdout.splitlines()[1].startswith("backend: none (")
     assert INSTALL_HINT.search(proc.stdout)
     assert "gdbus" in proc.stdout
 
 
-def test_status_warns_when_there_is_no_session_bus(box):
-    use_backends(box, "gdbus")
+def test_status_warns_when_there_is_no_session_bus(box, use_backends):
+    use_backends("gdbus")
     del box.env["DBUS_SESSION_BUS_ADDRESS"]
     lines = box.run("notify", "status", check=True).stdout.splitlines()
     assert lines[-1] == "warning: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)"
 
 
-def test_notify_on_without_any_backend_still_switches_on_but_warns(box):
-    use_backends(box)
+def test_notify_on_without_any_backend_still_switches_on_but_warns(box, use_backends):
+    use_backends()
     proc = box.run("notify", "on", check=True)
     assert proc.stdout.startswith("notifications on: ")
     assert INSTALL_HINT.search(proc.stderr)
@@ -367,8 +377,8 @@ def test_notify_on_without_any_backend_still_switches_on_but_warns(box):
 
 
 @needs_bus
-def test_notify_test_sends_a_real_notification_over_dbus(box, notifyd):
-    use_backends(box, "gdbus")
+def test_notify_test_sends_a_real_notification_over_dbus(box, notifyd, use_backends):
+    use_backends("gdbus")
     proc = box.run("notify", "test", check=True)
     assert proc.stdout.splitlines() == [
         "sent a test notification via gdbus (id 1)",
@@ -382,15 +392,43 @@ def test_notify_test_sends_a_real_notification_over_dbus(box, notifyd):
     assert call["replaces_id"] == 0
 
 
-def test_notify_test_without_any_backend_says_what_to_install(box):
-    use_backends(box)
+def test_notify_test_without_any_backend_says_what_to_install(box, use_backends):
+    use_backends()
     proc = box.run("notify", "test")
     assert_one_line_error(proc, INSTALL_HINT)
     assert "gdbus" in proc.stderr
 
 
 @pytest.mark.skipif(not GDBUS, reason="gdbus not installed (apt-get install libglib2.0-bin)")
-def test_notify_test_reports_a_bus_nobody_listens_on_in_one_line(box):
-    use_backends(box, "gdbus")
+def test_notify_test_reports_a_bus_nobody_listens_on_in_one_line(box, use_backends):
+    use_backends("gdbus")
     proc = box.run("notify", "test")
     assert_one_line_error(proc, r"the test notification failed: gdbus failed: ")
+
+
+@needs_bus
+@pytest.mark.skipif(not REAL_NOTIFY_SEND, reason="notify-send not installed (libnotify-bin)")
+def test_notify_test_through_the_real_notify_send_reaches_the_bus(box, notifyd, use_backends):
+    use_backends("notify-send", "gdbus")
+    proc = box.run("notify", "test", check=True)
+    assert proc.stdout.splitlines()[0] == "sent a test notification via notify-send (id 1)"
+    (call,) = notifyd.calls()
+    assert call["app_name"] == "tclaude"
+    assert call["summary"] == "tclaude test notification"
+    assert call["body"] == "Notifications work.\nSwitch them with: tclaude notify on|off"
+    assert call["hints"]["urgency"] == ["y", 1]
+
+
+def test_notify_test_through_an_old_notify_send_uses_no_id_options(box, use_backends):
+    fake = FakeProgram(box, "notify-send", OLD_NOTIFY_SEND_HELP)
+    use_backends("notify-send", fakes={"notify-send": fake.path})
+    proc = box.run("notify", "test", check=True)
+    assert proc.stdout.splitlines()[0] == "sent a test notification via notify-send"
+    assert fake.calls() == [
+        [
+            "--urgency=normal",
+            "--",
+            "tclaude test notification",
+            "Notifications work.\nSwitch them with: tclaude notify on|off",
+        ]
+    ]
