@@ -20,6 +20,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from conftest import FAKEBIN, wait_until
@@ -432,3 +433,249 @@ def test_notify_test_through_an_old_notify_send_uses_no_id_options(box, use_back
             "Notifications work.\nSwitch them with: tclaude notify on|off",
         ]
     ]
+
+
+# -- session new --notify / --no-notify and the <id>.notify marker -------------------------------
+
+
+def marker(box, sid):
+    return os.path.exists(box.state_file(sid, ".notify"))
+
+
+def test_new_records_the_session_notify_flag(box):
+    plain = box.new(box.work)
+    on = box.new(box.work, "--notify")
+    off = box.new(box.work, "--no-notify")
+    assert box.read_state(plain)["notify"] is None
+    assert box.read_state(on)["notify"] is True
+    assert box.read_state(off)["notify"] is False
+
+
+def test_new_refuses_both_notify_flags_at_once(box):
+    proc = box.run("session", "new", box.work, "--notify", "--no-notify")
+    assert proc.returncode == 2
+    assert "not allowed with argument" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not os.path.exists(box.state_dir) or os.listdir(box.state_dir) == []
+
+
+def test_only_sessions_that_notify_carry_the_marker_the_hook_tests(box):
+    plain = box.new(box.work)
+    on = box.new(box.work, "--notify")
+    off = box.new(box.work, "--no-notify")
+    assert (marker(box, plain), marker(box, on), marker(box, off)) == (False, True, False)
+    box.run("notify", "on", check=True)
+    assert (marker(box, plain), marker(box, on), marker(box, off)) == (True, True, False)
+    later = box.new(box.work)
+    assert marker(box, later)
+    box.run("notify", "off", check=True)
+    assert (marker(box, plain), marker(box, on), marker(box, off)) == (False, True, False)
+    assert not marker(box, later)
+
+
+def test_switching_reports_the_sessions_that_keep_their_own_choice(box):
+    box.new(box.work, "--notify")
+    box.new(box.work, "--no-notify")
+    on = box.run("notify", "on", check=True).stdout.splitlines()
+    assert on[1] == "1 session(s) started with --no-notify stay quiet"
+    off = box.run("notify", "off", check=True).stdout.splitlines()
+    assert off == ["notifications off", "1 session(s) started with --notify still notify"]
+    status = box.run("notify", "status", check=True).stdout.splitlines()
+    assert "sessions: 1 with --notify, 1 with --no-notify" in status
+
+
+def test_kill_removes_the_marker_with_the_session(box):
+    sid = box.new(box.work, "--notify")
+    box.run("session", "kill", sid, check=True)
+    assert not marker(box, sid)
+
+
+# -- the notifier, driven by real sessions of the fake claude -----------------------------------
+
+FAKE_REPLY = "Hello from the fake Anthropic API."
+TOOL_DETAIL = "Bash: touch fixture_marker.txt"
+
+
+def start(box, *args):
+    """A session of the fake claude, at its first prompt (SessionStart: waiting_input)."""
+    sid = box.new(*args)
+    box.wait_status(sid, "waiting_input")
+    return sid
+
+
+def notify_last(box, sid, outcome):
+    """Wait until the session's notifier recorded ``outcome`` for its last waiting period."""
+    return wait_until(
+        lambda: (box.read_state(sid).get("notifyLast") or {}).get("outcome") == outcome
+        and box.read_state(sid)["notifyLast"],
+        message="notifyLast.outcome == %r" % outcome,
+    )
+
+
+@needs_bus
+def test_a_permission_request_sends_one_critical_notification_with_the_exact_text(
+    box, notifyd, use_backends
+):
+    use_backends("gdbus")
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", "api")
+    box.type(sid, "RUN_TOOL")
+    box.wait_status(sid, "waiting_permission")
+    (call,) = notifyd.wait_calls(1)
+    assert call["summary"] == "claude needs permission · api"
+    assert call["body"] == "%s\ntclaude session attach %s" % (TOOL_DETAIL, sid)
+    assert call["hints"] == {"urgency": ["y", 2]}
+    assert (call["app_name"], call["replaces_id"], call["expire_timeout"]) == ("tclaude", 0, -1)
+    last = notify_last(box, sid, "sent")
+    assert (last["status"], last["via"]) == ("waiting_permission", "gdbus")
+    assert box.read_state(sid)["notifyId"] == call["id"]
+
+
+@needs_bus
+def test_waiting_for_input_is_a_normal_notification_named_after_the_directory(
+    box, notifyd, use_backends
+):
+    use_backends("gdbus")
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work)
+    box.type(sid, "hello")
+    (call,) = notifyd.wait_calls(1)
+    assert call["summary"] == "claude is waiting · work"
+    assert call["body"] == "%s\ntclaude session attach %s" % (FAKE_REPLY, sid)
+    assert call["hints"] == {"urgency": ["y", 1]}
+
+
+@needs_bus
+def test_each_transition_sends_one_notification_and_the_next_replaces_it(
+    box, notifyd, use_backends
+):
+    use_backends("gdbus")
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", "api")
+    box.type(sid, "RUN_TOOL")
+    box.wait_status(sid, "waiting_permission")
+    first = notifyd.wait_calls(1)[0]
+    box.wait_screen(sid, "Do you want to proceed?")
+    box.keys(sid, "1")  # approve: PostToolUse, then Stop -> waiting_input
+    box.wait_status(sid, "waiting_input")
+    second = notifyd.wait_calls(2)[1]
+    assert second["summary"] == "claude is waiting · api"
+    assert second["replaces_id"] == first["id"] != 0
+    box.type(sid, "RUN_TOOL")
+    third = notifyd.wait_calls(3)[2]
+    assert third["summary"] == "claude needs permission · api"
+    assert third["replaces_id"] == first["id"]
+    assert len(notifyd.calls()) == 3
+
+
+@needs_bus
+def test_a_background_agent_bouncing_between_states_sends_one_notification(
+    box, notifyd, use_backends
+):
+    use_backends("gdbus")
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", "agent")
+    box.type(sid, "RUN_AGENT")  # Stop, injected UserPromptSubmit, Stop within ~0.2 s
+    wait_until(
+        lambda: [e for e in box.hook_log() if e.get("event") == "Stop"][1:],
+        message="the second Stop of the agent bounce",
+    )
+    notify_last(box, sid, "sent")
+    # a later transition proves the notifiers of the bounce are done: a late one finds the
+    # session no longer waiting for input and stays quiet
+    box.type(sid, "RUN_TOOL")
+    box.wait_status(sid, "waiting_permission")
+    calls = notifyd.wait_calls(2)
+    assert [c["summary"] for c in calls] == ["claude is waiting · agent",
+                                             "claude needs permission · agent"]  # fmt: skip
+
+
+def attach_client(box, sid):
+    """A real tmux client on the session (from a second tmux server's pane, which gives it
+    a terminal); returns a function that detaches it."""
+    outer = ["tmux", "-L", "outer"]
+    box.env.setdefault("TMUX_TMPDIR", box.tmux_tmpdir)
+    command = "env -u TMUX tmux attach -t =tofu-claude-%s" % sid
+    subprocess.run(
+        [*outer, "new-session", "-d", "-x", "120", "-y", "40", command], env=box.env, check=True
+    )
+    wait_until(
+        lambda: "tofu-claude-%s" % sid
+        in box.tmux("list-clients", "-F", "#{client_session}").stdout,
+        message="a client attached to the session",
+    )
+
+    def detach():
+        subprocess.run([*outer, "kill-server"], env=box.env, check=False)
+        wait_until(lambda: box.tmux("list-clients").stdout == "", message="the client gone")
+
+    return detach
+
+
+@needs_bus
+def test_nothing_is_sent_while_a_client_shows_the_session(box, notifyd, use_backends):
+    use_backends("gdbus")
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", "seen")
+    detach = attach_client(box, sid)
+    try:
+        box.type(sid, "hello")
+        last = notify_last(box, sid, "watched")
+        assert last["status"] == "waiting_input"
+        assert notifyd.calls() == []
+    finally:
+        detach()
+    box.type(sid, "RUN_TOOL")  # nobody looking any more: this one is sent
+    (call,) = notifyd.wait_calls(1)
+    assert call["summary"] == "claude needs permission · seen"
+
+
+@needs_bus
+def test_a_client_on_another_window_of_the_session_does_not_count_as_watching(
+    box, notifyd, use_backends
+):
+    use_backends("gdbus")
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", "elsewhere")
+    target = "=tofu-claude-%s:" % sid
+    claude_pane = box.tmux("display-message", "-p", "-t", target, "#{pane_id}").stdout.strip()
+    box.tmux("new-window", "-t", target, "sleep 600")  # the user's shell, now the current window
+    detach = attach_client(box, sid)
+    try:
+        box.tmux("send-keys", "-t", claude_pane, "-l", "hello")
+        time.sleep(0.3)  # type like a person (see conftest's type)
+        box.tmux("send-keys", "-t", claude_pane, "Enter")
+        (call,) = notifyd.wait_calls(1)
+        assert call["summary"] == "claude is waiting · elsewhere"
+    finally:
+        detach()
+
+
+@needs_bus
+def test_session_flags_override_the_global_switch(box, notifyd, use_backends):
+    use_backends("gdbus")
+    quiet = start(box, box.work, "--name", "quiet", "--no-notify")
+    loud = start(box, box.work, "--name", "loud", "--notify")
+    box.run("notify", "on", check=True)
+    box.type(quiet, "hello")
+    box.wait_status(quiet, "waiting_input")
+    box.type(loud, "hello")
+    (call,) = notifyd.wait_calls(1)
+    assert call["summary"] == "claude is waiting · loud"
+    assert "notifyLast" not in box.read_state(quiet)
+    box.run("notify", "off", check=True)
+    box.type(quiet, "RUN_TOOL")
+    box.type(loud, "RUN_TOOL")
+    calls = notifyd.wait_calls(2)
+    assert [c["summary"] for c in calls][1:] == ["claude needs permission · loud"]
+
+
+@needs_bus
+def test_the_first_prompt_of_a_new_session_is_no_news(box, notifyd, use_backends):
+    use_backends("gdbus")
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", "fresh")  # SessionStart: waiting_input, first status
+    box.type(sid, "RUN_TOOL")
+    (call,) = notifyd.wait_calls(1)
+    assert call["summary"] == "claude needs permission · fresh"
+    assert len(notifyd.calls()) == 1
