@@ -23,7 +23,7 @@ import textwrap
 import time
 
 import pytest
-from conftest import FAKEBIN, wait_until
+from conftest import FAKEBIN, HOOK, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOTIFYD = os.path.join(HERE, "notifyd.py")
@@ -230,7 +230,10 @@ class FakeProgram:
                 sys.exit(0)
             with open(%r, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(args) + "\\n")
-            if %r and "--print-id" in args:
+            replaced = [a.split("=", 1)[1] for a in args if a.startswith("--replace-id=")]
+            if %r and "--print-id" in args and replaced:
+                print(replaced[0])  # a server answers a replacement with the same id
+            elif %r and "--print-id" in args:
                 try:
                     last = int(open(%r).read())
                 except OSError:
@@ -238,7 +241,7 @@ class FakeProgram:
                 open(%r, "w").write(str(last + 1))
                 print(last + 1)
             """
-            % (help_text, self.log, print_ids, counter, counter),
+            % (help_text, self.log, print_ids, print_ids, counter, counter),
         )
 
     def calls(self):
@@ -679,3 +682,276 @@ def test_the_first_prompt_of_a_new_session_is_no_news(box, notifyd, use_backends
     (call,) = notifyd.wait_calls(1)
     assert call["summary"] == "claude needs permission · fresh"
     assert len(notifyd.calls()) == 1
+
+
+def test_notify_send_replaces_the_sessions_previous_notification_by_id(box, use_backends):
+    fake = FakeProgram(box, "notify-send", NEW_NOTIFY_SEND_HELP, print_ids=True)
+    use_backends("notify-send", fakes={"notify-send": fake.path})
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", "api")
+    box.type(sid, "RUN_TOOL")
+    wait_until(fake.calls, message="notify-send to be called")
+    box.wait_screen(sid, "Do you want to proceed?")
+    box.keys(sid, "1")
+    wait_until(lambda: len(fake.calls()) == 2, message="a second notify-send call")
+    attach = "tclaude session attach %s" % sid
+    assert fake.calls() == [
+        ["--urgency=critical", "--app-name=tclaude", "--print-id", "--",
+         "claude needs permission · api", "%s\n%s" % (TOOL_DETAIL, attach)],
+        ["--urgency=normal", "--app-name=tclaude", "--print-id", "--replace-id=41", "--",
+         "claude is waiting · api", "done\n%s" % attach],
+    ]  # fmt: skip
+    notify_last(box, sid, "sent")
+    wait_until(lambda: box.read_state(sid)["notifyLast"]["status"] == "waiting_input")
+    assert box.read_state(sid)["notifyId"] == 41
+
+
+OSASCRIPT_SCRIPT = [
+    "on run argv",
+    'if item 3 of argv is "critical" then',
+    'display notification (item 2 of argv) with title (item 1 of argv) sound name "Glass"',
+    "else",
+    "display notification (item 2 of argv) with title (item 1 of argv)",
+    "end if",
+    "end run",
+]
+APPLESCRIPT_NAME = 'x" & (do shell script "touch pwned-as") & "'
+
+
+def test_osascript_gets_a_constant_script_and_the_texts_only_as_arguments(box, use_backends):
+    fake = FakeProgram(box, "osascript")
+    use_backends("osascript", fakes={"osascript": fake.path})
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", APPLESCRIPT_NAME)
+    box.type(sid, "RUN_TOOL")
+    (argv,) = wait_until(fake.calls, message="osascript to be called")
+    script = [argv[i + 1] for i in range(0, 2 * len(OSASCRIPT_SCRIPT), 2) if argv[i] == "-e"]
+    assert script == OSASCRIPT_SCRIPT
+    assert argv[2 * len(OSASCRIPT_SCRIPT) :] == [
+        "claude needs permission · " + APPLESCRIPT_NAME,
+        "%s\ntclaude session attach %s" % (TOOL_DETAIL, sid),
+        "critical",
+    ]
+    assert box.read_state(sid)["notifyLast"]["via"] == "osascript"
+
+
+def pwned(box):
+    """Files an injected command would have created, anywhere in the test's world."""
+    return [
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(box.root)
+        for name in names
+        if name.startswith("pwned")
+    ]
+
+
+HOSTILE = "$(touch pwned-1) `touch pwned-2` \"dq\" 'sq' \\ ; & | < > %s {} [1] @as ${HOME}"
+
+
+@needs_bus
+def test_a_hostile_session_name_arrives_verbatim_and_runs_nothing(box, notifyd, use_backends):
+    use_backends("gdbus")
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", HOSTILE)
+    box.type(sid, "RUN_TOOL")
+    (call,) = notifyd.wait_calls(1)
+    assert call["summary"] == "claude needs permission · " + HOSTILE
+    assert pwned(box) == []
+
+
+@needs_bus
+def test_a_hostile_directory_name_arrives_verbatim_and_runs_nothing(box, notifyd, use_backends):
+    use_backends("gdbus")
+    folder = os.path.join(box.work, "$(touch pwned-3) `touch pwned-4` 'it''s' \"q\"; \\ x")
+    os.makedirs(folder)
+    box.run("notify", "on", check=True)
+    sid = start(box, folder)
+    box.type(sid, "hello")
+    (call,) = notifyd.wait_calls(1)
+    assert call["summary"] == "claude is waiting · " + os.path.basename(folder)
+    assert pwned(box) == []
+
+
+def write_hook_status(box, sid, status, detail):
+    """What tclaude-hook.sh would write for an event whose payload carried ``detail``."""
+    now = time.time()
+    line = json.dumps({"v": 1, "ts": now, "event": "Stop", "status": status, "since": now,
+                       "detail": detail})  # fmt: skip
+    tmp = box.state_file(sid, ".status.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+    os.replace(tmp, box.state_file(sid, ".status"))
+
+
+HOSTILE_DETAIL = (
+    'echo "$(touch pwned-5)" `touch pwned-6` \'q\' \\ & <b>bold</b> <a href="x">x</a>'
+    '\nsecond line " & (do shell script "touch pwned-7") & " ✓'
+)
+HOSTILE_DETAIL_SHOWN = HOSTILE_DETAIL.replace("\n", " ")  # as session ls shows it
+
+
+@needs_bus
+def test_hostile_payload_text_arrives_verbatim_and_runs_nothing(box, notifyd, use_backends):
+    use_backends("gdbus")
+    sid = start(box, box.work, "--notify")
+    write_hook_status(box, sid, "waiting_input", HOSTILE_DETAIL)
+    proc = box.run("_notify", sid, "waiting_input")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    (call,) = notifyd.calls()
+    assert call["body"] == "%s\ntclaude session attach %s" % (HOSTILE_DETAIL_SHOWN, sid)
+    assert pwned(box) == []
+
+
+@needs_bus
+def test_a_server_that_reads_markup_gets_the_text_escaped(box, bus, tmp_path, use_backends):
+    server = NotifyServer(bus.address, str(tmp_path), capabilities="body,body-markup")
+    try:
+        use_backends("gdbus")
+        sid = start(box, box.work, "--notify")
+        write_hook_status(box, sid, "waiting_input", "a < b && <b>c</b>")
+        box.run("_notify", sid, "waiting_input", check=True)
+        (call,) = server.calls()
+        assert call["body"].split("\n")[0] == "a &lt; b &amp;&amp; &lt;b&gt;c&lt;/b&gt;"
+    finally:
+        server.stop()
+
+
+@needs_bus
+def test_the_same_waiting_period_is_notified_once(box, notifyd, use_backends):
+    use_backends("gdbus")
+    sid = start(box, box.work, "--notify")
+    write_hook_status(box, sid, "waiting_input", "first")
+    box.run("_notify", sid, "waiting_input", check=True)
+    box.run("_notify", sid, "waiting_input", check=True)
+    assert len(notifyd.calls()) == 1
+
+
+@needs_bus
+def test_a_notifier_that_comes_too_late_sends_nothing(box, notifyd, use_backends):
+    use_backends("gdbus")
+    sid = start(box, box.work, "--notify")
+    proc = box.run("_notify", sid, "waiting_permission")  # it is waiting for input by now
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert notifyd.calls() == []
+    assert "notifyLast" not in box.read_state(sid)
+
+
+def test_the_hidden_notifier_ignores_bad_arguments_silently(box):
+    for args in (("nosuchid", "waiting_input"), ("0123abcd", "waiting_input"),
+                 ("0123abcd", "running"), ("../../x", "waiting_input")):  # fmt: skip
+        proc = box.run("_notify", *args)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", ""), args
+
+
+def test_without_a_backend_the_session_just_records_why_nothing_was_sent(box, use_backends):
+    use_backends()
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work)
+    box.type(sid, "hello")
+    last = notify_last(box, sid, "no-backend")
+    assert last["status"] == "waiting_input"
+    assert [e for e in box.hook_log() if e.get("violation")] == []
+
+
+@pytest.mark.skipif(not GDBUS, reason="gdbus not installed (apt-get install libglib2.0-bin)")
+def test_a_failing_backend_is_recorded_and_claude_never_notices(box, use_backends):
+    use_backends("gdbus")  # and the bus address leads nowhere
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work)
+    box.type(sid, "hello")
+    last = notify_last(box, sid, "failed")
+    assert last["error"].startswith("gdbus failed: ")
+    assert [e for e in box.hook_log() if e.get("violation")] == []
+    assert box.session(sid)["status"] == "waiting_input"
+
+
+# -- the hook's side: one file test when off, a detached notifier when on -----------------------
+
+CONV = "0b5e55ed-1234-4abc-8def-0123456789ab"
+
+
+def fake_notifier(box):
+    """A stand-in for tclaude (TCLAUDE_BIN) that logs how it was started, then lingers 5 s."""
+    log = os.path.join(box.root, "notifier.log")
+    done = os.path.join(box.root, "notifier.done")
+    path = write_fake(
+        box,
+        "fake-tclaude",
+        """
+        import json, os, sys, time
+        fds = [os.readlink("/proc/self/fd/%%d" %% n) if os.path.isdir("/proc/self/fd") else None
+               for n in range(3)]
+        with open(%r, "a") as fh:
+            fh.write(json.dumps({"argv": sys.argv[1:], "fds": fds}) + "\\n")
+        time.sleep(5)
+        open(%r, "w").close()
+        """
+        % (log, done),
+    )
+
+    def started():
+        if not os.path.exists(log):
+            return []
+        with open(log) as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+
+    return path, started, done
+
+
+def hook_session(box, sid, status=None, notify=True):
+    """A session as the hook sees it: a record, maybe a status file, maybe the marker."""
+    os.makedirs(box.state_dir, exist_ok=True)
+    with open(box.state_file(sid), "w") as fh:
+        json.dump({"id": sid, "tmuxSession": "tofu-claude-" + sid, "notify": notify}, fh)
+    if status:
+        with open(box.state_file(sid, ".status"), "w") as fh:
+            fh.write('{"v":1,"ts":1.0,"event":"X","status":"%s","since":1.0}\n' % status)
+    if notify:
+        open(box.state_file(sid, ".notify"), "w").close()
+
+
+def run_hook(box, sid, event, tclaude_bin, **fields):
+    payload = {"session_id": CONV, "transcript_path": "/dev/null", "cwd": box.work,
+               "hook_event_name": event}  # fmt: skip
+    payload.update(fields)
+    env = dict(box.env, TCLAUDE_SESSION_ID=sid, TCLAUDE_STATE_DIR=box.state_dir,
+               TCLAUDE_BIN=tclaude_bin, CLAUDE_PID=str(os.getpid()))  # fmt: skip
+    proc = subprocess.run(
+        ["bash", HOOK, event], input=json.dumps(payload), env=env, capture_output=True,
+        text=True, timeout=30,
+    )  # fmt: skip
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    return proc
+
+
+PERMISSION = {"tool_name": "Bash", "tool_input": {"command": "npm test"}}
+
+
+def test_the_hook_starts_the_notifier_detached_and_returns_at_once(box):
+    fake, started, done = fake_notifier(box)
+    hook_session(box, "0123abcd", status="running")
+    run_hook(box, "0123abcd", "Stop", fake, last_assistant_message="all done")
+    assert not os.path.exists(done)  # the hook did not wait for the notifier (it lingers 5 s)
+    (entry,) = wait_until(started, message="the notifier to start")
+    assert entry["argv"] == ["_notify", "0123abcd", "waiting_input"]
+    if entry["fds"][0] is not None:
+        assert entry["fds"] == ["/dev/null"] * 3  # none of claude's pipes held open
+
+
+def test_the_hook_starts_nothing_for_a_session_without_the_marker(box):
+    fake, started, _ = fake_notifier(box)
+    hook_session(box, "0123abcd", status="running", notify=False)
+    run_hook(box, "0123abcd", "Stop", fake, last_assistant_message="all done")
+    open(box.state_file("0123abcd", ".notify"), "w").close()
+    run_hook(box, "0123abcd", "PermissionRequest", fake, **PERMISSION)
+    entries = wait_until(started, message="the notifier to start")
+    assert [e["argv"][2] for e in entries] == ["waiting_permission"]
+
+
+def test_the_hook_starts_nothing_for_the_first_status_of_a_session(box):
+    fake, started, _ = fake_notifier(box)
+    hook_session(box, "0123abcd")  # no status file yet
+    run_hook(box, "0123abcd", "SessionStart", fake, source="startup")
+    run_hook(box, "0123abcd", "PermissionRequest", fake, **PERMISSION)
+    entries = wait_until(started, message="the notifier to start")
+    assert [e["argv"][2] for e in entries] == ["waiting_permission"]
