@@ -535,6 +535,28 @@ class Tmux:
         first = proc.stdout.strip().splitlines()[:1]
         return int(first[0]) if first and first[0].isdigit() else None
 
+    def dead_pane_report(self, name):
+        """(exit status, last words on screen) of a dead pane.  tmux sometimes marks a pane dead
+        before it has reaped the process, leaving the status empty; running any command
+        through the server (run-shell) makes it collect it."""
+        self.run("run-shell", "true", check=False)
+        target = "=" + name + ":"
+        fmt = "#{pane_dead_status} #{pane_dead_signal}"
+        proc = self.run("display-message", "-p", "-t", target, fmt, check=False)
+        status, _, signum = proc.stdout.strip().partition(" ")
+        if not status and signum.isdigit():  # tmux 3.3+: killed by a signal
+            status = str(128 + int(signum))
+        screen = self.run("capture-pane", "-p", "-J", "-S", "-50", "-t", target, check=False)
+        lines = [
+            one_line(line)
+            for line in screen.stdout.splitlines()
+            if line.strip() and not line.startswith("Pane is dead")
+        ]
+        return (int(status) if status.lstrip("-").isdigit() else None), (lines[-1] if lines else "")
+
+    def has_session(self, name):
+        return self.run("has-session", "-t", "=" + name, check=False).returncode == 0
+
     def kill_session(self, name):
         self.run("kill-session", "-t", "=" + name, check=False)
 
@@ -651,6 +673,7 @@ SCREEN_STARTUP_DIALOGS = (
 # idle-looking screen before the spinner is drawn.
 SCREEN_GRACE = 0.6
 STARTUP_GRACE = 3.0
+REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
 
 
 class Snapshot:
@@ -658,6 +681,7 @@ class Snapshot:
 
     def __init__(self, tmux):
         self.tmux = tmux
+        self.started = time.time()
         self._collect = tmux.start_panes_query()
         self._panes = None
 
@@ -681,17 +705,18 @@ def read_registry(pid):
     return data
 
 
-# A session younger than this whose pane is missing may just be being spawned by a concurrent
-# `session new` (it writes the record before tmux starts): not dead yet.
+# A record without a pid younger than this belongs to a `session new` still spawning tmux.
 SPAWN_GRACE = 10.0
 
 
-def liveness_verdict(state, pane, now):
+def liveness_verdict(state, pane, now, snap):
     """None while the session is alive, else the detail of its death."""
     if pane is None:
         spawned = parse_iso(state.get("spawned") or state.get("created")) or 0
-        if now - spawned < SPAWN_GRACE and (state.get("pid") is None or pid_alive(state["pid"])):
-            return None
+        if state.get("pid") is None and now - spawned < SPAWN_GRACE:
+            return None  # `session new` writes the record before it starts tmux
+        if spawned >= snap.started - 2 and snap.tmux.has_session(state["tmuxSession"]):
+            return None  # spawned while the pane list was being taken: ask tmux once more
         return "tmux session gone"
     if pane.dead:
         if pane.dead_status is not None:
@@ -727,7 +752,7 @@ def resolve(state, hook, snap, now=None):
     pane = snap.panes.get(state.get("tmuxSession"))
     if pane and pane.pid and not pane.dead:
         view["pid"] = pane.pid
-    death = liveness_verdict(state, pane, now)
+    death = liveness_verdict(state, pane, now, snap)
     if death:
         if hook and hook["status"] == "exited" and view["statusDetail"]:
             death = view["statusDetail"]
@@ -750,37 +775,48 @@ def resolve(state, hook, snap, now=None):
 def fill_no_hook_gap(view, hook, hook_ts, pane, snap, now):
     """Denying a permission, interrupting a turn and start-up dialogs fire no hook.  Claude's
     registry flips within ~0.1 s; where it is missing, read the screen."""
-    before = view["status"]
-    reg = read_registry(pane.pid) if pane and pane.pid else None
-    if reg and reg.get("status") in ("idle", "busy", "waiting"):
-        reg_ts = float(reg.get("statusUpdatedAt") or reg.get("updatedAt") or 0) / 1000.0
-        if reg_ts > hook_ts:
-            apply_observed(view, before, reg["status"])
-        return
     if not hook:
         if now - hook_ts > STARTUP_GRACE:
-            screen = snap.screen(view["tmuxSession"])
-            for marker, detail in SCREEN_STARTUP_DIALOGS:
-                if marker in screen:
-                    view["status"] = "waiting_input"
-                    view["statusDetail"] = "start-up dialog: " + detail
-                    return
+            explain_silent_start(view, pane, snap)
+        return
+    before = view["status"]
+    reg = read_registry(pane.pid) if pane and pane.pid else None
+    if reg and reg.get("status") in REGISTRY_STATUS:
+        reg_ts = float(reg.get("statusUpdatedAt") or reg.get("updatedAt") or 0) / 1000.0
+        if reg_ts > hook_ts:
+            apply_observed(view, before, reg["status"], reg_ts)
         return
     if now - hook_ts < SCREEN_GRACE:
         return
     screen = snap.screen(view["tmuxSession"])
     tail = "\n".join(screen.rstrip("\n").splitlines()[-12:])
     if SCREEN_BUSY in tail:
-        apply_observed(view, before, "busy")
+        apply_observed(view, before, "busy", hook_ts)
     elif any(marker in tail for marker in SCREEN_DIALOG):
-        apply_observed(view, before, "waiting")
+        apply_observed(view, before, "waiting", hook_ts)
     elif "❯" in tail:
-        apply_observed(view, before, "idle")
+        apply_observed(view, before, "idle", hook_ts)
 
 
-def apply_observed(view, before, observed):
+def explain_silent_start(view, pane, snap):
+    """No hook since the spawn: a start-up dialog waits for the user, or hooks are off."""
+    screen = snap.screen(view["tmuxSession"])
+    for marker, detail in SCREEN_STARTUP_DIALOGS:
+        if marker in screen:
+            view["status"] = "waiting_input"
+            view["statusDetail"] = "start-up dialog: " + detail
+            return
+    reg = read_registry(pane.pid) if pane and pane.pid else None
+    if reg and reg.get("status") in REGISTRY_STATUS:
+        view["status"] = REGISTRY_STATUS[reg["status"]]
+        view["statusDetail"] = "no hook has reported (hooks disabled?)"
+
+
+def apply_observed(view, before, observed, since):
     """Merge what the registry or screen shows into the hook state."""
     detail = view.get("statusDetail") or ""
+    if REGISTRY_STATUS[observed] != before:
+        view["statusSince"] = utc_iso(since)
     if observed == "idle":
         view["status"] = "waiting_input"
         view["statusDetail"] = (
@@ -804,9 +840,30 @@ def current_views(store, tmux, states=None):
         hook = store.load_hook_status(state["id"])
         view, changed = resolve(state, hook, snap, now)
         if changed:
+            explain_death(tmux, snap, view, changed, hook)
             persist_exit(store, state, changed)
         views.append(view)
     return views
+
+
+def explain_death(tmux, snap, view, changed, hook):
+    """Once per death: the exit status and claude's last words (e.g. an argument error)."""
+    pane = snap.panes.get(view.get("tmuxSession"))
+    if not (pane and pane.dead):
+        return
+    status, last_line = tmux.dead_pane_report(pane.session)
+    if status is None:
+        return
+    changed["exitCode"] = status
+    if hook and hook.get("status") == "exited":
+        return  # claude said why (SessionEnd reason): keep that
+    detail = "claude exited (status %d)" % status
+    if status > 128:
+        detail = "claude killed by signal %d" % (status - 128)
+    elif status != 0 and last_line:
+        detail += ": " + last_line[:120]
+    changed["statusDetail"] = detail
+    view.update(changed)
 
 
 def persist_exit(store, state, changed):
@@ -853,13 +910,19 @@ def find_session(store, ref, states=None):
     raise UserError("%r is ambiguous: it matches %s" % (ref, listed))
 
 
+def shell_path(path):
+    """A path to paste into a shell: ~ stays expandable, anything odd is quoted."""
+    home = home_dir()
+    if path.startswith(home + os.sep):
+        return "~/" + shlex.quote(path[len(home) + 1 :])
+    return shlex.quote(path)
+
+
 def resume_hint(view):
+    where = shell_path(view.get("cwd") or ".")
     if view.get("convId"):
-        return "tclaude session new %s --resume %s" % (
-            shlex.quote(view.get("cwd") or "."),
-            view["convId"],
-        )
-    return "tclaude session new %s" % shlex.quote(view.get("cwd") or ".")
+        return "tclaude session new %s --resume %s" % (where, view["convId"])
+    return "tclaude session new %s" % where
 
 
 def cmd_new(args):
@@ -897,7 +960,8 @@ def cmd_new(args):
         if name is not None and any(v.get("name") == name for v in live):
             raise UserError("a live session is already named %r" % name)
         sid = store.new_id()
-        now = utc_iso()
+        created = time.time()
+        now = utc_iso(created)
         state = {
             "id": sid,
             "name": name,
@@ -909,6 +973,7 @@ def cmd_new(args):
             "statusDetail": "starting",
             "statusSince": now,
             "created": now,
+            "createdTs": round(created, 6),  # orders sessions started within one second
             "spawned": now,
             "updated": now,
             "resumed": bool(conv_id),
@@ -937,7 +1002,7 @@ def cmd_new(args):
 
 def cmd_ls(args):
     store, tmux = StateStore(), Tmux()
-    views = sorted(current_views(store, tmux), key=lambda v: (v.get("created") or "", v["id"]))
+    views = sorted(current_views(store, tmux), key=creation_order)
     if args.json:
         print(json.dumps(views, indent=2, ensure_ascii=False))
         return 0
@@ -946,6 +1011,10 @@ def cmd_ls(args):
         return 0
     print(format_table(views))
     return 0
+
+
+def creation_order(view):
+    return (view.get("createdTs") or parse_iso(view.get("created")) or 0, view["id"])
 
 
 def view_row(view, now):

@@ -141,6 +141,12 @@ class Sandbox:
             time.sleep(0.3)
             self.tmux("send-keys", "-t", target, "Enter")
 
+    def answer(self, sid, key, dialog="Do you want to proceed?"):
+        """Answer a dialog like a person: claude drops keys sent within ~0.15 s of drawing it."""
+        self.wait_screen(sid, dialog)
+        time.sleep(0.5)
+        self.keys(sid, key)
+
     def keys(self, sid, *keys):
         self.tmux("send-keys", "-t", "=tofu-claude-%s:" % sid, *keys)
 
@@ -176,3 +182,66 @@ def sandbox(tmp_path):
         yield box
     finally:
         box.close()
+
+
+class StatusTrail:
+    """Polls ``ls --json`` in the background and keeps each change of one session's status,
+    so a test can assert the sequence a user running ``ls`` would have seen."""
+
+    def __init__(self, sandbox, sid):
+        import threading
+
+        self.sandbox = sandbox
+        self.sid = sid
+        self.changes = []  # (seconds since start, status, statusDetail)
+        self._stop = threading.Event()
+        self._start = time.time()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self):
+        while not self._stop.is_set():
+            proc = self.sandbox.run("session", "ls", "--json")
+            try:
+                view = {s["id"]: s for s in json.loads(proc.stdout)}.get(self.sid)
+            except ValueError:
+                view = None
+            if view is not None:
+                entry = (view["status"], view.get("statusDetail") or "")
+                if not self.changes or self.changes[-1][1:] != entry:
+                    self.changes.append((round(time.time() - self._start, 2), *entry))
+            time.sleep(0.05)
+
+    def statuses(self):
+        """The distinct consecutive statuses seen so far."""
+        seen = []
+        for _, status, _ in self.changes:
+            if not seen or seen[-1] != status:
+                seen.append(status)
+        return seen
+
+    def wait_for(self, status, timeout=10.0):
+        return wait_until(
+            lambda: self.statuses() and self.statuses()[-1] == status,
+            timeout=timeout,
+            message="status %s (trail: %r)" % (status, self.changes),
+        )
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return self.statuses()
+
+
+@pytest.fixture
+def trail(sandbox):
+    trails = []
+
+    def start(sid):
+        t = StatusTrail(sandbox, sid)
+        trails.append(t)
+        return t
+
+    yield start
+    for t in trails:
+        t.stop()
