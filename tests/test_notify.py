@@ -905,7 +905,9 @@ def hook_session(box, sid, status=None, notify=True):
         json.dump({"id": sid, "tmuxSession": "tofu-claude-" + sid, "notify": notify}, fh)
     if status:
         with open(box.state_file(sid, ".status"), "w") as fh:
-            fh.write('{"v":1,"ts":1.0,"event":"X","status":"%s","since":1.0}\n' % status)
+            then = time.time() - 10
+            fh.write('{"v":1,"ts":%.6f,"event":"Stop","status":"%s","since":%.6f}\n'
+                     % (then, status, then))  # fmt: skip
     if notify:
         open(box.state_file(sid, ".notify"), "w").close()
 
