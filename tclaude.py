@@ -1123,8 +1123,9 @@ NOTIFY_URGENCY = {"waiting_permission": "critical", "waiting_input": "normal"}
 # ~0.2 s: look again after this long, so the bounce is one notification, not two.
 NOTIFY_SETTLE = 0.3
 # The same status again this soon after a notification is no new question: nobody reads,
-# attaches and answers within 2 s.  It is the same waiting period bouncing.
-NOTIFY_DEBOUNCE = 2.0
+# attaches and answers that fast.  It is the same waiting period bouncing.  (The stamp has
+# whole seconds, so the real window is 2-3 s.)
+NOTIFY_DEBOUNCE = 3.0
 NOTIFY_CALL_TIMEOUT = 5.0  # one backend call: a hung notification daemon must not keep us
 NOTIFY_DEADLINE = 20  # seconds; the detached notifier ends itself whatever happens
 NOTIFY_INSTALL_HINT = (
@@ -1356,8 +1357,8 @@ def already_notified(last, view, now):
         return False
     if last.get("since") and last.get("since") == view.get("statusSince"):
         return True
-    at = last.get("at")
-    return isinstance(at, (int, float)) and 0 <= now - at < NOTIFY_DEBOUNCE
+    at = parse_iso(last.get("at"))
+    return at is not None and -1 <= now - at < NOTIFY_DEBOUNCE
 
 
 def user_is_watching(tmux, view):
@@ -1381,7 +1382,7 @@ def notify_if_still_waiting(store, sid, status):
     if already_notified(state.get("notifyLast"), view, now):
         return
     replace_id = state.get("notifyId") if isinstance(state.get("notifyId"), int) else None
-    last = {"status": status, "since": view.get("statusSince"), "at": now}
+    last = {"status": status, "since": view.get("statusSince"), "at": utc_iso(now)}
     last.update(deliver(tmux, view, replace_id))
     # The outcome stays in the record (session ls --json): "why no notification?" has an answer.
     store.update(sid, notifyId=last.pop("id", None) or replace_id, notifyLast=last)
