@@ -1438,6 +1438,10 @@ def notify_overrides(states):
     return forced_on, forced_off
 
 
+def sessions_count(n):
+    return "%d session%s" % (n, "" if n == 1 else "s")
+
+
 def backend_line(backend):
     if backend is None:
         return "backend: none (%s)" % NOTIFY_INSTALL_HINT
@@ -1457,13 +1461,15 @@ def notify_switch(store, on):
         print("notifications on: a desktop notification when a session needs permission or "
               "waits for input%s" % via)  # fmt: skip
         if forced_off:
-            print("%d session(s) started with --no-notify stay quiet" % forced_off)
+            print("%s started with --no-notify stay%s quiet"
+                  % (sessions_count(forced_off), "s" if forced_off == 1 else ""))  # fmt: skip
         if backend is None:
             warn(NOTIFY_INSTALL_HINT)
     else:
         print("notifications off")
         if forced_on:
-            print("%d session(s) started with --notify still notify" % forced_on)
+            print("%s started with --notify still notif%s"
+                  % (sessions_count(forced_on), "ies" if forced_on == 1 else "y"))  # fmt: skip
     return 0
 
 

@@ -480,9 +480,9 @@ def test_switching_reports_the_sessions_that_keep_their_own_choice(box):
     box.new(box.work, "--notify")
     box.new(box.work, "--no-notify")
     on = box.run("notify", "on", check=True).stdout.splitlines()
-    assert on[1] == "1 session(s) started with --no-notify stay quiet"
+    assert on[1] == "1 session started with --no-notify stays quiet"
     off = box.run("notify", "off", check=True).stdout.splitlines()
-    assert off == ["notifications off", "1 session(s) started with --notify still notify"]
+    assert off == ["notifications off", "1 session started with --notify still notifies"]
     status = box.run("notify", "status", check=True).stdout.splitlines()
     assert "sessions: 1 with --notify, 1 with --no-notify" in status
 
