@@ -541,9 +541,9 @@ class Tmux:
         through the server (run-shell) makes it collect it."""
         self.run("run-shell", "true", check=False)
         target = "=" + name + ":"
-        fmt = "#{pane_dead_status} #{pane_dead_signal}"
+        fmt = "#{pane_dead_status}:#{pane_dead_signal}"
         proc = self.run("display-message", "-p", "-t", target, fmt, check=False)
-        status, _, signum = proc.stdout.strip().partition(" ")
+        status, _, signum = proc.stdout.strip().partition(":")
         if not status and signum.isdigit():  # tmux 3.3+: killed by a signal
             status = str(128 + int(signum))
         screen = self.run("capture-pane", "-p", "-J", "-S", "-50", "-t", target, check=False)
