@@ -1521,9 +1521,9 @@ def add_notify_commands(top, session_sub):
     p = top.add_parser(
         "notify",
         help="desktop notifications when a session needs you",
-        description="Desktop notifications when a session waits for permission or input "
-        "(notify-send or gdbus on Linux, osascript on macOS).  Nothing is sent while you are "
-        "attached to that session.",
+        description="Desktop notifications when a session waits for permission or input\n"
+        "(notify-send or gdbus on Linux, osascript on macOS).  Nothing is sent while you\n"
+        "are attached to that session.",
         epilog=NOTIFY_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
