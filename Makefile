@@ -4,7 +4,7 @@
 #   make test [PYTEST_ARGS="tests/test_x.py -k foo"]   unit/integration tests (fake claude)
 #   make lint                                          ruff, ruff format --check, vermin, shellcheck
 #   make fmt                                           ruff --fix-only + ruff format
-#   make bench [BENCH_ARGS=...]                        tests/bench.py, tests/bench_hook.py
+#   make bench [BENCH_ARGS=...]                        tests/bench.py, bench_hook.py, bench_watch.py
 #   make e2e [KIT=...] [E2E_ARGS=...]                  real claude CLI, offline (needs npm once)
 #   make install / make uninstall                      ./install.sh [--uninstall]
 #   make clean / make distclean                        caches / caches + .venv
@@ -21,7 +21,7 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.tclaude-dev-installed
 PY_SOURCES := tclaude.py tests
 SH_SOURCES := tclaude-hook.sh install.sh .ci/run
-BENCHES := tests/bench.py tests/bench_hook.py
+BENCHES := tests/bench.py tests/bench_hook.py tests/bench_watch.py
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

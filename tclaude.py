@@ -16,8 +16,9 @@ Map of this file, top to bottom:
   5. claude launcher        finding claude, the hooks settings file, the pane command
   6. status resolution      hooks + liveness + registry + screen -> one true status
   7. commands               session new / ls / attach / kill
-  8. notifications          desktop notifications when a session starts waiting (tclaude notify)
-  9. main                   argparse wiring and the error boundary
+  8. dashboard              session watch: a live, top-like view (curses, imported lazily)
+  9. notifications          desktop notifications when a session starts waiting (tclaude notify)
+  10. main                  argparse wiring and the error boundary
 
 Python 3.8+ standard library only.  State contract: README.md, "State files".
 """
@@ -253,7 +254,9 @@ class StateStore:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                os.write(fd, data.encode("utf-8"))
+                # backslashreplace: a lone surrogate (a non-UTF-8 byte of a path or name, or a
+                # hand-edited "\ud800") becomes a JSON \u escape instead of a crash
+                os.write(fd, data.encode("utf-8", "backslashreplace"))
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -1014,7 +1017,10 @@ def cmd_ls(args):
 
 
 def creation_order(view):
-    return (view.get("createdTs") or parse_iso(view.get("created")) or 0, view["id"])
+    stamp = view.get("createdTs")
+    if not isinstance(stamp, (int, float)):  # missing, or a hand-edited file: never crash a sort
+        stamp = parse_iso(view.get("created")) or 0
+    return (stamp, view["id"])
 
 
 def view_row(view, now):
@@ -1096,15 +1102,891 @@ def cmd_kill(args):
     if not args.id:
         raise UserError("kill needs a session id (or --all-exited)")
     state = find_session(store, args.id, all_states)
-    (view,) = current_views(store, tmux, [state])
-    stop_claude(tmux, view)
-    store.remove(view["id"])
+    view = kill_one(store, tmux, state)
     print("killed %s; resume the conversation with: %s" % (view["id"], resume_hint(view)))
     return 0
 
 
+def kill_one(store, tmux, state):
+    """End one session and forget it (session kill and the dashboard's kill key); returns its
+    last view, which still knows the convId for the resume hint."""
+    (view,) = current_views(store, tmux, [state])
+    stop_claude(tmux, view)
+    store.remove(view["id"])
+    return view
+
+
 # --------------------------------------------------------------------------------------------
-# 8. Notifications: a desktop notification when a session starts waiting (tclaude notify)
+# 8. Dashboard: session watch
+# --------------------------------------------------------------------------------------------
+
+# Sessions that need the user come first: a permission dialog blocks all work, an idle prompt
+# only waits.  Unknown statuses (a hand-edited file) sort with the running ones.
+WATCH_RANK = {"waiting_permission": 0, "waiting_input": 1, "running": 2, "exited": 3}
+WATCH_LABEL = {
+    "waiting_permission": "permission",
+    "waiting_input": "waiting",
+    "running": "running",
+    "exited": "exited",
+}
+# The marker column says what the colours say, for terminals without colour and for NO_COLOR.
+WATCH_MARK = {"waiting_permission": "!", "waiting_input": "?", "exited": "-"}
+WATCH_SUMMARY_ORDER = ("waiting_input", "waiting_permission", "running", "exited")
+# (key, title, widest it grows); DETAIL takes what is left.  Columns leave in WATCH_DROP order
+# as the terminal narrows; ID and STATUS always stay.
+WATCH_COLUMNS = (
+    ("id", "ID", 8),
+    ("name", "NAME", 16),
+    ("status", "STATUS", 10),
+    ("age", "AGE", 4),
+    ("cpu", "CPU", 5),
+    ("rss", "RSS", 5),
+    ("conv", "CONV", 8),
+    ("cwd", "CWD", 28),
+    ("detail", "DETAIL", 0),
+)
+WATCH_DROP = ("conv", "cwd", "rss", "cpu", "name", "detail", "age")
+WATCH_RIGHT = ("cpu", "rss")
+DETAIL_MIN = 12
+WATCH_KEYS_LINE = "j/k move  a attach  x kill  r refresh  ? help  q quit"
+WATCH_HELP = (
+    ("Up/Down  j/k", "move the selection"),
+    ("PgUp/PgDn  g/G", "page; first / last session"),
+    ("a  Enter", "attach; detach (tmux prefix, d) to come back"),
+    ("x  K", "kill the session (asks y/n first)"),
+    ("r", "refresh now"),
+    ("?", "this help"),
+    ("q  Esc  Ctrl-C", "quit"),
+)
+NO_SESSIONS = "no sessions (start one with: tclaude session new [dir])"
+
+
+def watch_sort_key(view):
+    return (WATCH_RANK.get(view.get("status"), 2), *creation_order(view))
+
+
+def watch_summary(views):
+    """``12 sessions: 3 waiting, 1 permission, 7 running, 1 exited`` (zero counts left out)."""
+    counts = {}
+    for view in views:
+        counts[view.get("status")] = counts.get(view.get("status"), 0) + 1
+    parts = ["%d %s" % (counts[s], WATCH_LABEL[s]) for s in WATCH_SUMMARY_ORDER if counts.get(s)]
+    other = len(views) - sum(counts.get(s, 0) for s in WATCH_SUMMARY_ORDER)
+    if other:
+        parts.append("%d other" % other)
+    text = "%d session%s" % (len(views), "" if len(views) == 1 else "s")
+    return text + (": " + ", ".join(parts) if parts else "")
+
+
+# -- text that cannot break the layout -------------------------------------------------------
+
+
+def cell_text(value):
+    """Untrusted text made safe for one table cell: one line, and no control, format,
+    surrogate or unassigned characters (their width on screen is anyone's guess)."""
+    if not isinstance(value, str):
+        value = "" if value is None else str(value)
+    text = one_line(value)
+    if _memo.get("ascii_only") and not text.isascii():
+        text = "".join(ch if ch < "\x7f" else "?" for ch in text)
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        elif ch.isspace():
+            out.append(" ")
+        elif unicodedata.category(ch) != "Cf":  # bidi overrides and zero-width joiners just go
+            out.append("?")
+    return "".join(out)
+
+
+def char_width(ch):
+    import unicodedata
+
+    if unicodedata.category(ch) in ("Mn", "Me"):
+        return 0  # combining marks sit on the previous character
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def text_width(text):
+    """Terminal columns of cell_text output (CJK and emoji take two)."""
+    if text.isascii():
+        return len(text)
+    return sum(char_width(ch) for ch in text)
+
+
+def cut_to_width(text, width):
+    """The longest start of ``text`` that fits in ``width`` columns."""
+    if text.isascii():
+        return text[: max(0, width)]
+    out, used = [], 0
+    for ch in text:
+        used += char_width(ch)
+        if used > width:
+            break
+        out.append(ch)
+    return "".join(out)
+
+
+def ellipsis():
+    return "~" if _memo.get("ascii_only") else "…"
+
+
+def fit(text, width, right=False):
+    """Exactly ``width`` columns: cut with an ellipsis when too long, padded with spaces."""
+    if width <= 0:
+        return ""
+    used = text_width(text)
+    if used > width:
+        text = cut_to_width(text, width - 1) + ellipsis()
+        used = text_width(text)
+    pad = " " * (width - used)
+    return pad + text if right else text + pad
+
+
+def fit_left(text, width):
+    """Like fit, but cut at the start: the end of a path names the project."""
+    if text_width(text) <= width or width <= 1:
+        return fit(text, width)
+    tail = cut_to_width(text[::-1], width - 1)[::-1]
+    return fit(ellipsis() + tail, width)
+
+
+# -- process trees: CPU% and RSS of each claude and its children --------------------------------
+
+
+def format_cpu(percent):
+    if percent is None:
+        return "-"
+    return ("%.1f%%" if percent < 9.95 else "%.0f%%") % percent
+
+
+def format_bytes(size):
+    for unit, scale in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if size >= scale:
+            value = size / scale
+            return ("%.1f%s" if value < 9.95 else "%.0f%s") % (value, unit)
+    return "%dB" % size
+
+
+def read_small(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536)
+    finally:
+        os.close(fd)
+
+
+def read_proc_stat(pid):
+    """(cpu ticks of the process and its reaped children, rss pages, start time in ticks,
+    parent pid) from /proc/<pid>/stat, or None when it is gone."""
+    try:
+        raw = read_small("/proc/%d/stat" % pid)
+    except OSError:
+        return None
+    fields = raw[raw.rfind(b")") + 2 :].split()  # the command name may hold spaces and ')'
+    try:
+        ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        return ticks, int(fields[21]), int(fields[19]), int(fields[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def parse_ps(text):
+    """``ps -A -o pid=,ppid=,pcpu=,rss=`` -> ({pid: (cpu %, rss bytes)}, {ppid: [pids]})."""
+    table, kids = {}, {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        try:
+            pid, ppid = int(parts[0]), int(parts[1])
+            cpu, rss = float(parts[2].replace(",", ".")), int(parts[3]) * 1024
+        except ValueError:
+            continue
+        table[pid] = (cpu, rss)
+        kids.setdefault(ppid, []).append(pid)
+    return table, kids
+
+
+def process_tree(root, children, limit=2000):
+    """``root`` and every descendant, given a function or dict from pid to child pids."""
+    lookup = children.get if isinstance(children, dict) else children
+    found, todo, seen = [], [root], set()
+    while todo and len(found) < limit:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        found.append(pid)
+        todo.extend(lookup(pid) or ())
+    return found
+
+
+class ProcessTrees:
+    """CPU% and RSS of each claude process with its descendants (tools, shells, MCP servers).
+    Linux reads /proc (CPU% from the tick delta between two samples; the first sample shows
+    the average since the process started); macOS makes one ``ps`` call per sample; other
+    systems show ``-``."""
+
+    def __init__(self):
+        self.linux = os.path.isfile("/proc/self/stat")
+        self.darwin = sys.platform == "darwin"
+        self.previous = {}  # root pid -> (start ticks, cpu ticks, monotonic time)
+        if self.linux:
+            self.hz = os.sysconf("SC_CLK_TCK")
+            self.page = os.sysconf("SC_PAGE_SIZE")
+            # /proc/<pid>/task/<tid>/children needs CONFIG_PROC_CHILDREN; else scan /proc
+            me = os.getpid()
+            self.children_files = os.path.exists("/proc/%d/task/%d/children" % (me, me))
+
+    def sample(self, pids):
+        """{root pid: (cpu percent or None, rss bytes)} for those still alive."""
+        if not pids:
+            self.previous = {}
+            return {}
+        if self.linux:
+            return self.sample_proc(pids)
+        if self.darwin:
+            return self.sample_ps(pids)
+        return {}
+
+    def sample_proc(self, pids):
+        now = time.monotonic()
+        children = self.task_children if self.children_files else self.scan_parents()
+        current, result, uptime = {}, {}, None
+        for root in pids:
+            ticks = rss = 0
+            start = None
+            for pid in process_tree(root, children):
+                stat = read_proc_stat(pid)
+                if stat is None:
+                    continue
+                if pid == root:
+                    start = stat[2]
+                ticks += stat[0]
+                rss += stat[1]
+            if start is None:
+                continue  # gone since tmux listed it
+            before = self.previous.get(root)
+            if before and before[0] == start and now > before[2]:
+                cpu = max(0.0, (ticks - before[1]) * 100.0 / self.hz / (now - before[2]))
+            else:
+                uptime = uptime if uptime is not None else proc_uptime()
+                age = uptime - start / self.hz if uptime else 0
+                cpu = ticks * 100.0 / self.hz / age if age > 0.5 else None
+            current[root] = (start, ticks, now)
+            result[root] = (cpu, rss * self.page)
+        self.previous = current
+        return result
+
+    @staticmethod
+    def task_children(pid):
+        """Children of every thread (a child's parent is the thread that forked it)."""
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return []
+        kids = []
+        for tid in tids:
+            try:
+                kids.extend(
+                    int(p) for p in read_small("/proc/%d/task/%s/children" % (pid, tid)).split()
+                )
+            except (OSError, ValueError):
+                continue
+        return kids
+
+    @staticmethod
+    def scan_parents():
+        kids = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                stat = read_proc_stat(int(name))
+                if stat:
+                    kids.setdefault(stat[3], []).append(int(name))
+        return kids
+
+    def sample_ps(self, pids):
+        import subprocess
+
+        try:
+            proc = subprocess.run(
+                ["ps", "-A", "-o", "pid=,ppid=,pcpu=,rss="],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=5,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return {}
+        table, kids = parse_ps(proc.stdout)
+        result = {}
+        for root in pids:
+            if root in table:
+                tree = [table[p] for p in process_tree(root, kids) if p in table]
+                result[root] = (sum(t[0] for t in tree), sum(t[1] for t in tree))
+        return result
+
+
+def proc_uptime():
+    try:
+        return float(read_small("/proc/uptime").split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# -- one refresh, and the rows it shows ----------------------------------------------------------
+
+
+class WatchModel:
+    """One refresh's worth of truth: every session resolved exactly as ``ls`` does (one
+    ``list-panes``, one scan of the state dir, screens only for no-hook gaps), sorted so the
+    sessions waiting for the user come first, plus their process trees."""
+
+    def __init__(self, store, tmux, procs=None):
+        self.store = store
+        self.tmux = tmux
+        self.procs = procs or ProcessTrees()
+        self.views = []
+        self.stats = {}
+
+    def refresh(self):
+        views = current_views(self.store, self.tmux)
+        views.sort(key=watch_sort_key)
+        live = [v.get("pid") for v in views if v.get("status") != "exited"]
+        self.stats = self.procs.sample([p for p in live if isinstance(p, int) and p > 0])
+        self.views = views
+
+    def ids(self):
+        return [v["id"] for v in self.views]
+
+
+def watch_cells(view, stats, now):
+    status = view.get("status")
+    since = parse_iso(view.get("statusSince")) or parse_iso(view.get("updated")) or now
+    stat = stats.get(view.get("pid")) if status != "exited" else None
+    cwd = view.get("cwd")
+    return {
+        "id": view["id"],
+        "name": cell_text(view.get("name")) or "-",
+        "status": WATCH_LABEL.get(status) or cell_text(status) or "?",
+        "age": short_duration(now - since),
+        "cpu": format_cpu(stat[0]) if stat else "-",
+        "rss": format_bytes(stat[1]) if stat else "-",
+        "conv": cell_text(view.get("convId"))[:8] or "-",
+        "cwd": cell_text(short_path(cwd) if isinstance(cwd, str) else "") or "-",
+        "detail": cell_text(view.get("statusDetail")),
+    }
+
+
+def watch_layout(rows, width, prefix):
+    """[(column key, width)] that fits ``width`` columns after a ``prefix``-wide marker."""
+    widths = {}
+    for key, title, widest in WATCH_COLUMNS:
+        if key != "detail":
+            natural = max([len(title)] + [text_width(r[key]) for r in rows])
+            widths[key] = min(natural, widest)
+    widths["detail"] = DETAIL_MIN
+    shown = [key for key, _, _ in WATCH_COLUMNS]
+    if all(r["name"] == "-" for r in rows):
+        shown.remove("name")  # nobody uses names: the room is better spent on DETAIL
+
+    def needed():
+        return prefix + sum(widths[k] for k in shown) + len(shown) - 1
+
+    for key in WATCH_DROP:
+        if needed() <= width:
+            break
+        if key in shown:
+            shown.remove(key)
+    if "detail" in shown:
+        widths["detail"] += max(0, width - needed())
+    return [(key, widths[key]) for key in shown]
+
+
+def watch_line(cells, layout, lead):
+    parts = []
+    for key, width in layout:
+        if key == "cwd":
+            parts.append(fit_left(cells[key], width))
+        else:
+            parts.append(fit(cells[key], width, right=key in WATCH_RIGHT))
+    return lead + " ".join(parts)
+
+
+def watch_titles(layout, lead):
+    titles = {key: title for key, title, _ in WATCH_COLUMNS}
+    return watch_line(titles, layout, lead)
+
+
+def watch_header(views, width, clock):
+    """The status counts, with the clock at the right edge while there is room for both."""
+    summary = watch_summary(views)
+    room = width - len(clock) - 2
+    if text_width(summary) <= room:
+        return summary + " " * (room - text_width(summary) + 2) + clock
+    if room >= 12:
+        return fit(summary, room) + "  " + clock
+    return fit(summary, width)
+
+
+def watch_mark(view):
+    return WATCH_MARK.get(view.get("status"), " ")
+
+
+def watch_once_lines(model, width=None):
+    """The plain-text frame of ``--once``: header, titles and every row, no curses.  Without
+    a width (not a terminal) nothing is cut."""
+    now = time.time()
+    rows = [watch_cells(v, model.stats, now) for v in model.views]
+    clock = time.strftime("%H:%M:%S")
+    if width is None:
+        header = watch_summary(model.views) + "  " + clock
+        layout = watch_layout(rows, 10**4, 2)
+        longest = max([text_width(r["detail"]) for r in rows] + [6])
+        layout = [(k, min(w, longest, 160) if k == "detail" else w) for k, w in layout]
+    else:
+        header = watch_header(model.views, width, clock)
+        layout = watch_layout(rows, width, 2)
+    lines = [header, watch_titles(layout, "  ")]
+    for view, cells in zip(model.views, rows):
+        lines.append(watch_line(cells, layout, watch_mark(view) + " "))
+    if not rows:
+        lines.append(NO_SESSIONS if width is None else fit(NO_SESSIONS, width))
+    return [line.rstrip() for line in lines]
+
+
+def once_width():
+    try:
+        return max(20, int(os.environ["COLUMNS"]))
+    except (KeyError, ValueError):
+        pass
+    try:
+        return max(20, os.get_terminal_size(sys.stdout.fileno()).columns)
+    except (OSError, ValueError):
+        return None  # not a terminal: room for everything
+
+
+# -- the curses screen ------------------------------------------------------------------------
+
+
+class WarningSink:
+    """Stands in for stderr while curses owns the terminal: a warning printed there would
+    scribble over the screen, so it is kept for the footer line instead."""
+
+    def __init__(self):
+        self.lines = []
+        self.partial = ""
+
+    def write(self, text):
+        self.partial += text
+        while "\n" in self.partial:
+            line, self.partial = self.partial.split("\n", 1)
+            if line.strip():
+                line = line.replace("tclaude: ", "", 1).replace(home_dir() + os.sep, "~" + os.sep)
+                self.lines.append(line)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def take(self):
+        lines, self.lines = self.lines, []
+        return lines
+
+
+class Dashboard:
+    """The live screen.  Between refreshes it sleeps in getch (timeout = time left until the
+    next refresh), so an idle dashboard costs one refresh per interval and nothing else."""
+
+    MESSAGE_SECONDS = 8.0
+
+    def __init__(self, model, interval, colour=True):
+        self.model = model
+        self.interval = interval
+        self.colour = colour
+        self.screen = None
+        self.selected = None  # a session id: the selection follows it across refreshes
+        self.index = 0
+        self.top = 0
+        self.confirm = None  # id of the session waiting for a y/n to be killed
+        self.help = False
+        self.message = ""
+        self.message_until = 0.0
+        self.warnings = []
+        self.sink = WarningSink()
+        self.next_refresh = 0.0
+        self.attrs = {}
+        self.started = False
+        self.stop_signal = None
+
+    # -- main loop ------------------------------------------------------------------------------
+
+    def run(self, screen):
+        self.screen = screen
+        self.started = True
+        real_stderr, sys.stderr = sys.stderr, self.sink
+        try:
+            self.setup()
+            self.refresh()
+            while self.stop_signal is None:
+                self.draw()
+                key = self.next_key()
+                if not self.handle(key):
+                    return
+                if time.monotonic() >= self.next_refresh:
+                    self.refresh()
+        finally:
+            sys.stderr = real_stderr
+
+    def stop(self, signum, frame):
+        """SIGTERM/SIGHUP: leave through curses.wrapper, which gives the terminal back (the
+        default action would kill us mid-screen).  Checked once per key or refresh."""
+        self.stop_signal = signum
+
+    def setup(self):
+        import curses
+
+        try:
+            curses.curs_set(0)
+        except curses.error:
+            pass  # terminals without an invisible cursor
+        self.screen.keypad(True)
+        bold, dim = curses.A_BOLD, curses.A_DIM
+        self.attrs = {"waiting_permission": bold, "waiting_input": bold, "exited": dim}
+        if not curses.has_colors():
+            return
+        background = -1
+        try:
+            curses.use_default_colors()  # else start_color paints everything white on black
+        except curses.error:
+            background = curses.COLOR_BLACK
+        if self.colour:
+            curses.init_pair(1, curses.COLOR_RED, background)
+            curses.init_pair(2, curses.COLOR_YELLOW, background)
+            self.attrs["waiting_permission"] |= curses.color_pair(1)
+            self.attrs["waiting_input"] |= curses.color_pair(2)
+
+    def next_key(self):
+        wait = max(0.0, self.next_refresh - time.monotonic())
+        self.screen.timeout(int(wait * 1000) + 1)
+        return self.screen.getch()
+
+    def refresh(self):
+        self.sink.take()
+        try:
+            self.model.refresh()
+            self.warnings = self.sink.take()
+        except UserError as exc:  # e.g. the state dir went away: say so, keep the last rows
+            self.warnings = [*self.sink.take(), str(exc)]
+        ids = self.model.ids()
+        if self.selected in ids:
+            self.index = ids.index(self.selected)
+        else:  # the selected session vanished: stay at the same height in the list
+            self.index = max(0, min(self.index, len(ids) - 1))
+            self.selected = ids[self.index] if ids else None
+        self.next_refresh = time.monotonic() + self.interval
+
+    def say(self, text):
+        self.message = text
+        self.message_until = time.monotonic() + self.MESSAGE_SECONDS
+
+    # -- keys -----------------------------------------------------------------------------------
+
+    def handle(self, key):
+        """Act on one key; False means quit."""
+        import curses
+
+        if key == -1:
+            return True
+        if key == curses.KEY_RESIZE:
+            self.sync_size()
+            return True
+        if self.help:
+            self.help = False
+            return True
+        if self.confirm is not None:
+            self.answer_kill(key)
+            return True
+        if key in (ord("q"), ord("Q"), 27):
+            return False
+        moves = {
+            curses.KEY_UP: -1,
+            ord("k"): -1,
+            curses.KEY_DOWN: 1,
+            ord("j"): 1,
+            curses.KEY_PPAGE: -self.list_height(),
+            curses.KEY_NPAGE: self.list_height(),
+            curses.KEY_HOME: -(10**9),
+            ord("g"): -(10**9),
+            curses.KEY_END: 10**9,
+            ord("G"): 10**9,
+        }
+        if key in moves:
+            self.move(moves[key])
+        elif key in (ord("a"), 10, 13, curses.KEY_ENTER):
+            self.attach()
+        elif key in (ord("x"), ord("K"), curses.KEY_DC):
+            view = self.selected_view()
+            self.confirm = view["id"] if view else None
+        elif key in (ord("r"), 12):  # Ctrl-L also repaints every cell
+            if key == 12:
+                self.screen.clear()
+            self.refresh()
+        elif key in (ord("?"), ord("h"), curses.KEY_F1):
+            self.help = True
+        return True
+
+    def move(self, delta):
+        ids = self.model.ids()
+        if ids:
+            self.index = max(0, min(len(ids) - 1, self.index + delta))
+            self.selected = ids[self.index]
+
+    def selected_view(self):
+        for view in self.model.views:
+            if view["id"] == self.selected:
+                return view
+        return None
+
+    def answer_kill(self, key):
+        sid, self.confirm = self.confirm, None
+        if key not in (ord("y"), ord("Y")):
+            self.say("kill cancelled")
+            return
+        self.say("killing %s ..." % sid)
+        self.draw()
+        try:
+            state = self.model.store.load(sid)
+            view = kill_one(self.model.store, self.model.tmux, state)
+            self.say("killed %s; %s" % (sid, resume_line(view)))
+        except FileNotFoundError:
+            self.say("%s is already gone" % sid)
+        except (OSError, ValueError) as exc:
+            self.say("cannot read %s: %s" % (sid, one_line(str(exc))))
+        except UserError as exc:
+            self.say(str(exc))
+        self.refresh()
+
+    def attach(self):
+        """Outside tmux: leave curses, run ``tmux attach`` until the user detaches, come back.
+        Inside tmux: switch this client to the session (the dashboard keeps its window)."""
+        import curses
+
+        view = self.selected_view()
+        if view is None:
+            return
+        if view.get("status") == "exited":
+            self.say("%s has exited; %s" % (view["id"], resume_line(view)))
+            return
+        tmux = self.model.tmux
+        if tmux.inside_tmux():
+            try:
+                tmux.attach(view["tmuxSession"])
+                self.say("switched to %s; back here: tmux prefix, L" % view["id"])
+            except UserError as exc:
+                self.say(str(exc))
+            return
+        curses.endwin()
+        try:
+            rc = tmux.attach(view["tmuxSession"])
+            if rc:
+                self.say("tmux attach to %s failed (exit %d)" % (view["id"], rc))
+        except UserError as exc:
+            self.say(str(exc))
+        finally:
+            self.screen.clear()  # the next refresh repaints every cell
+            self.sync_size()
+        self.refresh()
+
+    def sync_size(self):
+        """Pick up a size change curses missed (e.g. one made while tmux was attached)."""
+        import curses
+
+        try:
+            size = os.get_terminal_size(sys.__stdout__.fileno())
+        except (OSError, ValueError, AttributeError):
+            return
+        if (size.lines, size.columns) != self.screen.getmaxyx() and hasattr(curses, "resizeterm"):
+            try:
+                curses.resizeterm(size.lines, size.columns)
+            except curses.error:
+                pass
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def footer_lines(self):
+        """Status line(s) above the key line: the last action's message, state dir warnings."""
+        lines = []
+        if self.message and time.monotonic() < self.message_until:
+            lines.append((self.message, 0))
+        if self.warnings:
+            more = " (+%d more)" % (len(self.warnings) - 1) if len(self.warnings) > 1 else ""
+            lines.append((self.warnings[0] + more, self.attrs.get("waiting_input", 0)))
+        return lines
+
+    def list_height(self):
+        height, _ = self.screen.getmaxyx()
+        extra = len(self.footer_lines())
+        return max(1, height - 3 - extra)
+
+    def draw(self):
+        import curses
+
+        screen = self.screen
+        height, width = screen.getmaxyx()
+        screen.erase()
+        views = self.model.views
+        now = time.time()
+        rows = [watch_cells(v, self.model.stats, now) for v in views]
+        layout = watch_layout(rows, width, 3)
+        self.put(0, watch_header(views, width, time.strftime("%H:%M:%S")), curses.A_BOLD)
+        self.put(1, fit(watch_titles(layout, "   "), width), curses.A_UNDERLINE)
+        footer = self.footer_lines()[: max(0, height - 4)]
+        list_top, list_height = 2, max(0, height - 3 - len(footer))
+        self.scroll(len(rows), list_height)
+        for y, i in enumerate(range(self.top, min(len(rows), self.top + list_height))):
+            view = views[i]
+            chosen = view["id"] == self.selected
+            lead = (">" if chosen else " ") + watch_mark(view) + " "
+            attr = self.attrs.get(view.get("status"), 0) | (curses.A_REVERSE if chosen else 0)
+            self.put(list_top + y, fit(watch_line(rows[i], layout, lead), width), attr)
+        if not rows and list_height:
+            self.put(list_top, fit(" " + NO_SESSIONS, width))
+        for n, (text, attr) in enumerate(footer):
+            self.put(height - 1 - len(footer) + n, fit(text, width), attr)
+        if height >= 3:
+            self.put(height - 1, self.bottom_line(len(rows), list_height, width), curses.A_BOLD)
+        if self.help:
+            self.draw_help(height, width)
+        screen.refresh()
+
+    def scroll(self, count, visible):
+        if visible <= 0:
+            return
+        if self.index < self.top:
+            self.top = self.index
+        elif self.index >= self.top + visible:
+            self.top = self.index - visible + 1
+        self.top = max(0, min(self.top, count - visible))
+
+    def bottom_line(self, count, visible, width):
+        if self.confirm is not None:
+            view = {"id": self.confirm}
+            for v in self.model.views:
+                if v["id"] == self.confirm:
+                    view = v
+            name = cell_text(view.get("name"))
+            label = "%s (%s)" % (self.confirm, name) if name else self.confirm
+            return fit("kill %s? y/n" % label, width)
+        position = ""
+        if count > visible > 0:
+            position = "%d-%d of %d" % (self.top + 1, min(count, self.top + visible), count)
+        keys = WATCH_KEYS_LINE
+        if text_width(keys) + len(position) + 2 > width:
+            keys = fit(keys, max(0, width - len(position) - 2)) if position else keys
+        room = width - text_width(keys) - len(position)
+        return fit(keys + " " * max(1, room) + position if position else keys, width)
+
+    def draw_help(self, height, width):
+        import curses
+
+        lines = ["tclaude session watch: keys", ""]
+        lines += ["%-16s %s" % pair for pair in WATCH_HELP]
+        lines += ["", "! needs a permission answer, ? waits for input, - exited"]
+        lines += ["any key closes this help"]
+        box = min(width, max(len(line) for line in lines) + 4)
+        top = max(0, (height - len(lines) - 2) // 2)
+        left = max(0, (width - box) // 2)
+        for n, line in enumerate(["", *lines, ""]):
+            if top + n >= height:
+                break
+            self.put(top + n, fit("  " + line, box), curses.A_REVERSE, left)
+
+    def put(self, y, text, attr=0, x=0):
+        import curses
+
+        try:
+            self.screen.addstr(y, x, text, attr)
+        except curses.error:
+            pass  # writing the bottom-right cell "fails" after drawing it; nothing is lost
+
+
+def resume_line(view):
+    """The resume command for a one-line footer: the conversation id first, so a narrow
+    terminal cuts the directory rather than the id."""
+    if not view.get("convId"):
+        return "start again with: " + resume_hint(view)
+    return "resume with: tclaude session new --resume %s %s" % (
+        view["convId"],
+        shell_path(view.get("cwd") or "."),
+    )
+
+
+def cmd_watch(args):
+    if not 0.1 <= args.interval <= 3600:
+        raise UserError("--interval must be between 0.1 and 3600 seconds, got %s" % args.interval)
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    model = WatchModel(store, tmux)
+    if args.once:
+        _memo["ascii_only"] = "utf" not in (sys.stdout.encoding or "").lower()
+        model.refresh()
+        print("\n".join(watch_once_lines(model, once_width())))
+        return 0
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("watch needs a terminal (stdin and stdout); use --once for plain text")
+    import curses
+    import locale
+
+    try:
+        locale.setlocale(locale.LC_CTYPE, "")
+    except locale.Error:
+        pass
+    _memo["ascii_only"] = "utf" not in locale.getpreferredencoding(False).lower()
+    os.environ.setdefault("ESCDELAY", "25")  # Esc quits at once instead of after 1 s
+    dashboard = Dashboard(model, args.interval, colour=not os.environ.get("NO_COLOR"))
+    signal.signal(signal.SIGTERM, dashboard.stop)
+    signal.signal(signal.SIGHUP, dashboard.stop)
+    try:
+        curses.wrapper(dashboard.run)
+    except KeyboardInterrupt:
+        return 0  # Ctrl-C is the usual way out of a top-like screen: not an error
+    except curses.error as exc:
+        if dashboard.started:
+            raise
+        raise UserError(
+            "cannot start the dashboard on this terminal (TERM=%s): %s; use --once"
+            % (os.environ.get("TERM", ""), one_line(str(exc)))
+        ) from None
+    return 128 + dashboard.stop_signal if dashboard.stop_signal else 0
+
+
+def add_watch_command(sub):
+    p = sub.add_parser(
+        "watch",
+        help="live dashboard of every session (waiting ones first)",
+        description="A live, top-like view of every session; sessions waiting for you come "
+        "first.  Keys: j/k move, a attach, x kill, r refresh, ? help, q quit.",
+    )
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="time between refreshes (default: 1)",
+    )
+    p.add_argument("--once", action="store_true", help="print one frame as plain text and exit")
+    p.set_defaults(func=cmd_watch)
+
+
+# --------------------------------------------------------------------------------------------
+# 9. Notifications: a desktop notification when a session starts waiting (tclaude notify)
 # --------------------------------------------------------------------------------------------
 #
 # The hook decides in bash with one `[ -e <id>.notify ]` (the marker exists exactly when the
@@ -1554,7 +2436,7 @@ def add_notify_commands(top, session_sub):
 
 
 # --------------------------------------------------------------------------------------------
-# 9. main
+# 10. main
 # --------------------------------------------------------------------------------------------
 
 EXAMPLES = """examples:
@@ -1593,6 +2475,7 @@ def build_parser():
     sub.required = True
     # Each feature registers its own subcommands (one line per feature below).
     add_core_commands(sub)
+    add_watch_command(sub)
     add_notify_commands(top, sub)
     return parser
 
@@ -1625,6 +2508,10 @@ def add_core_commands(sub):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # names and paths may hold bytes that are not UTF-8 (lone surrogates): print, don't die
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     # Everything after a bare "--" goes to claude untouched (argparse would eat the options).
     extra = []
     if "--" in argv:

@@ -453,3 +453,13 @@ def test_state_timestamps_move_forward(sandbox):
     sandbox.wait_status(sid, "exited")
     state = sandbox.read_state(sid)
     assert state["created"] == created and state["updated"] > created
+
+
+def test_ls_survives_a_name_that_is_not_utf8(sandbox):
+    record = write_record(sandbox, "abcd1234")
+    with open(sandbox.state_file("abcd1234"), "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(dict(record, name="bad\udcffname")))  # JSON escape of a lone surrogate
+    table = sandbox.run("session", "ls")
+    assert table.returncode == 0 and "abcd1234" in table.stdout
+    as_json = sandbox.run("session", "ls", "--json")
+    assert as_json.returncode == 0 and "abcd1234" in as_json.stdout

@@ -1,0 +1,182 @@
+"""Benchmark of `tclaude session watch` (run by `make bench`; prints figures, asserts nothing).
+
+For 0, 50 and 200 idle sessions (waiting for input: the common case, and no screen reads) it
+runs the dashboard at its default 1 s interval in a 160x50 pane of a private tmux server and
+reports:
+
+- CPU: utime+stime of the dashboard process over a measured window (BENCH_WATCH_SECONDS,
+  default 20; 60 gives steadier figures) as % of one core, alone and with its reaped children
+  (the `tmux list-panes` client of every refresh);
+- tmux processes per refresh, counted by a shim in front of the real tmux;
+- the wall time of one refresh (resolve every session + process trees + build the rows),
+  median of 20, measured in a separate process that imports tclaude.py.
+
+Sessions are `sleep` panes with the state and hook files tclaude and its hook write (see
+bench.py).  Linux only for the CPU figures (/proc).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+TCLAUDE = os.path.join(ROOT, "tclaude.py")
+WINDOW = float(os.environ.get("BENCH_WATCH_SECONDS", "20"))
+SHIM_SECONDS = 5.0
+sys.path.insert(0, HERE)
+
+import bench  # noqa: E402  (shares the session factory)
+
+REFRESH_TIMING = r"""
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+import tclaude
+model = tclaude.WatchModel(tclaude.StateStore(), tclaude.Tmux())
+model.refresh()
+samples, calls = [], []
+for _ in range(20):
+    before = tclaude.Tmux.calls
+    start = time.perf_counter()
+    model.refresh()
+    now = time.time()
+    rows = [tclaude.watch_cells(v, model.stats, now) for v in model.views]
+    tclaude.watch_layout(rows, 160, 3)
+    samples.append(time.perf_counter() - start)
+    calls.append(tclaude.Tmux.calls - before)
+print(json.dumps({"ms": statistics.median(samples) * 1000, "calls": max(calls),
+                  "sessions": len(model.views)}))
+"""
+
+
+def make_idle(env, state_dir, home, count):
+    """bench.populate's sessions, all waiting for input (no registry, no screen reads)."""
+    bench.populate(env, state_dir, home, count)
+    for name in os.listdir(state_dir):
+        if name.endswith(".status"):
+            path = os.path.join(state_dir, name)
+            with open(path) as fh:
+                hook = json.load(fh)
+            hook.update(status="waiting_input", event="Stop", detail="Done.")
+            with open(path, "w") as fh:
+                fh.write(json.dumps(hook) + "\n")
+    shutil.rmtree(os.path.join(home, ".claude", "sessions"), ignore_errors=True)
+
+
+def cpu_ticks(pid):
+    """(own utime+stime, reaped children's cutime+cstime) of a process, in clock ticks."""
+    with open("/proc/%d/stat" % pid, "rb") as fh:
+        fields = fh.read().rsplit(b")", 1)[1].split()
+    return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
+def start_dashboard(env, name, path=None):
+    """The dashboard in a detached 160x50 pane; returns its pid (exec: pane pid == python)."""
+    words = ["exec", "env"]
+    if path:
+        words.append("PATH=" + path)
+    words += [sys.executable, TCLAUDE, "session", "watch"]
+    out = subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "50",
+         "-P", "-F", "#{pane_pid}", " ".join(words)],
+        env=env, stdout=subprocess.PIPE, text=True, check=True,
+    ).stdout  # fmt: skip
+    return int(out.strip())
+
+
+def wait_for_screen(env, name, text, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        screen = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", "=%s:" % name],
+            env=env, stdout=subprocess.PIPE, text=True, check=False,
+        ).stdout  # fmt: skip
+        if text in screen:
+            return
+        time.sleep(0.2)
+    raise SystemExit("bench_watch: the dashboard never showed %r" % text)
+
+
+def measure_cpu(env, count):
+    pid = start_dashboard(env, "dash")
+    wait_for_screen(env, "dash", "%d session" % count)
+    time.sleep(2.0)  # past start-up (imports, first refreshes)
+    own0, kids0 = cpu_ticks(pid)
+    start = time.monotonic()
+    time.sleep(WINDOW)
+    own1, kids1 = cpu_ticks(pid)
+    elapsed = time.monotonic() - start
+    subprocess.run(["tmux", "kill-session", "-t", "=dash"], env=env, check=False)
+    hz = os.sysconf("SC_CLK_TCK")
+    own = (own1 - own0) * 100.0 / hz / elapsed
+    total = (own1 - own0 + kids1 - kids0) * 100.0 / hz / elapsed
+    return own, total
+
+
+def count_tmux_per_refresh(env, tmp, count):
+    """tmux processes per refresh: the shim logs each call's subcommand; every refresh makes
+    exactly one list-panes, so list-panes lines count the refreshes."""
+    shim = os.path.join(tmp, "shim")
+    os.makedirs(shim, exist_ok=True)
+    log = os.path.join(tmp, "tmux-calls.log")
+    with open(os.path.join(shim, "tmux"), "w") as fh:
+        fh.write('#!/bin/sh\necho "$1" >> "%s"\nexec "%s" "$@"\n' % (log, shutil.which("tmux")))
+    os.chmod(os.path.join(shim, "tmux"), 0o755)
+    start_dashboard(env, "counted", shim + os.pathsep + env["PATH"])
+    wait_for_screen(env, "counted", "%d session" % count)
+    time.sleep(SHIM_SECONDS)
+    subprocess.run(["tmux", "kill-session", "-t", "=counted"], env=env, check=False)
+    with open(log) as fh:
+        calls = fh.read().split()
+    refreshes = calls.count("list-panes")
+    return len(calls) / max(1, refreshes), refreshes
+
+
+def refresh_timing(env):
+    out = subprocess.run(
+        [sys.executable, "-c", REFRESH_TIMING, ROOT],
+        env=env, stdout=subprocess.PIPE, text=True, check=True,
+    ).stdout  # fmt: skip
+    return json.loads(out)
+
+
+def main():
+    if not os.path.isfile("/proc/self/stat"):
+        print("bench_watch: needs /proc (Linux) for CPU figures; skipped")
+        return
+    print("tclaude session watch benchmark (1 s interval, %.0f s window, idle sessions)" % WINDOW)
+    print(
+        "%8s  %9s  %15s  %12s  %10s"
+        % ("sessions", "cpu self", "cpu + children", "tmux/refresh", "refresh ms")
+    )
+    base_env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE", "NO_COLOR")}
+    for count in (0, 50, 200):
+        tmp = tempfile.mkdtemp(prefix="tcw", dir="/tmp")
+        home = os.path.join(tmp, "home")
+        os.makedirs(home)
+        env = dict(base_env, HOME=home, TMUX_TMPDIR=tmp, TERM="tmux-256color")
+        state_dir = os.path.join(home, ".tofu", "claude-sessions")
+        try:
+            os.makedirs(state_dir, mode=0o700)
+            # a server that outlives the dashboards (0 sessions: nothing else keeps it up)
+            subprocess.run(["tmux", "new-session", "-d", "-s", "keep", "sleep 3600"], env=env)
+            make_idle(env, state_dir, home, count)
+            own, total = measure_cpu(env, count)
+            per_refresh, _ = count_tmux_per_refresh(env, tmp, count)
+            timing = refresh_timing(env)
+            print(
+                "%8d  %8.2f%%  %14.2f%%  %12.1f  %10.1f"
+                % (count, own, total, per_refresh, timing["ms"])
+            )
+        finally:
+            subprocess.run(["tmux", "kill-server"], env=env, stderr=subprocess.DEVNULL, check=False)
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("goal: under 1% of one core at 50 sessions; 1 tmux process per refresh")
+
+
+if __name__ == "__main__":
+    main()
