@@ -17,8 +17,9 @@ Map of this file, top to bottom:
   6. status resolution      hooks + liveness + registry + screen -> one true status
   7. commands               session new / ls / attach / kill
   8. dashboard              session watch: a live, top-like view (curses, imported lazily)
-  9. notifications          desktop notifications when a session starts waiting (tclaude notify)
-  10. main                  argparse wiring and the error boundary
+  9. tools                  hooks print/install/uninstall, sessions started by hand, doctor
+  10. notifications         desktop notifications when a session starts waiting (tclaude notify)
+  11. main                  argparse wiring and the error boundary
 
 Python 3.8+ standard library only.  State contract: README.md, "State files".
 """
@@ -116,6 +117,15 @@ def claude_config_dir():
 def claude_registry_path(pid):
     """Claude's own per-process registry file (undocumented; see README "No-hook gaps")."""
     return os.path.join(claude_config_dir(), "sessions", "%d.json" % pid)
+
+
+def claude_settings_path():
+    """Claude's user settings file, the one ``tclaude hooks install`` edits."""
+    return os.path.join(claude_config_dir(), "settings.json")
+
+
+# What ``tclaude hooks install`` created in a settings file, so uninstall removes exactly that.
+HOOKS_RECORD = "hooks-install.json"
 
 
 def transcript_slug(cwd):
@@ -386,6 +396,49 @@ class StateStore:
         fcntl.flock(fd, fcntl.LOCK_EX)
         return _Lock(fd)
 
+    def load_hooks_record(self):
+        """{settings path: what ``hooks install`` created there}; {} when none or unreadable."""
+        try:
+            data = read_json_file(os.path.join(self.dir, HOOKS_RECORD))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save_hooks_record(self, record):
+        path = os.path.join(self.dir, HOOKS_RECORD)
+        if record:
+            self.ensure_dir()
+            self.write_atomic(path, json.dumps(record, indent=2) + "\n")
+            return
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise UserError("cannot remove %s: %s" % (path, exc.strerror)) from None
+
+    def stray_files(self):
+        """Files no session owns: hook or settings files whose record is gone, and temp files
+        of writers that died mid-write (tclaude's ``.<name>.<pid>.tmp``, the hook's
+        ``.<id>.status.<pid>``)."""
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return []
+        ids = set(self.ids())
+        stray = []
+        for name in sorted(names):
+            temp = re.match(r"^\.(.+)\.(\d+)(\.tmp)?$", name)
+            if temp and (temp.group(3) or temp.group(1).endswith(".status")):
+                if not pid_alive(int(temp.group(2))):
+                    stray.append(self.path(name, ""))
+                continue
+            for suffix in (".status", ".settings.json", ".notify"):
+                sid = name[: -len(suffix)]
+                if name.endswith(suffix) and ID_RE.match(sid) and sid not in ids:
+                    stray.append(self.path(name, ""))
+        return stray
+
     def lock(self):
         """An exclusive lock over the state dir, held while a new session claims a convId."""
         import fcntl
@@ -561,7 +614,35 @@ class Tmux:
         return self.run("has-session", "-t", "=" + name, check=False).returncode == 0
 
     def kill_session(self, name):
+        if not (name or "").startswith(TMUX_PREFIX):
+            return  # an adopted session lives in the user's own tmux session: never kill that
         self.run("kill-session", "-t", "=" + name, check=False)
+
+    def version(self):
+        """``tmux -V`` output, e.g. "tmux 3.3a" (needs no server)."""
+        proc = self.run("-V", check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    def pane_info(self, target):
+        """The pane a target (``%3``, ``work:1.0``...) names: {id, pid, session, path}.
+        display-message prints an empty line and exits 0 for a missing target, hence the check."""
+        fmt = "#{pane_id}\t#{pane_pid}\t#{session_name}\t#{pane_current_path}"
+        proc = self.run("display-message", "-p", "-t", target, fmt, check=False)
+        parts = proc.stdout.rstrip("\n").split("\t")
+        if proc.returncode != 0 or len(parts) != 4 or not parts[0].startswith("%"):
+            reason = one_line(proc.stderr) or "no such pane"
+            raise UserError("no tmux pane %r (%s); list panes with: tmux list-panes -a" % (
+                target, reason))  # fmt: skip
+        return {
+            "id": parts[0],
+            "pid": int(parts[1]) if parts[1].isdigit() else None,
+            "session": parts[2],
+            "path": parts[3],
+        }
+
+    def focus_pane(self, pane_id):
+        """Make the pane current in its session, so attaching lands on it."""
+        self.run("select-window", "-t", pane_id, ";", "select-pane", "-t", pane_id, check=False)
 
     def capture(self, name):
         proc = self.run("capture-pane", "-p", "-J", "-t", "=" + name + ":", check=False)
@@ -734,6 +815,8 @@ def resolve(state, hook, snap, now=None):
     """The session as users should see it.  Returns (view, changed): ``changed`` is a dict of
     fields to persist (only when the session has just been found dead)."""
     now = now or time.time()
+    if state.get("adopted"):
+        return resolve_adopted(state, now)
     view = dict(state)
     if state.get("status") == "exited" and state.get("exitedAt"):
         return view, None
@@ -833,9 +916,9 @@ def apply_observed(view, before, observed, since):
         view["statusDetail"] = detail or "permission dialog"
 
 
-def current_views(store, tmux, states=None):
+def current_views(store, tmux, states=None, snap=None):
     """Every session resolved against one tmux snapshot; deaths are written back once."""
-    snap = Snapshot(tmux)  # tmux answers while the state files are read
+    snap = snap or Snapshot(tmux)  # tmux answers while the state files are read
     states = store.load_all() if states is None else states
     now = time.time()
     views = []
@@ -1005,7 +1088,10 @@ def cmd_new(args):
 
 def cmd_ls(args):
     store, tmux = StateStore(), Tmux()
-    views = sorted(current_views(store, tmux), key=creation_order)
+    snap = Snapshot(tmux)
+    views = sorted(current_views(store, tmux, snap=snap), key=creation_order)
+    if args.all:
+        views = [dict(v, external=False) for v in views] + external_views(views, snap)
     if args.json:
         print(json.dumps(views, indent=2, ensure_ascii=False))
         return 0
@@ -1057,13 +1143,23 @@ def cmd_attach(args):
     if view["status"] == "exited":
         raise UserError("session %s has exited (%s); resume it with: %s" % (
             view["id"], view.get("statusDetail") or "gone", resume_hint(view)))  # fmt: skip
-    rc = tmux.attach(view["tmuxSession"])
+    rc = attach_view(tmux, view)
     return 0 if rc == 0 else rc
+
+
+def attach_view(tmux, view):
+    """Attach to (or switch to) a session's tmux session; an adopted claude shares its tmux
+    session with the user's other windows, so bring its pane to the front first."""
+    if view.get("adopted"):
+        tmux.focus_pane(view["tmuxPane"])
+    return tmux.attach(view["tmuxSession"])
 
 
 def stop_claude(tmux, view, timeout=4.0):
     """Claude's own exit path first (SIGTERM runs its SessionEnd hooks and flushes the
     transcript), then the tmux session; SIGKILL only for a claude that ignores SIGTERM."""
+    if view.get("adopted"):
+        return stop_adopted(view, timeout)
     pane = tmux.panes().get(view["tmuxSession"])
     pid = pane.pid if pane and not pane.dead else None
     if pid and pid_alive(pid):
@@ -1787,14 +1883,14 @@ class Dashboard:
         tmux = self.model.tmux
         if tmux.inside_tmux():
             try:
-                tmux.attach(view["tmuxSession"])
+                attach_view(tmux, view)
                 self.say("switched to %s; back here: tmux prefix, L" % view["id"])
             except UserError as exc:
                 self.say(str(exc))
             return
         curses.endwin()
         try:
-            rc = tmux.attach(view["tmuxSession"])
+            rc = attach_view(tmux, view)
             if rc:
                 self.say("tmux attach to %s failed (exit %d)" % (view["id"], rc))
         except UserError as exc:
@@ -1986,7 +2082,764 @@ def add_watch_command(sub):
 
 
 # --------------------------------------------------------------------------------------------
-# 9. Notifications: a desktop notification when a session starts waiting (tclaude notify)
+# 9. Tools: tclaude's hooks in claude's user settings, sessions started by hand, doctor
+# --------------------------------------------------------------------------------------------
+
+HOOK_MARK = "tclaude-hook.sh"  # a hook whose command holds this is tclaude's, whatever the path
+
+
+def is_tclaude_hook(entry):
+    return isinstance(entry, dict) and HOOK_MARK in str(entry.get("command") or "")
+
+
+def tclaude_hook_commands(settings):
+    """Sorted (event, command) of every tclaude hook in a settings object."""
+    found = []
+    hooks = settings.get("hooks")
+    for event, groups in hooks.items() if isinstance(hooks, dict) else ():
+        for group in groups if isinstance(groups, list) else ():
+            entries = group.get("hooks") if isinstance(group, dict) else None
+            for entry in entries if isinstance(entries, list) else ():
+                if is_tclaude_hook(entry):
+                    found.append((event, entry["command"]))
+    return sorted(found)
+
+
+def load_claude_settings(path):
+    """(settings object, raw bytes or None when there is no file).  Anything claude itself
+    would choke on is an error here too, before a single byte is written."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        raise UserError("cannot read %s: %s" % (path, exc.strerror)) from None
+    if not raw.strip():
+        return {}, raw
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError
+        raise UserError("%s is not valid JSON (%s); fix it first, nothing was changed" % (
+            path, one_line(str(exc)))) from None  # fmt: skip
+    if not isinstance(data, dict):
+        raise UserError("%s does not hold a JSON object; nothing was changed" % path)
+    hooks = data.get("hooks")
+    if hooks is not None and not isinstance(hooks, dict):
+        raise UserError('"hooks" in %s is not an object; nothing was changed' % path)
+    for event, groups in (hooks or {}).items():
+        if not isinstance(groups, list):
+            raise UserError('"hooks.%s" in %s is not a list; nothing was changed' % (event, path))
+    return data, raw
+
+
+def remove_tclaude_hooks(settings, created_events=None, created_hooks_key=True):
+    """Drop every tclaude hook, then the groups that held only tclaude hooks, then the event
+    lists (and "hooks") this emptied, unless the record says the user had them before.
+    ``created_events`` None means no record: an emptied list is dropped (claude reads a
+    missing list as an empty one).  Returns how many hooks went."""
+    hooks = settings.get("hooks")
+    if not isinstance(hooks, dict):
+        return 0
+    removed = 0
+    for event in list(hooks):
+        groups, kept = hooks[event], []
+        for group in groups:
+            entries = group.get("hooks") if isinstance(group, dict) else None
+            if isinstance(entries, list):
+                mine = [e for e in entries if is_tclaude_hook(e)]
+                if mine:
+                    removed += len(mine)
+                    if len(mine) == len(entries):
+                        continue  # a group of tclaude hooks only: tclaude added it
+                    group["hooks"] = [e for e in entries if not is_tclaude_hook(e)]
+            kept.append(group)
+        hooks[event] = kept
+        if groups and not kept and (created_events is None or event in created_events):
+            del hooks[event]
+    if removed and not hooks and created_hooks_key:
+        del settings["hooks"]
+    return removed
+
+
+def settings_with_hooks(settings):
+    """(new settings, what was created) with tclaude's hooks appended after the user's own;
+    an older tclaude hook (another path) is replaced, not doubled."""
+    new = json.loads(json.dumps(settings))
+    created = {"hooksKey": "hooks" not in new, "events": []}
+    hooks = new.setdefault("hooks", {})
+    remove_tclaude_hooks(new, created_events=(), created_hooks_key=False)
+    for event, groups in hook_settings()["hooks"].items():
+        if event not in hooks:
+            created["events"].append(event)
+        hooks.setdefault(event, []).extend(groups)
+    return new, created
+
+
+def settings_text(settings):
+    return json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_backup(path, raw):
+    """``settings.json.bak-<UTC stamp>`` beside the file, same bytes; never overwrites one."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    mode = os.stat(path).st_mode & 0o777
+    for n in range(100):
+        backup = "%s.bak-%s%s" % (path, stamp, "-%d" % n if n else "")
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UserError("cannot write backup %s: %s" % (backup, exc.strerror)) from None
+        try:
+            os.write(fd, raw)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return backup
+    raise UserError("cannot find a free backup name for %s" % path)
+
+
+def replace_settings(path, text, raw_before):
+    """Atomically replace the file a symlink points to (dotfile repos keep their link), with
+    its mode, unless someone (claude itself writes this file) changed it since we read it."""
+    real = os.path.realpath(path)
+    folder = os.path.dirname(real)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        mode = os.stat(real).st_mode & 0o777 if raw_before is not None else 0o600
+    except OSError as exc:
+        raise UserError("cannot write %s: %s" % (path, exc.strerror)) from None
+    tmp = os.path.join(folder, ".%s.tclaude.%d.tmp" % (os.path.basename(real), os.getpid()))
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            os.write(fd, text.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, mode)  # the umask may have narrowed it
+        if load_claude_settings(path)[1] != raw_before:
+            raise UserError("%s changed while tclaude was editing it; run the command again" % path)
+        os.replace(tmp, real)
+    except OSError as exc:
+        raise UserError("cannot write %s: %s" % (path, exc.strerror)) from None
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def remove_settings_file(path, raw_before):
+    if load_claude_settings(path)[1] != raw_before:
+        raise UserError("%s changed while tclaude was editing it; run the command again" % path)
+    try:
+        os.unlink(path)
+    except OSError as exc:
+        raise UserError("cannot remove %s: %s" % (path, exc.strerror)) from None
+
+
+def print_settings_diff(path, raw_before, text_after):
+    import difflib
+
+    before = (raw_before or b"").decode("utf-8", "replace").splitlines(True)
+    after = (text_after or "").splitlines(True)
+    label = short_path(path)
+    for line in difflib.unified_diff(
+        before,
+        after,
+        label if raw_before is not None else "/dev/null",
+        label if text_after is not None else "/dev/null",
+    ):
+        if line.endswith("\n"):
+            sys.stdout.write(line)
+        else:  # as diff(1) shows a last line without its newline
+            sys.stdout.write(line + "\n\\ No newline at end of file\n")
+
+
+def save_hooks_record(store, record):
+    """After the settings file is written: without the record, uninstall still removes every
+    tclaude hook, it only drops event lists that end up empty even if they were the user's."""
+    try:
+        store.save_hooks_record(record)
+    except UserError as exc:
+        warn(str(exc))
+
+
+def cmd_hooks_print(args):
+    print(json.dumps(hook_settings(), indent=2))
+    return 0
+
+
+def require_hook_file():
+    if not os.path.isfile(hook_path()):
+        raise UserError("%s is missing beside tclaude.py; reinstall tclaude (./install.sh)" % (
+            hook_path()))  # fmt: skip
+
+
+def cmd_hooks_install(args):
+    require_hook_file()
+    store, path = StateStore(), claude_settings_path()
+    settings, raw = load_claude_settings(path)
+    wanted = tclaude_hook_commands(hook_settings())
+    if tclaude_hook_commands(settings) == wanted:
+        print("tclaude's hooks are already in %s; nothing changed" % short_path(path))
+        return 0
+    new, created = settings_with_hooks(settings)
+    text = settings_text(new)
+    if args.dry_run:
+        print_settings_diff(path, raw, text)
+        print("dry run: %s not changed" % short_path(path))
+        return 0
+    record = store.load_hooks_record()
+    key = os.path.realpath(path)
+    before = record.get(key) or {}
+    record[key] = {
+        "createdFile": bool(before.get("createdFile")) or raw is None,
+        "createdHooksKey": bool(before.get("createdHooksKey")) or created["hooksKey"],
+        "createdEvents": sorted(set(before.get("createdEvents") or ()) | set(created["events"])),
+        "installed": utc_iso(),
+    }
+    store.ensure_dir()
+    backup = write_backup(path, raw) if raw is not None else None
+    replace_settings(path, text, raw)
+    save_hooks_record(store, record)
+    print("installed tclaude's hooks (%d events) in %s" % (len(wanted), short_path(path)))
+    if backup:
+        print("backup of the previous file: %s" % short_path(backup))
+    print(
+        "note: the hook does nothing in claude sessions tclaude did not start; "
+        "those are listed by: tclaude session ls --all"
+    )
+    return 0
+
+
+def cmd_hooks_uninstall(args):
+    store, path = StateStore(), claude_settings_path()
+    settings, raw = load_claude_settings(path)
+    if not tclaude_hook_commands(settings):
+        print("no tclaude hooks in %s; nothing changed" % short_path(path))
+        return 0
+    record = store.load_hooks_record()
+    key = os.path.realpath(path)
+    mine = record.get(key)
+    new = json.loads(json.dumps(settings))
+    if mine is None:
+        removed = remove_tclaude_hooks(new)
+    else:
+        removed = remove_tclaude_hooks(
+            new, set(mine.get("createdEvents") or ()), bool(mine.get("createdHooksKey"))
+        )
+    delete_file = bool(mine and mine.get("createdFile")) and not new
+    text = None if delete_file else settings_text(new)
+    if args.dry_run:
+        print_settings_diff(path, raw, text)
+        print("dry run: %s not changed" % short_path(path))
+        return 0
+    backup = write_backup(path, raw)
+    if delete_file:
+        remove_settings_file(path, raw)
+    else:
+        replace_settings(path, text, raw)
+    record.pop(key, None)
+    save_hooks_record(store, record)
+    print("removed %d tclaude hooks from %s" % (removed, short_path(path)))
+    print("backup of the previous file: %s" % short_path(backup))
+    return 0
+
+
+# -- sessions started by hand: claude's registry (facts README section 16) ---------------------
+
+REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
+TMUX_LOCATION_RE = re.compile(r"^(.*):@\d+\.(%\d+)$")
+
+
+def proc_stat_fields(pid):
+    """Fields 3.. of /proc/<pid>/stat (after the command name, which may hold spaces), or None
+    where there is no /proc (macOS)."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as fh:
+            raw = fh.read()
+    except (OSError, TypeError):
+        return None
+    return raw[raw.rfind(b")") + 2 :].split()
+
+
+def proc_start_ticks(pid):
+    """Field 22 of /proc/<pid>/stat: the start time claude stores as ``procStart``."""
+    fields = proc_stat_fields(pid)
+    return fields[19].decode() if fields and len(fields) > 19 else None
+
+
+def same_process(pid, proc_start):
+    """pid is alive and, where both are known, started when the registry says: a pid reused
+    by another process after a SIGKILLed claude (which leaves its file behind) is not it."""
+    if not pid_alive(pid):
+        return False
+    actual = proc_start_ticks(pid)
+    return proc_start is None or actual is None or str(proc_start) == actual
+
+
+def descent_depth(pid, ancestor, limit=32):
+    """How many parents up from pid ``ancestor`` is (0: the same), None if it is not one,
+    -1 when the system cannot tell."""
+    for depth in range(limit):
+        if pid == ancestor:
+            return depth
+        fields = proc_stat_fields(pid)
+        if fields is None:
+            return -1 if depth == 0 else None
+        if len(fields) < 2 or not fields[1].isdigit() or int(fields[1]) <= 1:
+            return None
+        pid = int(fields[1])
+    return None
+
+
+def live_registry_entries():
+    """Registry files of interactive claude processes that are still the ones that wrote them."""
+    folder = os.path.join(claude_config_dir(), "sessions")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    entries = []
+    for name in names:
+        if not (name.endswith(".json") and name[:-5].isdigit()):
+            continue
+        reg = read_registry(int(name[:-5]))
+        if not reg or reg.get("kind", "interactive") != "interactive":
+            continue
+        if same_process(reg["pid"], reg.get("procStart")):
+            entries.append(reg)
+    return entries
+
+
+def tmux_location(reg):
+    """(tmux session, pane id) from claude's "<session>:@<window>.%<pane>", else (None, None)."""
+    match = TMUX_LOCATION_RE.match(str(reg.get("tmux") or ""))
+    return (match.group(1), match.group(2)) if match else (None, None)
+
+
+def ms_iso(value):
+    return utc_iso(value / 1000.0) if isinstance(value, (int, float)) and value > 0 else None
+
+
+def registry_text(reg, key):
+    value = reg.get(key)
+    return value if isinstance(value, str) else None
+
+
+def external_views(views, snap):
+    """Claude sessions tclaude does not manage, as views shaped like tclaude's own (id
+    ``ext:<pid>``, "external": true).  ``views`` are tclaude's resolved sessions and ``snap``
+    the same refresh's tmux snapshot: their claude processes are left out."""
+    owned = {v.get("pid") for v in views if v.get("status") != "exited"}
+    owned.update(pane.pid for pane in snap.panes.values())
+    externals = []
+    for reg in live_registry_entries():
+        session, pane = tmux_location(reg)
+        if reg["pid"] in owned or (session or "").startswith(TMUX_PREFIX):
+            continue
+        status, started = REGISTRY_STATUS.get(reg.get("status")), reg.get("startedAt")
+        externals.append({
+            "id": "ext:%d" % reg["pid"],
+            "external": True,
+            "name": None,
+            "tmuxSession": session,
+            "tmuxPane": pane,
+            "pid": reg["pid"],
+            "cwd": registry_text(reg, "cwd"),
+            "convId": registry_text(reg, "sessionId"),
+            "status": status or "running",
+            "statusDetail": ("tmux %s:%s" % (session, pane)) if pane else "not in tmux",
+            "statusSince": ms_iso(reg.get("statusUpdatedAt")) or ms_iso(reg.get("startedAt")),
+            "created": ms_iso(reg.get("startedAt")),
+            "createdTs": started / 1000.0 if isinstance(started, (int, float)) else None,
+            "updated": ms_iso(reg.get("updatedAt")),
+            "claudeVersion": registry_text(reg, "version"),
+        })  # fmt: skip
+    return sorted(externals, key=creation_order)
+
+
+def resolve_adopted(state, now):
+    """An adopted session's claude runs no tclaude hook (it lacks TCLAUDE_SESSION_ID), so its
+    status is claude's registry; alive while its pid is the process that was adopted."""
+    view = dict(state)
+    if state.get("status") == "exited" and state.get("exitedAt"):
+        return view, None
+    pid = state.get("pid")
+    if not same_process(pid, state.get("procStart")):
+        changed = {
+            "status": "exited",
+            "statusDetail": "claude process gone",
+            "statusSince": utc_iso(now),
+            "exitedAt": utc_iso(now),
+            "exitCode": None,
+        }
+        view.update(changed)
+        return view, changed
+    reg = read_registry(pid)
+    if reg:
+        view["status"] = REGISTRY_STATUS.get(reg.get("status"), view.get("status") or "running")
+        view["statusSince"] = ms_iso(reg.get("statusUpdatedAt")) or view.get("statusSince")
+        view["convId"] = registry_text(reg, "sessionId") or view.get("convId")
+        view["statusDetail"] = "adopted, tmux %s" % state.get("tmuxPane")
+    else:
+        view["statusDetail"] = "adopted; claude's registry file is missing"
+    return view, None
+
+
+def claude_in_pane(pane):
+    """The registry entry of the claude running in a pane: claude itself (``exec claude``) or
+    the process nearest to the pane's shell, when a child claude runs inside too."""
+    best, best_depth = None, None
+    for reg in live_registry_entries():
+        if tmux_location(reg)[1] != pane["id"] and reg["pid"] != pane["pid"]:
+            continue
+        depth = descent_depth(reg["pid"], pane["pid"]) if pane["pid"] else -1
+        if depth is None:
+            continue  # same pane id on another tmux server
+        if best is None or (depth >= 0 and (best_depth < 0 or depth < best_depth)):
+            best, best_depth = reg, depth
+    return best
+
+
+def external_pane(ref):
+    """The tmux pane of ``ext:<pid>``, as ``session ls --all`` shows it."""
+    pid = ref[len("ext:") :]
+    reg = read_registry(int(pid)) if pid.isdigit() else None
+    if not reg or not same_process(reg["pid"], reg.get("procStart")):
+        raise UserError("no claude %s is running (see: tclaude session ls --all)" % ref)
+    pane = tmux_location(reg)[1]
+    if not pane:
+        raise UserError("claude %s does not run in tmux: only a claude in a tmux pane can be "
+                        "adopted" % ref)  # fmt: skip
+    return pane
+
+
+def check_session_name(name, live):
+    if name is not None and (not name.strip() or ID_RE.match(name) or "/" in name):
+        raise UserError("invalid name %r: use a short label that is not an 8-hex id" % name)
+    if name is not None and any(v.get("name") == name for v in live):
+        raise UserError("a live session is already named %r" % name)
+
+
+def cmd_adopt(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    target = args.pane.strip()
+    pane = tmux.pane_info(external_pane(target) if target.startswith("ext:") else target)
+    if pane["session"].startswith(TMUX_PREFIX):
+        raise UserError("pane %s is tclaude session %s already" % (
+            pane["id"], pane["session"][len(TMUX_PREFIX) :]))  # fmt: skip
+    reg = claude_in_pane(pane)
+    if not reg:
+        raise UserError("no running claude found in pane %s (nothing in %s says so)" % (
+            pane["id"], os.path.join(claude_config_dir(), "sessions")))  # fmt: skip
+    store.ensure_dir()
+    with store.lock():
+        live = [v for v in current_views(store, tmux) if v["status"] != "exited"]
+        for view in live:
+            if view.get("pid") == reg["pid"]:
+                raise UserError("the claude in pane %s is session %s already" % (
+                    pane["id"], view["id"]))  # fmt: skip
+        check_session_name(args.name, live)
+        created = time.time()
+        now = utc_iso(created)
+        state = {
+            "id": store.new_id(),
+            "name": args.name,
+            "tmuxSession": pane["session"],
+            "tmuxPane": pane["id"],
+            "pid": reg["pid"],
+            "procStart": reg.get("procStart"),
+            "cwd": registry_text(reg, "cwd") or pane["path"],
+            "convId": registry_text(reg, "sessionId"),
+            "status": REGISTRY_STATUS.get(reg.get("status"), "running"),
+            "statusDetail": "adopted",
+            "statusSince": now,
+            "created": now,
+            "createdTs": round(created, 6),
+            "spawned": now,
+            "updated": now,
+            "adopted": True,
+            "claudeArgs": [],
+        }
+        store.save(state)
+    label = " (%s)" % args.name if args.name else ""
+    print("adopted claude pid %d in pane %s as session %s%s" % (
+        reg["pid"], pane["id"], state["id"], label))  # fmt: skip
+    print("its status comes from claude's registry: a claude started by hand runs no tclaude hook")
+    return 0
+
+
+def stop_adopted(view, timeout):
+    """SIGTERM (claude's clean exit), SIGKILL after ``timeout``; the user's pane and tmux
+    session stay, as they were before tclaude adopted the claude in them."""
+    pid = view.get("pid")
+    if view.get("status") == "exited" or not same_process(pid, view.get("procStart")):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.time() + timeout
+    while pid_alive(pid) and time.time() < deadline:
+        time.sleep(0.05)
+    if same_process(pid, view.get("procStart")):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+# -- doctor -----------------------------------------------------------------------------------
+
+NOTIFY_BACKENDS = ("notify-send", "gdbus", "dbus-send", "osascript")
+MIN_TMUX = (2, 6)
+MIN_PYTHON = (3, 8)
+
+
+def check_python():
+    version = "%d.%d.%d" % sys.version_info[:3]
+    if sys.version_info[:2] < MIN_PYTHON:
+        return "FAIL", "python", "%s is too old: tclaude needs Python 3.8+" % version
+    return "ok", "python", "%s (%s)" % (version, sys.executable)
+
+
+def check_tmux():
+    tmux = Tmux()
+    if not tmux.binary:
+        return "FAIL", "tmux", TMUX_INSTALL_HINT
+    text = tmux.version()
+    match = re.search(r"(\d+)\.(\d+)", text)
+    if not match:
+        return "warn", "tmux", "cannot tell the version of %s (%r); tclaude needs tmux 2.6+" % (
+            tmux.binary, text)  # fmt: skip
+    if (int(match.group(1)), int(match.group(2))) < MIN_TMUX:
+        return "FAIL", "tmux", "%s is too old: tclaude needs tmux 2.6+; upgrade it" % text
+    return "ok", "tmux", "%s (%s)" % (text, tmux.binary)
+
+
+def check_claude():
+    import subprocess
+
+    path = which("claude")
+    if not path:
+        return "FAIL", "claude", CLAUDE_INSTALL_HINT
+    env = {k: v for k, v in os.environ.items() if k not in OUTER_CLAUDE_VARS}
+    try:
+        proc = subprocess.run(
+            [path, "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=20,
+        )
+    except subprocess.TimeoutExpired:
+        return "warn", "claude", "%s --version did not answer within 20 s" % path
+    except OSError as exc:
+        return "FAIL", "claude", "cannot run %s: %s" % (path, exc.strerror)
+    first = (proc.stdout.strip().splitlines() or [""])[0]
+    if proc.returncode != 0:
+        why = one_line(proc.stderr) or "exit %d" % proc.returncode
+        return "FAIL", "claude", "%s --version failed: %s" % (path, why[:120])
+    return "ok", "claude", "%s (%s)" % (one_line(first) or "version unknown", path)
+
+
+def check_hook_file():
+    path = hook_path()
+    if not os.path.isfile(path):
+        return "FAIL", "hook", "%s is missing; reinstall tclaude (./install.sh)" % path
+    if not os.access(path, os.R_OK):
+        return "FAIL", "hook", "%s is not readable; fix with: chmod +r %s" % (path, path)
+    command = hook_settings()["hooks"]["Stop"][0]["hooks"][0]["command"]
+    if not os.access(path, os.X_OK):
+        if command.startswith("bash "):
+            return "ok", "hook", "%s (readable; run through bash, no run bit needed)" % path
+        return "FAIL", "hook", "%s is not executable; fix with: chmod +x %s" % (path, path)
+    return "ok", "hook", "%s (readable, executable)" % path
+
+
+def check_bash():
+    path = which("bash")
+    if not path:
+        return "FAIL", "bash", "bash is not on PATH; the hook is a bash script: install bash"
+    return "ok", "bash", path
+
+
+def check_state_dir():
+    store = StateStore()
+    shown = short_path(store.dir)
+    try:
+        info = os.stat(store.dir)
+    except FileNotFoundError:
+        parent = store.dir
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return "FAIL", "state dir", "%s cannot be created (%s is not writable)" % (
+                shown, parent)  # fmt: skip
+        return "ok", "state dir", "%s (created by the first session new)" % shown
+    if not os.path.isdir(store.dir):
+        return "FAIL", "state dir", "%s is not a directory; move it away" % shown
+    if not os.access(store.dir, os.W_OK | os.X_OK):
+        return "FAIL", "state dir", "%s is not writable; fix with: chmod u+rwx %s" % (
+            shown, store.dir)  # fmt: skip
+    mode = info.st_mode & 0o777
+    if mode != 0o700:
+        return "warn", "state dir", "%s has mode %04o: others can read your sessions; " \
+            "fix with: chmod 700 %s" % (shown, mode, store.dir)  # fmt: skip
+    return "ok", "state dir", "%s (0700, writable)" % shown
+
+
+def check_state_files():
+    store = StateStore()
+    ids = store.ids()
+    corrupt = []
+    for sid in ids:
+        try:
+            store.load(sid)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            corrupt.append(store.path(sid))
+    stray = store.stray_files()
+    problems = []
+    if corrupt:
+        problems.append("%d corrupt (%s): fix or remove them" % (
+            len(corrupt), ", ".join(short_path(p) for p in corrupt[:3])))  # fmt: skip
+    if stray:
+        problems.append("%d stray (%s): safe to remove" % (
+            len(stray), ", ".join(short_path(p) for p in stray[:3])))  # fmt: skip
+    if problems:
+        return "warn", "state files", "; ".join(problems)
+    return "ok", "state files", "%d session records, none corrupt or stray" % len(ids)
+
+
+def check_notifications():
+    found = [name for name in NOTIFY_BACKENDS if which(name)]
+    if not found:
+        return "warn", "notify", "none of %s found: no desktop notifications" % (
+            ", ".join(NOTIFY_BACKENDS))  # fmt: skip
+    return "ok", "notify", "%s available" % ", ".join(found)
+
+
+def check_claude_settings():
+    path = claude_settings_path()
+    try:
+        settings, raw = load_claude_settings(path)
+    except UserError as exc:
+        return "warn", "settings", str(exc).replace("; nothing was changed", "")
+    if raw is None:
+        return "ok", "settings", "%s absent (hooks allowed)" % short_path(path)
+    if settings.get("disableAllHooks") is True:
+        return "FAIL", "settings", "disableAllHooks is true in %s: claude runs no hook, so " \
+            "tclaude cannot see status changes; remove that key" % short_path(path)  # fmt: skip
+    return "ok", "settings", "%s allows hooks" % short_path(path)
+
+
+def check_installed_hooks():
+    path = claude_settings_path()
+    try:
+        settings = load_claude_settings(path)[0]
+    except UserError:
+        return "ok", "user hooks", "not checked (%s unreadable)" % short_path(path)
+    found = tclaude_hook_commands(settings)
+    if not found:
+        return "ok", "user hooks", "not installed (optional: tclaude hooks install)"
+    if found != tclaude_hook_commands(hook_settings()):
+        return "warn", "user hooks", "%s holds tclaude hooks for another path or version; " \
+            "update with: tclaude hooks install" % short_path(path)  # fmt: skip
+    return "ok", "user hooks", "installed in %s" % short_path(path)
+
+
+def check_outer_claude():
+    if os.environ.get("CLAUDECODE"):
+        return "warn", "environment", "CLAUDECODE is set (run from inside Claude Code?): " \
+            "tclaude unsets it for its sessions, but a claude started by hand from this " \
+            "shell refuses to run; unset CLAUDECODE"  # fmt: skip
+    return "ok", "environment", "CLAUDECODE not set"
+
+
+DOCTOR_CHECKS = (
+    check_python,
+    check_tmux,
+    check_claude,
+    check_hook_file,
+    check_bash,
+    check_state_dir,
+    check_state_files,
+    check_notifications,
+    check_claude_settings,
+    check_installed_hooks,
+    check_outer_claude,
+)
+
+
+def cmd_doctor(args):
+    counts = {"ok": 0, "warn": 0, "FAIL": 0}
+    for check in DOCTOR_CHECKS:
+        try:
+            level, label, text = check()
+        except Exception as exc:  # one broken check must not hide the others
+            level, label = "FAIL", check.__name__[len("check_") :]
+            text = "check crashed: %s: %s" % (type(exc).__name__, one_line(str(exc)))
+        counts[level] += 1
+        print("%-4s  %-12s  %s" % (level, label, one_line(text)))
+    print("%d ok, %d warn, %d FAIL" % (counts["ok"], counts["warn"], counts["FAIL"]))
+    return 1 if counts["FAIL"] else 0
+
+
+HOOKS_HELP = """tclaude passes its hooks to each claude it starts with --settings, so nothing here is
+needed for tclaude's own sessions.  install merges the same hooks into claude's user settings
+(${CLAUDE_CONFIG_DIR:-~/.claude}/settings.json) after a backup; uninstall removes exactly
+them.  In claude sessions tclaude did not start the hook does nothing: tclaude lists those
+from claude's own registry (tclaude session ls --all)."""
+
+
+def add_tools_commands(top, sub):
+    hooks = top.add_parser(
+        "hooks",
+        help="print, install or uninstall tclaude's hooks in claude's user settings",
+        description=HOOKS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = hooks.add_subparsers(dest="verb", metavar="ACTION", parser_class=Parser)
+    verbs.required = True
+    p = verbs.add_parser("print", help="print the hooks settings JSON tclaude passes to claude")
+    p.set_defaults(func=cmd_hooks_print)
+    p = verbs.add_parser("install", help="merge tclaude's hooks into claude's user settings")
+    p.add_argument("--dry-run", action="store_true", help="print the change as a diff only")
+    p.set_defaults(func=cmd_hooks_install)
+    p = verbs.add_parser("uninstall", help="remove what install added")
+    p.add_argument("--dry-run", action="store_true", help="print the change as a diff only")
+    p.set_defaults(func=cmd_hooks_uninstall)
+
+    p = top.add_parser(
+        "doctor",
+        help="check tmux, claude, the hook and the state dir",
+        description="One line per check (ok / warn / FAIL) with what to fix; "
+        "exit 1 when anything FAILs.",
+    )
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser(
+        "adopt",
+        help="bring a claude you started by hand in tmux under tclaude",
+        description="Record the claude running in a tmux pane as a tclaude session.  Its "
+        "status comes from claude's registry: a claude started by hand runs no tclaude hook.",
+    )
+    p.add_argument("pane", help="tmux pane id (%%3), target (work:1.0), or ext:<pid> (ls --all)")
+    p.add_argument("--name", help="a label usable wherever an id is")
+    p.set_defaults(func=cmd_adopt)
+
+
+# --------------------------------------------------------------------------------------------
+# 10. Notifications: a desktop notification when a session starts waiting (tclaude notify)
 # --------------------------------------------------------------------------------------------
 #
 # The hook decides in bash with one `[ -e <id>.notify ]` (the marker exists exactly when the
@@ -2436,7 +3289,7 @@ def add_notify_commands(top, session_sub):
 
 
 # --------------------------------------------------------------------------------------------
-# 10. main
+# 11. main
 # --------------------------------------------------------------------------------------------
 
 EXAMPLES = """examples:
@@ -2476,6 +3329,7 @@ def build_parser():
     # Each feature registers its own subcommands (one line per feature below).
     add_core_commands(sub)
     add_watch_command(sub)
+    add_tools_commands(top, sub)
     add_notify_commands(top, sub)
     return parser
 
@@ -2494,6 +3348,9 @@ def add_core_commands(sub):
 
     p = sub.add_parser("ls", help="list sessions with their live status")
     p.add_argument("--json", action="store_true", help="print the state objects as JSON")
+    p.add_argument(
+        "--all", action="store_true", help="also list claude sessions started by hand (ext:<pid>)"
+    )
     p.set_defaults(func=cmd_ls)
 
     p = sub.add_parser("attach", help="attach to a session (tmux prefix + d detaches)")

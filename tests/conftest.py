@@ -245,3 +245,76 @@ def trail(sandbox):
     yield start
     for t in trails:
         t.stop()
+
+
+# -- claude sessions started by hand (tools: session ls --all, session adopt) ------------------
+
+
+def proc_start(pid):
+    """Field 22 of /proc/<pid>/stat, as claude stores it in its registry ("procStart")."""
+    with open("/proc/%d/stat" % pid, "rb") as fh:
+        raw = fh.read()
+    return raw[raw.rfind(b")") + 2 :].split()[19].decode()
+
+
+def start_pane(sandbox, session, command):
+    """A new tmux session of the sandbox server running ``command``: (pane id, pane pid)."""
+    out = sandbox.tmux(
+        "new-session", "-d", "-s", session, "-x", "160", "-y", "45", "-c", sandbox.work,
+        "-P", "-F", "#{pane_id} #{pane_pid}", command,
+    ).stdout  # fmt: skip
+    pane, pid = out.split()
+    return pane, int(pid)
+
+
+def registry_files(sandbox):
+    folder = os.path.join(sandbox.home, ".claude", "sessions")
+    found = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else ():
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8") as fh:
+                found.append(json.load(fh))
+        except (OSError, ValueError):
+            pass  # being rewritten
+    return found
+
+
+def start_claude_by_hand(sandbox, session="work"):
+    """Type ``claude`` into a shell in a tmux pane, as a user would, and wait until claude's
+    registry file says it is idle: (pane id, registry entry)."""
+    pane, _ = start_pane(sandbox, session, "bash --norc --noprofile")
+    sandbox.tmux("send-keys", "-t", pane, "-l", "claude")
+    sandbox.tmux("send-keys", "-t", pane, "Enter")
+    entries = wait_until(
+        lambda: [
+            r
+            for r in registry_files(sandbox)
+            if str(r.get("tmux", "")).endswith("." + pane) and r.get("status") == "idle"
+        ],
+        message="claude started by hand in %s to be idle" % pane,
+    )
+    return pane, entries[0]
+
+
+def write_registry(sandbox, pid, **fields):
+    """A registry file as claude 2.1.x writes one for a live process ``pid``."""
+    now_ms = int(time.time() * 1000)
+    entry = {
+        "pid": pid,
+        "sessionId": "5e551011-0000-4000-8000-%012d" % pid,
+        "cwd": sandbox.work,
+        "startedAt": now_ms,
+        "procStart": fields.pop("procStart", None) or proc_start(pid),
+        "version": "2.1.331",
+        "kind": "interactive",
+        "entrypoint": "cli",
+        "status": "idle",
+        "updatedAt": now_ms,
+        "statusUpdatedAt": now_ms,
+    }
+    entry.update(fields)
+    folder = os.path.join(sandbox.home, ".claude", "sessions")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "%d.json" % pid), "w", encoding="utf-8") as fh:
+        json.dump(entry, fh)
+    return entry
