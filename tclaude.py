@@ -2597,7 +2597,6 @@ def stop_adopted(view, timeout):
 
 # -- doctor -----------------------------------------------------------------------------------
 
-NOTIFY_BACKENDS = ("notify-send", "gdbus", "dbus-send", "osascript")
 MIN_TMUX = (2, 6)
 MIN_PYTHON = (3, 8)
 
@@ -2721,11 +2720,16 @@ def check_state_files():
 
 
 def check_notifications():
-    found = [name for name in NOTIFY_BACKENDS if which(name)]
-    if not found:
-        return "warn", "notify", "none of %s found: no desktop notifications" % (
-            ", ".join(NOTIFY_BACKENDS))  # fmt: skip
-    return "ok", "notify", "%s available" % ", ".join(found)
+    """The backend `tclaude notify` would use (dbus-send cannot: it cannot send Notify's
+    a{sv} argument) and the switch."""
+    backend = notify_backend()
+    if backend is None:
+        return "warn", "notify", NOTIFY_INSTALL_HINT
+    try:
+        switch = "on" if global_notify(StateStore()) else "off (tclaude notify on)"
+    except UserError as exc:
+        return "warn", "notify", str(exc)
+    return "ok", "notify", "%s (%s); notifications %s" % (backend.name, backend.path, switch)
 
 
 def check_claude_settings():

@@ -957,3 +957,38 @@ def test_the_hook_starts_nothing_for_the_first_status_of_a_session(box):
     run_hook(box, "0123abcd", "PermissionRequest", fake, **PERMISSION)
     entries = wait_until(started, message="the notifier to start")
     assert [e["argv"][2] for e in entries] == ["waiting_permission"]
+
+
+# -- tclaude doctor ------------------------------------------------------------------------------
+
+
+def doctor_line(box, check):
+    proc = box.run("doctor")
+    label = re.compile(r"^\S+ +%s  " % re.escape(check))
+    lines = [line for line in proc.stdout.splitlines() if label.match(line)]
+    assert len(lines) == 1, proc.stdout
+    return lines[0]
+
+
+def test_doctor_names_the_backend_and_the_switch(box, use_backends):
+    use_backends("gdbus")
+    box.run("notify", "on", check=True)
+    line = doctor_line(box, "notify")
+    assert line.split()[0] == "ok"
+    assert line.endswith("(%s); notifications on" % os.path.join(box.root, "backends", "gdbus"))
+
+
+def test_doctor_does_not_count_dbus_send_as_a_backend(box, use_backends):
+    use_backends()
+    fake = write_fake(box, "dbus-send", "import sys\n")
+    box.env["PATH"] = os.pathsep.join([os.path.dirname(fake), box.env["PATH"]])
+    line = doctor_line(box, "notify")
+    assert line.split()[0] == "warn"
+    assert INSTALL_HINT.search(line)
+
+
+def test_doctor_reports_a_marker_left_without_its_session(box):
+    os.makedirs(box.state_dir, mode=0o700)
+    open(box.state_file("0123abcd", ".notify"), "w").close()
+    line = doctor_line(box, "state files")
+    assert "1 stray (~/.tofu/claude-sessions/0123abcd.notify)" in line
