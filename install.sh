@@ -9,10 +9,15 @@
 # Installs into ${TCLAUDE_INSTALL_DIR:-$HOME/.tofu/bin}:
 #   tclaude.py        the program (run bit set)
 #   tclaude-hook.sh   the Claude Code hook; tclaude.py finds it beside its own real path
-#   tclaude           a symlink to tclaude.py
+#   tclaude           a small Python launcher (written here) that imports tclaude.py, so
+#                     Python caches its compiled bytecode in __pycache__/tclaude.*.pyc
+#                     (a script run directly is recompiled on every call, and
+#                     `tclaude status-line` runs every second); an older install's
+#                     `tclaude -> tclaude.py` symlink is replaced by it
 # From a checkout (tclaude.py and tclaude-hook.sh beside this script) the files are copied;
 # otherwise they are downloaded from ${TCLAUDE_REPO_URL} with curl or wget.
-# --uninstall removes exactly those three names and nothing else: your sessions' state in
+# --uninstall removes exactly those three names (a `tclaude` only if install.sh made it) and
+# the __pycache__/tclaude.*.pyc cache, nothing else: your sessions' state in
 # ~/.tofu/claude-sessions is never touched.
 
 # The raw-file base URL of the tclaude repository (where tclaude.py sits); set
@@ -24,6 +29,8 @@ set -eu
 PROG="install.sh"
 FILES="tclaude.py tclaude-hook.sh"
 LINK="tclaude"
+# The second line of the launcher install.sh writes as $LINK: how it knows its own.
+MARKER="# tclaude launcher written by install.sh"
 
 say() { printf '%s\n' "$*"; }
 warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
@@ -36,12 +43,14 @@ usage() {
     cat <<'USAGE'
 usage: install.sh [--uninstall] [--help]
 
-Installs tclaude.py, tclaude-hook.sh and a `tclaude` symlink into
+Installs tclaude.py, tclaude-hook.sh and a `tclaude` launcher (which imports
+tclaude.py, so Python caches its bytecode in __pycache__) into
 ${TCLAUDE_INSTALL_DIR:-$HOME/.tofu/bin}. Run from a checkout, it copies the files
 beside it; piped from curl (curl -fsSL URL/install.sh | sh), it downloads them from
 $TCLAUDE_REPO_URL with curl or wget. Re-running it upgrades in place.
 
-  --uninstall   remove those three files (session state in ~/.tofu is kept)
+  --uninstall   remove those three files and tclaude's __pycache__ entries
+                (session state in ~/.tofu is kept)
   -h, --help    show this help
 
 Environment:
@@ -112,6 +121,62 @@ check_tmux() {
     } >&2
 }
 
+# is_launcher PATH: PATH is a regular file holding the launcher install.sh writes.
+is_launcher() {
+    [ -f "$1" ] && [ ! -L "$1" ] || return 1
+    n=0
+    while [ "$n" -lt 3 ] && IFS= read -r line; do
+        [ "$line" = "$MARKER" ] && return 0
+        n=$((n + 1))
+    done <"$1"
+    return 1
+}
+
+# is_old_link PATH: PATH is the `tclaude -> tclaude.py` symlink older installs made.
+is_old_link() {
+    [ -L "$1" ] || return 1
+    case "$(ls -ld "$1" 2>/dev/null)" in
+        *" -> tclaude.py" | *" -> $(dirname "$1")/tclaude.py") return 0 ;;
+    esac
+    return 1
+}
+
+# write_launcher PATH: the launcher, mode 755.  sys.path[0] is the launcher's real dir, so
+# `import tclaude` finds the tclaude.py beside it before any other module of that name.
+write_launcher() {
+    cat >"$1" <<EOF || return 1
+#!/usr/bin/env python3
+$MARKER
+# Importing tclaude.py (instead of running it as a script) lets Python cache its compiled
+# bytecode in __pycache__ beside it: a script run directly is recompiled on every call.
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import tclaude  # noqa: E402
+
+sys.exit(tclaude.main())
+EOF
+    chmod 755 "$1"
+}
+
+# remove_bytecode DIR [say]: delete tclaude.py's cached bytecode, and __pycache__ if that
+# empties it; with "say", report each file removed.  Sets pycs_removed to their number.
+remove_bytecode() {
+    pycs_removed=0
+    for pyc in "$1"/__pycache__/tclaude.*.pyc; do
+        [ -f "$pyc" ] || continue
+        rm -f "$pyc" || return 1
+        pycs_removed=$((pycs_removed + 1))
+        if [ "${2:-}" = say ]; then
+            say "removed $pyc"
+        fi
+    done
+    if [ -d "$1/__pycache__" ]; then
+        rmdir "$1/__pycache__" 2>/dev/null || true
+    fi
+}
+
 # fetch URL DEST
 fetch() {
     if command -v curl >/dev/null 2>&1; then
@@ -163,13 +228,21 @@ do_install() {
         mv -f "$dir/.$f.tmp.$$" "$dir/$f" || die "cannot write $dir/$f"
     done
 
-    if [ -e "$dir/$LINK" ] && [ ! -L "$dir/$LINK" ]; then
-        warn "replacing the file $dir/$LINK with a symlink to tclaude.py"
+    # Bytecode cached for the previous tclaude.py could pass for the new one's (Python checks
+    # the source's size and its mtime in whole seconds): drop it.
+    remove_bytecode "$dir" || warn "cannot remove stale bytecode in $dir/__pycache__"
+
+    target="$dir/$LINK"
+    if [ -d "$target" ]; then
+        die "$target is a directory; move it away and re-run install.sh"
+    fi
+    if { [ -e "$target" ] || [ -L "$target" ]; } && ! is_launcher "$target" && ! is_old_link "$target"; then
+        warn "replacing $target (not made by install.sh) with the tclaude launcher"
     fi
     tmp="$dir/.$LINK.tmp.$$"
     rm -f "$tmp"
-    ln -s tclaude.py "$tmp" || die "cannot create a symlink in $dir"
-    mv -f "$tmp" "$dir/$LINK" || die "cannot write $dir/$LINK"
+    write_launcher "$tmp" || die "cannot write the launcher in $dir"
+    mv -f "$tmp" "$target" || die "cannot write $target"
 
     say "installed tclaude into $dir (from ${src:-$base})"
     case ":${PATH:-}:" in
@@ -197,13 +270,15 @@ do_uninstall() {
             removed=$((removed + 1))
         fi
     done
-    if [ -L "$dir/$LINK" ]; then
+    if is_launcher "$dir/$LINK" || is_old_link "$dir/$LINK"; then
         rm -f "$dir/$LINK" || die "cannot remove $dir/$LINK"
         say "removed $dir/$LINK"
         removed=$((removed + 1))
-    elif [ -e "$dir/$LINK" ]; then
-        warn "left $dir/$LINK in place: it is not the symlink install.sh makes"
+    elif [ -e "$dir/$LINK" ] || [ -L "$dir/$LINK" ]; then
+        warn "left $dir/$LINK in place: it is not the launcher install.sh writes"
     fi
+    remove_bytecode "$dir" say || die "cannot remove tclaude's bytecode in $dir/__pycache__"
+    removed=$((removed + pycs_removed))
     if [ "$removed" -eq 0 ]; then
         say "nothing to remove in $dir"
     else

@@ -43,12 +43,24 @@ umask 077                     # status files are 0600 (contract)
 # when claude closes the pipe (at the latest when claude exits).
 drain_stdin() { cat <&0 >/dev/null 2>&1 & }
 
-# Placeholder for desktop notifications (another engineer owns it).  Called after the status
-# file was written, when the status changed INTO waiting_input or waiting_permission.
+# Desktop notifications (tclaude notify).  Called after the status file was written, when the
+# status changed INTO waiting_input or waiting_permission.
 #   $1 = previous status ("" when there was no status file), $2 = new status.
-# Must stay fast (runs inside claude's turn), print nothing and never fail the hook:
-# anything slow has to be started in the background.
+# Off (the default): one file test, nothing started.  tclaude keeps <id>.notify in existence
+# exactly while this session notifies (`tclaude notify on|off`, `session new --[no-]notify`).
+# A session's first status (SessionStart) is no news: whoever started it is about to use it.
+# On: `tclaude _notify` settles, re-reads the status and sends; it is started detached (the
+# subshell exits at once, so it is nobody's child), with /dev/null for stdin/stdout/stderr so
+# it holds none of claude's pipes, and it ends itself within 20 s.
 maybe_notify() {
+  [[ -n $1 && -e $hook_dir/$hook_id.notify ]] || return 0
+  local bin=${TCLAUDE_BIN-}
+  [[ $bin == /* && -f $bin ]] || return 0
+  if [[ -x $bin ]]; then
+    ("$bin" _notify "$hook_id" "$2" </dev/null >/dev/null 2>&1 &)
+  else
+    (python3 "$bin" _notify "$hook_id" "$2" </dev/null >/dev/null 2>&1 &)
+  fi
   return 0
 }
 

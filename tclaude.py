@@ -19,7 +19,8 @@ Map of this file, top to bottom:
   7b. more commands         session wait / send / resume / rename / prune, status-line
   8. dashboard              session watch: a live, top-like view (curses, imported lazily)
   9. tools                  hooks print/install/uninstall, sessions started by hand, doctor
-  10. main                  argparse wiring and the error boundary
+  10. notifications         desktop notifications when a session starts waiting (tclaude notify)
+  11. main                  argparse wiring and the error boundary
 
 Python 3.8+ standard library only.  State contract: README.md, "State files".
 """
@@ -101,6 +102,11 @@ def tool_dir():
 
 def hook_path():
     return os.path.join(tool_dir(), "tclaude-hook.sh")
+
+
+def config_path():
+    """tclaude's own settings (so far only ``notify``), beside the state dir's parent."""
+    return os.path.join(home_dir(), ".tofu", "tclaude.json")
 
 
 def claude_config_dir():
@@ -254,7 +260,8 @@ class StateStore:
 
     def write_atomic(self, path, data):
         """Temp file + fsync + rename in the same directory: readers see old or new, never half."""
-        tmp = os.path.join(self.dir, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+        folder, base = os.path.split(path)
+        tmp = os.path.join(folder, ".%s.%d.tmp" % (base, os.getpid()))
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
@@ -321,7 +328,7 @@ class StateStore:
         return data
 
     def remove(self, sid):
-        for suffix in (".json", ".status", ".settings.json"):
+        for suffix in (".json", ".status", ".settings.json", ".notify"):
             try:
                 os.unlink(self.path(sid, suffix))
             except FileNotFoundError:
@@ -366,6 +373,65 @@ class StateStore:
         except OSError as exc:
             raise UserError("cannot remove %s: %s" % (path, exc.strerror)) from None
 
+    def update(self, sid, **fields):
+        """Merge ``fields`` into the record as it is on disk now (not as a caller read it)."""
+        state = self.load(sid)
+        state.update(fields)
+        self.save(state)
+        return state
+
+    def load_config(self):
+        """tclaude.json as a dict: {} when missing; a corrupt file is reported, never rewritten
+        behind the user's back."""
+        path = config_path()
+        try:
+            config = read_json_file(path, 65536)
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise UserError(
+                "cannot read %s (%s); fix or remove it" % (path, one_line(str(exc)))
+            ) from None
+        if not isinstance(config, dict):
+            raise UserError("%s is not a JSON object; fix or remove it" % path)
+        return config
+
+    def save_config(self, config):
+        path = config_path()
+        try:
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise UserError(
+                "cannot create %s: %s" % (os.path.dirname(path), exc.strerror)
+            ) from None
+        self.write_atomic(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+    def set_notify_marker(self, sid, on):
+        """``<id>.notify`` exists exactly when the session notifies: the hook tests it with one
+        ``[ -e ]`` and starts no Python at all for sessions that stay quiet."""
+        path = self.path(sid, ".notify")
+        try:
+            if on:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            else:
+                os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise UserError("cannot update %s: %s" % (path, exc.strerror)) from None
+
+    def notify_lock(self, sid):
+        """Serialises the notifiers of one session (flock on its marker), or None when the
+        session no longer notifies.  The marker is never renamed, so the lock is real."""
+        import fcntl
+
+        try:
+            fd = os.open(self.path(sid, ".notify"), os.O_RDONLY)
+        except OSError:
+            return None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return _Lock(fd)
+
     def load_hooks_record(self):
         """{settings path: what ``hooks install`` created there}; {} when none or unreadable."""
         try:
@@ -403,7 +469,7 @@ class StateStore:
                 if not pid_alive(int(temp.group(2))):
                     stray.append(self.path(name, ""))
                 continue
-            for suffix in (".status", ".settings.json"):
+            for suffix in (".status", ".settings.json", ".notify"):
                 sid = name[: -len(suffix)]
                 if name.endswith(suffix) and ID_RE.match(sid) and sid not in ids:
                     stray.append(self.path(name, ""))
@@ -653,6 +719,18 @@ class Tmux:
                 "command": command,
             }
         return details
+
+    def viewers(self):
+        """{session name: set of pane pids a client is showing}, from one list-clients call
+        (a client's format context is its session's current window and active pane)."""
+        if not self.binary:
+            return {}
+        proc = self.run("list-clients", "-F", "#{client_session}\t#{pane_pid}", check=False)
+        shown = {}
+        for line in proc.stdout.splitlines() if proc.returncode == 0 else ():
+            name, _, pid = line.partition("\t")
+            shown.setdefault(name, set()).add(int(pid) if pid.isdigit() else None)
+        return shown
 
     def inside_tmux(self):
         return bool(os.environ.get("TMUX"))
@@ -1050,6 +1128,7 @@ def launch(store, tmux, state, claude, resume, undo):
     conv_args = ["--resume" if resume else "--session-id", state["convId"]]
     command = pane_command(sid, claude, settings, conv_args, state.get("claudeArgs") or [])
     store.save(state)
+    sync_notify_marker(store, state)
     try:
         state["pid"] = tmux.new_session(state["tmuxSession"], state["cwd"], command)
     except UserError:
@@ -1093,6 +1172,7 @@ def cmd_new(args):
             "updated": now,
             "resumed": bool(conv_id),
             "claudeArgs": list(args.claude_args),
+            "notify": getattr(args, "notify", None),
         }
         launch(store, tmux, state, claude, bool(conv_id), lambda: store.remove(sid))
     if args.quiet:
@@ -3252,7 +3332,6 @@ def stop_adopted(view, timeout):
 
 # -- doctor -----------------------------------------------------------------------------------
 
-NOTIFY_BACKENDS = ("notify-send", "gdbus", "dbus-send", "osascript")
 MIN_TMUX = (2, 6)
 MIN_PYTHON = (3, 8)
 
@@ -3376,11 +3455,16 @@ def check_state_files():
 
 
 def check_notifications():
-    found = [name for name in NOTIFY_BACKENDS if which(name)]
-    if not found:
-        return "warn", "notify", "none of %s found: no desktop notifications" % (
-            ", ".join(NOTIFY_BACKENDS))  # fmt: skip
-    return "ok", "notify", "%s available" % ", ".join(found)
+    """The backend `tclaude notify` would use (dbus-send cannot: it cannot send Notify's
+    a{sv} argument) and the switch."""
+    backend = notify_backend()
+    if backend is None:
+        return "warn", "notify", NOTIFY_INSTALL_HINT
+    try:
+        switch = "on" if global_notify(StateStore()) else "off (tclaude notify on)"
+    except UserError as exc:
+        return "warn", "notify", str(exc)
+    return "ok", "notify", "%s (%s); notifications %s" % (backend.name, backend.path, switch)
 
 
 def check_claude_settings():
@@ -3494,7 +3578,457 @@ def add_tools_commands(top, sub):
 
 
 # --------------------------------------------------------------------------------------------
-# 10. main
+# 10. Notifications: a desktop notification when a session starts waiting (tclaude notify)
+# --------------------------------------------------------------------------------------------
+#
+# The hook decides in bash with one `[ -e <id>.notify ]` (the marker exists exactly when the
+# session notifies; kept in step by session new and notify on/off), then starts the hidden
+# `tclaude _notify <id> <status>` detached and returns.  That process settles, re-reads the
+# status, skips repeats and watched sessions, and calls notify-send, gdbus or osascript with
+# argv lists only: no text from a payload is ever shell or AppleScript source.
+
+WAITING_STATUSES = ("waiting_permission", "waiting_input")
+NOTIFY_TITLES = {
+    "waiting_permission": "claude needs permission",
+    "waiting_input": "claude is waiting",
+}
+NOTIFY_URGENCY = {"waiting_permission": "critical", "waiting_input": "normal"}
+# A background agent ends a turn with Stop, an injected UserPromptSubmit and Stop again within
+# ~0.2 s: look again after this long, so the bounce is one notification, not two.
+NOTIFY_SETTLE = 0.3
+# The same status again this soon after a notification is no new question: nobody reads,
+# attaches and answers that fast.  It is the same waiting period bouncing.  (The stamp has
+# whole seconds, so the real window is 2-3 s.)
+NOTIFY_DEBOUNCE = 3.0
+NOTIFY_CALL_TIMEOUT = 5.0  # one backend call: a hung notification daemon must not keep us
+NOTIFY_DEADLINE = 20  # seconds; the detached notifier ends itself whatever happens
+NOTIFY_INSTALL_HINT = (
+    "no notification backend found: install notify-send (Debian/Ubuntu: sudo apt-get install "
+    "libnotify-bin; Fedora: sudo dnf install libnotify; Arch: sudo pacman -S libnotify) or "
+    "gdbus (Debian/Ubuntu: libglib2.0-bin); on macOS osascript is built in"
+)
+DBUS_NAME = "org.freedesktop.Notifications"
+DBUS_PATH = "/org/freedesktop/Notifications"
+DBUS_URGENCY = {"low": 0, "normal": 1, "critical": 2}
+# The texts reach osascript only as items of argv: this script is constant, so nothing from a
+# payload is ever AppleScript source.
+OSASCRIPT_LINES = (
+    "on run argv",
+    'if item 3 of argv is "critical" then',
+    'display notification (item 2 of argv) with title (item 1 of argv) sound name "Glass"',
+    "else",
+    "display notification (item 2 of argv) with title (item 1 of argv)",
+    "end if",
+    "end run",
+)
+
+
+class NotifyError(Exception):
+    """A backend that could not deliver; only ``notify test`` shows it."""
+
+
+def global_notify(store, strict=True):
+    """The global switch (tclaude.json "notify"); off unless switched on."""
+    try:
+        return store.load_config().get("notify") is True
+    except UserError as exc:
+        if strict:
+            raise
+        warn(str(exc))
+        return False
+
+
+def session_notifies(state, global_on):
+    """A session's own --notify/--no-notify wins; null follows the global switch."""
+    own = state.get("notify")
+    return own if isinstance(own, bool) else global_on
+
+
+def sync_notify_marker(store, state, global_on=None):
+    if global_on is None:
+        global_on = global_notify(store, strict=False)
+    store.set_notify_marker(state["id"], session_notifies(state, global_on))
+
+
+def plain_text(text):
+    """What argv and D-Bus can carry: valid UTF-8 without NUL (lone surrogates from JSON
+    escapes become '?')."""
+    return (text or "").replace("\0", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def notification_text(view):
+    """(title, body) as the user reads them; name and detail are shown as in ``session ls``."""
+    label = one_line(view.get("name")) or os.path.basename(view.get("cwd") or "") or view["id"]
+    title = "%s · %s" % (NOTIFY_TITLES[view["status"]], label)
+    attach = "tclaude session attach %s" % view["id"]
+    detail = view.get("statusDetail") or ""
+    body = "%s\n%s" % (detail, attach) if detail else attach
+    return plain_text(title), plain_text(body)
+
+
+def run_backend(argv):
+    """Run a notification program from an argv list (never a shell string); its stdout."""
+    import subprocess
+
+    name = os.path.basename(argv[0])
+    try:
+        proc = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=NOTIFY_CALL_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise NotifyError("%s did not answer within %d s" % (name, NOTIFY_CALL_TIMEOUT)) from None
+    except OSError as exc:
+        raise NotifyError("cannot run %s: %s" % (argv[0], exc.strerror)) from None
+    if proc.returncode != 0:
+        reason = one_line(proc.stderr) or "exit status %d" % proc.returncode
+        raise NotifyError("%s failed: %s" % (name, reason))
+    return proc.stdout
+
+
+def gvariant_string(text):
+    """A GVariant text-format string literal.  gdbus parses every argument as GVariant text, so
+    bare text would be interpreted (``[1]`` is an array, ``'a'`` loses its quotes): quote it."""
+    out = ["'"]
+    for ch in text:
+        if ch in "\\'":
+            out.append("\\" + ch)
+        elif ch < " " or ch == "\x7f":
+            out.append("\\u%04x" % ord(ch))
+        else:
+            out.append(ch)
+    out.append("'")
+    return "".join(out)
+
+
+def gdbus_call(gdbus, method, *args):
+    return run_backend(
+        [gdbus, "call", "--session", "--dest", DBUS_NAME, "--object-path", DBUS_PATH,
+         "--method", DBUS_NAME + "." + method, *args]
+    )  # fmt: skip
+
+
+def freedesktop_body(body):
+    """Most notification servers read markup in the body (<b>, <a href=...>, &amp;): escape it so
+    the text shows as written.  A server that says it has no body-markup gets the text as is,
+    as the spec asks; when nobody can ask (no gdbus), assume markup, the common case."""
+    gdbus = which("gdbus")
+    if gdbus:
+        try:
+            capabilities = re.findall(r"'([^'\\]*)'", gdbus_call(gdbus, "GetCapabilities"))
+        except NotifyError:
+            capabilities = None
+        if capabilities is not None and "body-markup" not in capabilities:
+            return body
+    return body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class NotifySend:
+    """libnotify's notify-send.  --print-id/--replace-id (libnotify 0.7.10+) let a session's
+    next notification replace its last one instead of stacking."""
+
+    name = "notify-send"
+    replaces = True
+
+    def __init__(self, path):
+        self.path = path
+
+    def known_options(self):
+        try:
+            return run_backend([self.path, "--help"])
+        except NotifyError:
+            return ""
+
+    def send(self, title, body, urgency, replace_id=None):
+        known = self.known_options()
+        ids = "--print-id" in known and "--replace-id" in known
+        argv = [self.path, "--urgency=" + urgency]
+        if "--app-name" in known:
+            argv.append("--app-name=tclaude")
+        if ids:
+            argv.append("--print-id")
+            if replace_id:
+                argv.append("--replace-id=%d" % replace_id)
+        # "--": a body starting with "-" is text, not an option
+        out = run_backend([*argv, "--", title, freedesktop_body(body)])
+        first = out.strip().splitlines()[:1]
+        return int(first[0]) if ids and first and first[0].isdigit() else None
+
+
+class Gdbus:
+    """A direct org.freedesktop.Notifications.Notify call through GLib's gdbus.  (dbus-send
+    cannot do it: it has no way to send the a{sv} hints argument Notify requires.)"""
+
+    name = "gdbus"
+    replaces = True
+
+    def __init__(self, path):
+        self.path = path
+
+    def send(self, title, body, urgency, replace_id=None):
+        out = gdbus_call(
+            self.path,
+            "Notify",
+            gvariant_string("tclaude"),
+            "uint32 %d" % (replace_id or 0),
+            gvariant_string(""),
+            gvariant_string(title),
+            gvariant_string(freedesktop_body(body)),
+            "@as []",
+            "@a{sv} {'urgency': <byte %d>}" % DBUS_URGENCY[urgency],
+            "int32 -1",
+        )
+        found = re.search(r"uint32 (\d+)", out)
+        return int(found.group(1)) if found else None
+
+
+class Osascript:
+    """macOS: ``display notification`` from a constant script; the texts are argv items."""
+
+    name = "osascript"
+    replaces = False
+
+    def __init__(self, path):
+        self.path = path
+
+    def send(self, title, body, urgency, replace_id=None):
+        argv = [self.path]
+        for line in OSASCRIPT_LINES:
+            argv += ["-e", line]
+        run_backend([*argv, title, body, urgency])
+        return None
+
+
+def notify_backend():
+    """The first notification program found on PATH, or None."""
+    if sys.platform == "darwin":
+        order = (("osascript", Osascript), ("notify-send", NotifySend), ("gdbus", Gdbus))
+    else:
+        order = (("notify-send", NotifySend), ("gdbus", Gdbus), ("osascript", Osascript))
+    for program, backend in order:
+        path = which(program)
+        if path:
+            return backend(os.path.abspath(path))
+    return None
+
+
+def session_bus_known():
+    """Whether notify-send/gdbus can find a session bus at all (they fail without one)."""
+    if os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return True
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    return bool(runtime) and os.path.exists(os.path.join(runtime, "bus"))
+
+
+def already_notified(last, view, now):
+    """True for the same waiting period (same status and start) or a bounce back into the
+    status notified less than NOTIFY_DEBOUNCE ago."""
+    if not isinstance(last, dict) or last.get("status") != view["status"]:
+        return False
+    if last.get("since") and last.get("since") == view.get("statusSince"):
+        return True
+    at = parse_iso(last.get("at"))
+    return at is not None and -1 <= now - at < NOTIFY_DEBOUNCE
+
+
+def user_is_watching(tmux, view):
+    """A tmux client shows this session with claude's pane active: the user sees the dialog."""
+    shown = tmux.viewers().get(view["tmuxSession"])
+    if not shown:
+        return False
+    return view.get("pid") is None or view["pid"] in shown or None in shown
+
+
+def notify_if_still_waiting(store, sid, status):
+    state = store.load(sid)
+    if not session_notifies(state, global_notify(store, strict=False)):
+        store.set_notify_marker(sid, False)  # a stale marker: the hook need not call us again
+        return
+    tmux = Tmux()
+    (view,) = current_views(store, tmux, [state])
+    if view["status"] != status:
+        return  # moved on while we settled (answered, or a bounce): nothing to say
+    now = time.time()
+    if already_notified(state.get("notifyLast"), view, now):
+        return
+    replace_id = state.get("notifyId") if isinstance(state.get("notifyId"), int) else None
+    last = {"status": status, "since": view.get("statusSince"), "at": utc_iso(now)}
+    last.update(deliver(tmux, view, replace_id))
+    # The outcome stays in the record (session ls --json): "why no notification?" has an answer.
+    store.update(sid, notifyId=last.pop("id", None) or replace_id, notifyLast=last)
+
+
+def deliver(tmux, view, replace_id):
+    """Send the session's notification unless its user is looking at it; the outcome."""
+    if user_is_watching(tmux, view):
+        return {"outcome": "watched"}
+    backend = notify_backend()
+    if backend is None:
+        return {"outcome": "no-backend"}
+    title, body = notification_text(view)
+    try:
+        nid = backend.send(title, body, NOTIFY_URGENCY[view["status"]], replace_id)
+    except NotifyError as exc:
+        return {"outcome": "failed", "via": backend.name, "error": str(exc)}
+    return {"outcome": "sent", "via": backend.name, "id": nid}
+
+
+def cmd_notify_event(args):
+    """Hidden ``tclaude _notify ID STATUS``, started detached by the hook.  Silent whatever
+    happens: nobody reads its output, and it must never outlive its purpose."""
+    if hasattr(signal, "alarm"):
+        signal.alarm(NOTIFY_DEADLINE)
+    if not ID_RE.match(args.id) or args.status not in WAITING_STATUSES:
+        return 0
+    time.sleep(NOTIFY_SETTLE)
+    store = StateStore()
+    lock = store.notify_lock(args.id)
+    if lock is None:
+        return 0  # no marker: notifications are off for this session
+    with lock:  # one notifier at a time per session, so the repeat check sees the last send
+        try:
+            notify_if_still_waiting(store, args.id, args.status)
+        except (NotifyError, UserError, OSError, ValueError):
+            pass
+    return 0
+
+
+def sync_all_markers(store, global_on):
+    """Every session following the global switch gets (or loses) its marker."""
+    with store.lock():  # a concurrent session new computes its own marker under the same lock
+        states = store.load_all()
+        for state in states:
+            sync_notify_marker(store, state, global_on)
+    return states
+
+
+def notify_overrides(states):
+    forced_on = sum(1 for s in states if s.get("notify") is True)
+    forced_off = sum(1 for s in states if s.get("notify") is False)
+    return forced_on, forced_off
+
+
+def sessions_count(n):
+    return "%d session%s" % (n, "" if n == 1 else "s")
+
+
+def backend_line(backend):
+    if backend is None:
+        return "backend: none (%s)" % NOTIFY_INSTALL_HINT
+    how = "replaces a session's previous notification" if backend.replaces else "no replacing"
+    return "backend: %s (%s; %s)" % (backend.name, backend.path, how)
+
+
+def notify_switch(store, on):
+    config = store.load_config()
+    config["notify"] = on
+    store.save_config(config)
+    states = sync_all_markers(store, on)
+    forced_on, forced_off = notify_overrides(states)
+    backend = notify_backend()
+    if on:
+        via = " (via %s)" % backend.name if backend else ""
+        print("notifications on: a desktop notification when a session needs permission or "
+              "waits for input%s" % via)  # fmt: skip
+        if forced_off:
+            print("%s started with --no-notify stay%s quiet"
+                  % (sessions_count(forced_off), "s" if forced_off == 1 else ""))  # fmt: skip
+        if backend is None:
+            warn(NOTIFY_INSTALL_HINT)
+    else:
+        print("notifications off")
+        if forced_on:
+            print("%s started with --notify still notif%s"
+                  % (sessions_count(forced_on), "ies" if forced_on == 1 else "y"))  # fmt: skip
+    return 0
+
+
+def notify_status(store):
+    global_on = global_notify(store)
+    forced_on, forced_off = notify_overrides(store.load_all())
+    backend = notify_backend()
+    print("notifications: %s" % ("on" if global_on else "off"))
+    print(backend_line(backend))
+    if forced_on or forced_off:
+        print("sessions: %d with --notify, %d with --no-notify" % (forced_on, forced_off))
+    if isinstance(backend, (NotifySend, Gdbus)) and not session_bus_known():
+        print("warning: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)")
+    return 0
+
+
+def notify_test(store):
+    backend = notify_backend()
+    if backend is None:
+        raise UserError(NOTIFY_INSTALL_HINT)
+    body = "Notifications work.\nSwitch them with: tclaude notify on|off"
+    try:
+        nid = backend.send("tclaude test notification", body, "normal")
+    except NotifyError as exc:
+        raise UserError("the test notification failed: %s" % exc) from None
+    print("sent a test notification via %s%s" % (backend.name, " (id %d)" % nid if nid else ""))
+    if not global_notify(store):
+        print("notifications are off; switch them on with: tclaude notify on")
+    return 0
+
+
+def cmd_notify(args):
+    store = StateStore()
+    if args.action in ("on", "off"):
+        return notify_switch(store, args.action == "on")
+    if args.action == "status":
+        return notify_status(store)
+    return notify_test(store)
+
+
+NOTIFY_EXAMPLES = """examples:
+  tclaude notify on                 notify for every session (unless started with --no-notify)
+  tclaude notify test               send a test notification now
+  tclaude session new . --notify    notify for this session even while notifications are off
+"""
+
+
+def add_notify_commands(top, session_sub):
+    p = top.add_parser(
+        "notify",
+        help="desktop notifications when a session needs you",
+        description="Desktop notifications when a session waits for permission or input\n"
+        "(notify-send or gdbus on Linux, osascript on macOS).  Nothing is sent while you\n"
+        "are attached to that session.",
+        epilog=NOTIFY_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "action",
+        choices=("on", "off", "status", "test"),
+        help="on/off: the global switch; status: the switch and the backend; test: send one now",
+    )
+    p.set_defaults(func=cmd_notify)
+
+    new = session_sub.choices["new"]
+    choice = new.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--notify", dest="notify", action="store_true", help="notify for this session even "
+        "while notifications are off"
+    )  # fmt: skip
+    choice.add_argument(
+        "--no-notify", dest="notify", action="store_false", help="never notify for this session"
+    )
+    new.set_defaults(notify=None)
+    if new.usage:
+        new.usage = new.usage.replace(" [-q]", " [--notify | --no-notify] [-q]")
+
+    hidden = top.add_parser("_notify")  # no help=: kept out of the command list (the hook's)
+    hidden.add_argument("id")
+    hidden.add_argument("status")
+    hidden.set_defaults(func=cmd_notify_event)
+
+
+# --------------------------------------------------------------------------------------------
+# 11. main
 # --------------------------------------------------------------------------------------------
 
 EXAMPLES = """examples:
@@ -3536,6 +4070,7 @@ def build_parser():
     add_extra_commands(sub, top)
     add_watch_command(sub)
     add_tools_commands(top, sub)
+    add_notify_commands(top, sub)
     return parser
 
 

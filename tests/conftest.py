@@ -50,6 +50,16 @@ def wait_until(predicate, timeout=10.0, interval=0.05, message="condition"):
     )
 
 
+def process_gone(pid):
+    """True once ``pid`` has exited: no such process, or a zombie its parent (the tmux server,
+    which may reap late) has not collected yet."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except OSError:
+        return True  # no /proc/<pid>: gone
+
+
 class Sandbox:
     """A private world for one test: HOME, tmux server, PATH with the fake claude."""
 

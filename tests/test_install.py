@@ -3,8 +3,12 @@
 Most tests run install.sh from a fake checkout (a temp dir holding a copy of install.sh and
 small stand-ins for tclaude.py and tclaude-hook.sh), so they test the installer alone; one
 test installs the real files when the checkout has them. The real HOME is never used.
+``tclaude`` is a launcher install.sh writes that imports tclaude.py (so Python caches its
+bytecode); PYTHONDONTWRITEBYTECODE is set for every run unless a test says otherwise, so the
+install dir holds no __pycache__ the listings would have to allow for.
 """
 
+import ast
 import os
 import shutil
 import stat
@@ -18,13 +22,29 @@ INSTALL_SH = os.path.join(ROOT, "install.sh")
 NAMES = ("tclaude.py", "tclaude-hook.sh", "tclaude")
 SH = shutil.which("sh") or "/bin/sh"
 # Tools install.sh may call, besides python3, tmux, curl and wget.
-BASE_TOOLS = ("sh", "dirname", "cp", "chmod", "mv", "rm", "ln", "mkdir", "cat")
+BASE_TOOLS = ("sh", "dirname", "cp", "chmod", "mv", "rm", "rmdir", "ls", "mkdir", "cat")
+MARKER = "# tclaude launcher written by install.sh"
 
+# A stand-in tclaude.py shaped like the real one: main() returns the exit status.  Swapping
+# "v1" for "v2" keeps its size, as a stale-bytecode check needs.
 STUB_PY = """#!/usr/bin/env python3
 import os
-here = os.path.dirname(os.path.realpath(__file__))
-print("stub tclaude; hook beside:", os.path.isfile(os.path.join(here, "tclaude-hook.sh")))
+import sys
+
+VERSION = "v1"
+
+
+def main():
+    here = os.path.dirname(os.path.realpath(__file__))
+    hook = os.path.isfile(os.path.join(here, "tclaude-hook.sh"))
+    print("stub tclaude %s; hook beside: %s; args: %s" % (VERSION, hook, sys.argv[1:]))
+    return 3 if "--fail" in sys.argv else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
 """
+STUB_V2 = STUB_PY.replace('"v1"', '"v2"')
 STUB_HOOK = "#!/usr/bin/env bash\nexit 0\n"
 
 
@@ -40,8 +60,25 @@ class World:
         self.write_source("tclaude-hook.sh", STUB_HOOK)
         self.default_dir = os.path.join(self.home, ".tofu", "bin")
         env = {k: v for k, v in os.environ.items() if not k.startswith("TCLAUDE_")}
+        env.pop("PYTHONPYCACHEPREFIX", None)  # bytecode goes to __pycache__ beside the source
         env["HOME"] = self.home
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
         self.env = env
+
+    def tclaude(self, d, *args, env=None, cached=False):
+        """Run the installed ``tclaude`` in dir ``d``; ``cached``: let Python write bytecode."""
+        full_env = dict(self.env, **(env or {}))
+        if cached:
+            del full_env["PYTHONDONTWRITEBYTECODE"]
+        return subprocess.run(
+            [os.path.join(d, "tclaude"), *args],
+            cwd=str(self.tmp),
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
 
     def write_source(self, name, text):
         path = os.path.join(self.checkout, name)
@@ -117,10 +154,24 @@ def assert_installed(world, d, source_dir=None):
         assert mode & stat.S_IXUSR and mode & stat.S_IXGRP and mode & stat.S_IXOTH, oct(mode)
         with open(p, "rb") as got, open(os.path.join(source_dir, name), "rb") as want:
             assert got.read() == want.read()
-    link = os.path.join(d, "tclaude")
-    assert os.path.islink(link)
-    assert os.readlink(link) == "tclaude.py"  # relative: the dir can move
-    assert os.path.realpath(link) == os.path.realpath(os.path.join(d, "tclaude.py"))
+    launcher = os.path.join(d, "tclaude")
+    assert os.path.isfile(launcher) and not os.path.islink(launcher)
+    assert stat.S_IMODE(os.stat(launcher).st_mode) == 0o755
+    with open(launcher, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    assert lines[:2] == ["#!/usr/bin/env python3", MARKER]
+    assert "import tclaude  # noqa: E402" in lines
+    assert lines[-1] == "sys.exit(tclaude.main())"
+
+
+def pycs(d):
+    return sorted(n for n in listing(os.path.join(d, "__pycache__")) if n.startswith("tclaude."))
+
+
+def test_launcher_parses_as_python38(world):
+    assert world.run().returncode == 0
+    with open(os.path.join(world.default_dir, "tclaude"), encoding="utf-8") as f:
+        ast.parse(f.read(), "tclaude", feature_version=(3, 8))
 
 
 def test_scripts_parse():
@@ -154,15 +205,48 @@ def test_install_from_checkout_to_default_dir(world):
     # the tmp dir is not on PATH: the hint names it through $HOME
     assert 'export PATH="$HOME/.tofu/bin:$PATH"' in r.stdout
 
-    # the symlink runs the program, which finds the hook beside its real path
-    out = subprocess.run(
-        [os.path.join(world.default_dir, "tclaude")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    # the launcher runs the program (arguments and exit status pass through), which finds
+    # the hook beside its real path
+    out = world.tclaude(world.default_dir, "status-line", "x y")
+    assert (out.returncode, out.stderr) == (0, "")
+    assert out.stdout == "stub tclaude v1; hook beside: True; args: ['status-line', 'x y']\n"
+    out = world.tclaude(world.default_dir, "--fail")
+    assert out.returncode == 3, out.stderr
+    assert listing(world.default_dir) == sorted(NAMES)  # PYTHONDONTWRITEBYTECODE is honoured
+
+    # ... also through a symlink to it from elsewhere, as a user's ~/bin might hold
+    elsewhere = world.tmp / "user-bin"
+    elsewhere.mkdir()
+    os.symlink(os.path.join(world.default_dir, "tclaude"), str(elsewhere / "tclaude"))
+    out = world.tclaude(str(elsewhere))
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "stub tclaude; hook beside: True"
+    assert out.stdout.startswith("stub tclaude v1; hook beside: True;")
+
+
+def test_launcher_caches_bytecode_beside_the_program(world):
+    d = world.default_dir
+    assert world.run().returncode == 0
+    assert not os.path.exists(os.path.join(d, "__pycache__"))
+    out = world.tclaude(d, cached=True)
+    assert out.returncode == 0, out.stderr
+    cached = pycs(d)
+    assert cached == ["tclaude.%s.pyc" % sys.implementation.cache_tag]
+    pyc = os.path.join(d, "__pycache__", cached[0])
+    before = os.stat(pyc).st_mtime_ns
+    out = world.tclaude(d, cached=True)
+    assert out.returncode == 0, out.stderr
+    assert os.stat(pyc).st_mtime_ns == before  # read, not rewritten
+    assert listing(d) == sorted((*NAMES, "__pycache__"))
+
+
+def test_launcher_imports_its_own_tclaude_not_one_on_pythonpath(world):
+    assert world.run().returncode == 0
+    other = world.tmp / "other"
+    other.mkdir()
+    (other / "tclaude.py").write_text("def main():\n    print('impostor')\n")
+    out = world.tclaude(world.default_dir, env={"PYTHONPATH": str(other)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("stub tclaude v1;")
 
 
 def test_install_dir_override_and_no_hint_when_on_path(world):
@@ -183,12 +267,53 @@ def test_reinstall_is_idempotent_and_upgrades(world):
     assert r.returncode == 0, r.stderr
     assert_installed(world, d)
 
-    world.write_source("tclaude.py", STUB_PY + "# v2\n")
+    assert world.tclaude(d, cached=True).stdout.startswith("stub tclaude v1;")
+    assert len(pycs(d)) == 1
+
+    # v2 has v1's size and likely its mtime second: only dropping the cache on upgrade keeps
+    # Python from running v1's bytecode
+    world.write_source("tclaude.py", STUB_V2)
     r = world.run(env=env)
     assert r.returncode == 0, r.stderr
+    assert "warning" not in r.stderr
+    assert listing(d) == sorted(NAMES)  # the stale cache, and its then empty dir, are gone
     assert_installed(world, d)
-    with open(os.path.join(d, "tclaude"), encoding="utf-8") as f:
-        assert f.read().endswith("# v2\n")
+    assert world.tclaude(d, cached=True).stdout.startswith("stub tclaude v2;")
+
+
+@pytest.mark.parametrize("target", ["tclaude.py", "{d}/tclaude.py"])
+def test_upgrade_replaces_the_old_symlink(world, target):
+    d = world.default_dir
+    os.makedirs(d)
+    for name, text in (("tclaude.py", STUB_PY), ("tclaude-hook.sh", STUB_HOOK)):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    os.symlink(target.format(d=d), os.path.join(d, "tclaude"))
+    world.write_source("tclaude.py", STUB_V2)
+
+    r = world.run()
+    assert r.returncode == 0, r.stderr
+    assert "warning" not in r.stderr
+    assert_installed(world, d)
+    assert world.tclaude(d).stdout.startswith("stub tclaude v2; hook beside: True;")
+
+
+def test_install_replaces_a_foreign_tclaude_with_a_warning(world):
+    os.makedirs(world.default_dir)
+    with open(os.path.join(world.default_dir, "tclaude"), "w") as f:
+        f.write("#!/bin/sh\necho someone else's\n")
+    r = world.run()
+    assert r.returncode == 0, r.stderr
+    assert "warning: replacing %s/tclaude" % world.default_dir in r.stderr
+    assert_installed(world, world.default_dir)
+
+
+def test_install_refuses_a_tclaude_directory(world):
+    os.makedirs(os.path.join(world.default_dir, "tclaude"))
+    r = world.run()
+    assert r.returncode == 1
+    assert "tclaude is a directory" in r.stderr
+    assert listing(os.path.join(world.default_dir, "tclaude")) == []
 
 
 def test_uninstall_removes_only_what_it_installed(world):
@@ -204,6 +329,7 @@ def test_uninstall_removes_only_what_it_installed(world):
 
     r = world.run("--uninstall")
     assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
     assert listing(world.default_dir) == ["other-tool"]
     assert os.path.isfile(state)
     assert listing(sessions) == ["x.json"]
@@ -214,14 +340,60 @@ def test_uninstall_removes_only_what_it_installed(world):
     assert listing(world.default_dir) == ["other-tool"]
 
 
-def test_uninstall_keeps_a_tclaude_that_is_not_its_symlink(world):
-    os.makedirs(world.default_dir)
-    mine = os.path.join(world.default_dir, "tclaude")
-    with open(mine, "w") as f:
-        f.write("someone else's")
+def test_uninstall_removes_the_bytecode_cache(world):
+    d = world.default_dir
+    assert world.run().returncode == 0
+    assert world.tclaude(d, cached=True).returncode == 0
+    assert len(pycs(d)) == 1
     r = world.run("--uninstall")
     assert r.returncode == 0, r.stderr
-    assert "left" in r.stderr and os.path.isfile(mine)
+    assert "removed %s/__pycache__/tclaude." % d in r.stdout
+    assert listing(d) == []
+
+    # another program's bytecode in __pycache__ stays, and so does the dir
+    assert world.run().returncode == 0
+    assert world.tclaude(d, cached=True).returncode == 0
+    theirs = os.path.join(d, "__pycache__", "other.%s.pyc" % sys.implementation.cache_tag)
+    with open(theirs, "wb") as f:
+        f.write(b"")
+    assert world.run("--uninstall").returncode == 0
+    assert listing(d) == ["__pycache__"]
+    assert listing(os.path.join(d, "__pycache__")) == [os.path.basename(theirs)]
+
+
+def test_uninstall_removes_an_old_symlink_install(world):
+    d = world.default_dir
+    os.makedirs(d)
+    for name in ("tclaude.py", "tclaude-hook.sh"):
+        shutil.copy(os.path.join(world.checkout, name), d)
+    os.symlink("tclaude.py", os.path.join(d, "tclaude"))
+    r = world.run("--uninstall")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert listing(d) == []
+
+
+def test_uninstall_keeps_a_tclaude_it_did_not_make(world):
+    d = world.default_dir
+    assert world.run().returncode == 0
+    mine = os.path.join(d, "tclaude")
+    os.remove(mine)
+    with open(mine, "w") as f:
+        f.write("#!/bin/sh\n# not %s\n" % MARKER)
+    r = world.run("--uninstall")
+    assert r.returncode == 0, r.stderr
+    assert "left %s in place" % mine in r.stderr
+    assert listing(d) == ["tclaude"]
+    with open(mine) as f:
+        assert f.read() == "#!/bin/sh\n# not %s\n" % MARKER
+
+    # nor a symlink to something other than tclaude.py
+    os.remove(mine)
+    os.symlink(os.path.join(world.checkout, "tclaude.py"), mine)
+    r = world.run("--uninstall")
+    assert r.returncode == 0, r.stderr
+    assert "left %s in place" % mine in r.stderr
+    assert os.path.islink(mine)
 
 
 def test_missing_tmux_warns_with_hints_but_installs(world):
@@ -329,5 +501,7 @@ def test_install_real_checkout(world):
     r = world.run(env={"TCLAUDE_INSTALL_DIR": d}, script=INSTALL_SH)
     assert r.returncode == 0, r.stderr
     assert_installed(world, d, source_dir=ROOT)
-    with open(os.path.join(d, "tclaude"), encoding="utf-8") as f:
-        assert f.readline().rstrip("\n") == "#!/usr/bin/env python3"
+    out = world.tclaude(d, "--help", cached=True)
+    assert out.returncode == 0, out.stderr
+    assert "usage: tclaude" in out.stdout
+    assert len(pycs(d)) == 1

@@ -15,6 +15,7 @@ from conftest import (
     HOOK,
     TCLAUDE,
     proc_start,
+    process_gone,
     start_claude_by_hand,
     start_pane,
     wait_until,
@@ -516,7 +517,7 @@ def test_kill_of_an_adopted_session_ends_claude_and_keeps_the_users_tmux_session
     sid, _ = adopt(sandbox, pane)
     proc = sandbox.run("session", "kill", sid, check=True)
     assert "killed %s" % sid in proc.stdout
-    wait_until(lambda: not os.path.exists("/proc/%d" % reg["pid"]), message="claude to end")
+    wait_until(lambda: process_gone(reg["pid"]), message="claude to end")
     assert sandbox.tmux("has-session", "-t", "=work", check=False).returncode == 0
     assert not os.path.exists(sandbox.state_file(sid))
 

@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, TCLAUDE, wait_until
+from conftest import ROOT, TCLAUDE, process_gone, wait_until
 
 sys.path.insert(0, ROOT)
 import tclaude  # (the pure text helpers are tested directly)
@@ -846,7 +846,7 @@ def test_kill_from_the_dashboard_ends_claude_like_session_kill(sandbox):
     dash.wait_text("kill %s? y/n" % sid)
     dash.keys("y")
     dash.wait_text("killed %s; resume with: tclaude session new --resume %s " % (sid, conv))
-    wait_until(lambda: not os.path.exists("/proc/%d" % pid), message="claude to exit")
+    wait_until(lambda: process_gone(pid), message="claude to exit")
     assert not os.path.exists(sandbox.state_file(sid))
     dash.wait_ids([])
     assert "0 sessions" in dash.lines()[0]
