@@ -1672,16 +1672,14 @@ def cmd_rename(args):
     store.ensure_dir()
     with store.lock():
         views = current_views(store, tmux)
-        sid = find_session(store, args.id, views)["id"]
+        view = find_session(store, args.id, views)
+        sid, old = view["id"], view.get("name")
         live = [v for v in views if v["status"] != "exited"]
         ensure_unclaimed(live, name=name, sid=sid)
         try:
-            state = store.load(sid)
+            store.update(sid, name=name)
         except (OSError, ValueError):
             raise UserError("session %s was removed meanwhile" % sid) from None
-        old = state.get("name")
-        state["name"] = name
-        store.save(state)
     print("renamed %s%s to %s" % (sid, " (was %s)" % old if old else "", name))
     return 0
 
