@@ -67,6 +67,7 @@ MATCHER_EVENTS = (
     "PermissionRequest",
 )
 # Variables of an outer Claude Code session: claude refuses to start (or misbehaves) with them.
+DESKTOP_VARS = ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY")
 OUTER_CLAUDE_VARS = ("CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SSE_PORT")
 TMUX_INSTALL_HINT = (
     "tmux is not installed or not on PATH; install it: sudo apt-get install tmux | "
@@ -788,6 +789,9 @@ def pane_command(sid, claude, settings_path, conv_args, extra_args):
         "TCLAUDE_SESSION_ID=" + sid,
         "TCLAUDE_STATE_DIR=" + state_dir(),
         "TCLAUDE_BIN=" + os.path.realpath(__file__),
+        # the desktop bus of the user running tclaude, not the one the tmux server started
+        # with (a server started from ssh or a login script has none): notifications need it
+        *("%s=%s" % (v, os.environ[v]) for v in DESKTOP_VARS if os.environ.get(v)),
         claude,
         *conv_args,
         "--settings",

@@ -535,6 +535,22 @@ def test_a_permission_request_sends_one_critical_notification_with_the_exact_tex
 
 
 @needs_bus
+def test_a_tmux_server_started_without_a_bus_still_notifies_on_the_users_bus(
+    box, notifyd, use_backends
+):
+    use_backends("gdbus")
+    box.run("notify", "on", check=True)
+    # the server is started from an environment with no desktop bus (ssh, a login script)
+    bare = {k: v for k, v in box.env.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    subprocess.run(["tmux", "new-session", "-d", "-s", "bare", "sleep 600"], env=bare, check=True)
+    sid = start(box, box.work, "--name", "api")
+    box.type(sid, "RUN_TOOL")
+    box.wait_status(sid, "waiting_permission")
+    (call,) = notifyd.wait_calls(1)
+    assert call["summary"] == "claude needs permission · api"
+
+
+@needs_bus
 def test_waiting_for_input_is_a_normal_notification_named_after_the_directory(
     box, notifyd, use_backends
 ):
