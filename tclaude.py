@@ -25,7 +25,6 @@ Map of this file, top to bottom:
 Python 3.8+ standard library only.  State contract: README.md, "State files".
 """
 
-import argparse
 import json
 import os
 import re
@@ -1250,8 +1249,11 @@ def cmd_attach(args):
     state = find_session(store, args.id)
     (view,) = current_views(store, tmux, [state])
     if view["status"] == "exited":
+        how = resume_hint(view)
+        if view.get("convId") and not view.get("adopted"):
+            how = "tclaude session resume %s" % view["id"]
         raise UserError("session %s has exited (%s); resume it with: %s" % (
-            view["id"], view.get("statusDetail") or "gone", resume_hint(view)))  # fmt: skip
+            view["id"], view.get("statusDetail") or "gone", how))  # fmt: skip
     rc = attach_view(tmux, view)
     return 0 if rc == 0 else rc
 
@@ -1893,6 +1895,8 @@ in ~/.tmux.conf:
 
 
 def add_extra_commands(sub, top):
+    import argparse
+
     raw = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser(
         "wait",
@@ -3543,13 +3547,15 @@ from claude's own registry (tclaude session ls --all)."""
 
 
 def add_tools_commands(top, sub):
+    import argparse
+
     hooks = top.add_parser(
         "hooks",
         help="print, install or uninstall tclaude's hooks in claude's user settings",
         description=HOOKS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    verbs = hooks.add_subparsers(dest="verb", metavar="ACTION", parser_class=Parser)
+    verbs = hooks.add_subparsers(dest="verb", metavar="ACTION", parser_class=type(hooks))
     verbs.required = True
     p = verbs.add_parser("print", help="print the hooks settings JSON tclaude passes to claude")
     p.set_defaults(func=cmd_hooks_print)
@@ -3994,6 +4000,8 @@ NOTIFY_EXAMPLES = """examples:
 
 
 def add_notify_commands(top, session_sub):
+    import argparse
+
     p = top.add_parser(
         "notify",
         help="desktop notifications when a session needs you",
@@ -4042,13 +4050,16 @@ EXAMPLES = """examples:
 """
 
 
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        raise UserError(message, code=2)
-
-
 def build_parser():
+    # argparse is imported here, not at the top: `status-line` (run by tmux every second)
+    # never builds a parser and should not pay for importing it.
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):
+            self.print_usage(sys.stderr)
+            raise UserError(message, code=2)
+
     parser = Parser(
         prog="tclaude",
         description="Run Claude Code sessions detached in tmux and see which ones need you.",

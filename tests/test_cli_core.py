@@ -293,8 +293,7 @@ def test_attach_to_an_exited_session_says_how_to_resume(sandbox):
     proc = sandbox.run("session", "attach", "abcd1234")
     assert_one_line_error(
         proc,
-        r"abcd1234 has exited .*resume it with: tclaude session new .* --resume "
-        r"0b5e55ed-1234-4abc-8def-0123456789ab",
+        r"abcd1234 has exited \(tmux session gone\); resume it with: tclaude session resume abcd1234$",
     )
 
 

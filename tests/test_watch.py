@@ -801,7 +801,7 @@ def test_real_sessions_in_every_status_are_sorted_and_marked(sandbox):
                         (permission, "waiting_permission"), (quit_, "exited"),
                         (killed, "exited")):  # fmt: skip
         sandbox.wait_status(sid, status)
-    exited = sorted([quit_, killed], key=lambda s: (sandbox.read_state(s)["created"], s))
+    exited = sorted([quit_, killed], key=lambda s: (sandbox.read_state(s)["createdTs"], s))
     dash = open_dashboard(sandbox)
     dash.wait_ids([permission, waiting, running, *exited])
     assert [row[1] for row in dash.rows()] == ["!", "?", " ", "-", "-"]
