@@ -1254,7 +1254,7 @@ WATCH_HELP = (
     ("Up/Down  j/k", "move the selection"),
     ("PgUp/PgDn  g/G", "page; first / last session"),
     ("a  Enter", "attach; detach (tmux prefix, d) to come back"),
-    ("x  K", "kill the session (asks y/n first; not an ext:<pid> row)"),
+    ("x  K", "kill the session (asks y/n first)"),
     ("r", "refresh now"),
     ("?", "this help"),
     ("q  Esc  Ctrl-C", "quit"),
