@@ -22,7 +22,7 @@ from conftest import (
     wait_until,
     write_registry,
 )
-from test_watch import EVERY_STATUS, Pane, fake_sessions, iso, open_dashboard, watch_command
+from test_watch import Pane, fake_sessions, iso, open_dashboard, watch_command
 
 sys.path.insert(0, ROOT)
 import tclaude
@@ -42,6 +42,17 @@ def by_hand(sandbox, session, status="idle", started_ago=60):
         sandbox, pid, status=status, tmux="%s:@0.%s" % (session, pane), startedAt=started
     )
     return "ext:%d" % pid, pane, pid
+
+
+def own_sessions(sandbox, count, **extra):
+    """tclaude sessions (stand-ins): a0000001 running, created 900 s ago; a0000002 waiting,
+    800 s ago; a0000003 exited, 700 s ago.  Times are taken now, not at import."""
+    specs = [
+        {"sid": "a0000001", "status": "running", "created": iso(900)},
+        {"sid": "a0000002", "status": "waiting_input", "created": iso(800)},
+        {"sid": "a0000003", "status": "exited", "created": iso(700)},
+    ]
+    fake_sessions(sandbox, [dict(spec, **extra) for spec in specs[:count]])
 
 
 def rows(text, pattern=ROW):
@@ -108,7 +119,7 @@ def client_panes(sandbox):
 
 
 def test_once_all_sorts_claudes_started_by_hand_into_the_status_groups(sandbox):
-    fake_sessions(sandbox, EVERY_STATUS[:3])  # running a0000001, waiting a0000002, exited a0000003
+    own_sessions(sandbox, 3)
     busy, _, _ = by_hand(sandbox, "build", status="busy", started_ago=1000)
     idle, _, _ = by_hand(sandbox, "notes", status="idle", started_ago=100)
     asking, _, _ = by_hand(sandbox, "ops", status="waiting", started_ago=100)
@@ -137,7 +148,7 @@ def test_once_all_describes_an_external_row_by_its_tmux_pane(sandbox):
 
 
 def test_once_without_all_leaves_claudes_started_by_hand_out(sandbox):
-    fake_sessions(sandbox, EVERY_STATUS[:1])
+    own_sessions(sandbox, 1)
     ext, _, _ = by_hand(sandbox, "notes")
     assert ext in once(sandbox, "--all")  # the registry entry is there to be found
     out = once(sandbox)
@@ -146,7 +157,7 @@ def test_once_without_all_leaves_claudes_started_by_hand_out(sandbox):
 
 
 def test_once_all_still_makes_one_tmux_call(sandbox, tmp_path):
-    fake_sessions(sandbox, [dict(s, registry=True) for s in EVERY_STATUS[:3]])
+    own_sessions(sandbox, 3, registry=True)
     ext, _, _ = by_hand(sandbox, "notes")
     shim, log = tmp_path / "shim", tmp_path / "tmux.log"
     shim.mkdir()
@@ -173,7 +184,7 @@ def test_once_all_with_a_claude_outside_tmux_says_not_in_tmux(sandbox):
 
 
 def test_dashboard_with_all_shows_a_claude_started_by_hand(sandbox):
-    fake_sessions(sandbox, EVERY_STATUS[:1])
+    own_sessions(sandbox, 1)
     _, reg = start_claude_by_hand(sandbox)
     ext = "ext:%d" % reg["pid"]
     dash = open_dashboard(sandbox, "--all")
@@ -183,7 +194,7 @@ def test_dashboard_with_all_shows_a_claude_started_by_hand(sandbox):
 
 
 def test_dashboard_without_all_leaves_a_claude_started_by_hand_out(sandbox):
-    fake_sessions(sandbox, EVERY_STATUS[:1])
+    own_sessions(sandbox, 1)
     start_claude_by_hand(sandbox)
     dash = open_dashboard(sandbox)
     dash.wait(lambda s: ids(s) == ["a0000001"], "the tclaude session")  # one refresh: both
@@ -192,7 +203,7 @@ def test_dashboard_without_all_leaves_a_claude_started_by_hand_out(sandbox):
 
 
 def test_external_rows_are_dim_and_tclaude_rows_are_not(sandbox):
-    fake_sessions(sandbox, EVERY_STATUS[:2])
+    own_sessions(sandbox, 2)
     idle, _, _ = by_hand(sandbox, "notes")
     busy, _, _ = by_hand(sandbox, "build", status="busy")
     dash = open_dashboard(sandbox, "--all")
