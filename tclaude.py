@@ -16,6 +16,7 @@ Map of this file, top to bottom:
   5. claude launcher        finding claude, the hooks settings file, the pane command
   6. status resolution      hooks + liveness + registry + screen -> one true status
   7. commands               session new / ls / attach / kill
+  7b. more commands         session wait / send / resume / rename / prune, status-line
   8. dashboard              session watch: a live, top-like view (curses, imported lazily)
   9. tools                  hooks print/install/uninstall, sessions started by hand, doctor
   10. notifications         desktop notifications when a session starts waiting (tclaude notify)
@@ -338,6 +339,41 @@ class StateStore:
                     "cannot remove %s: %s" % (self.path(sid, suffix), exc.strerror)
                 ) from None
 
+    def clear_hook_status(self, sid):
+        """Forget the hook's last word (a respawned claude must not inherit its predecessor's)."""
+        try:
+            os.unlink(self.path(sid, ".status"))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise UserError(
+                "cannot remove %s: %s" % (self.path(sid, ".status"), exc.strerror)
+            ) from None
+
+    def signature(self, sid):
+        """What a stat of the record and of the hook file says: a change means "look again".
+        Costs two stat calls, no open: cheap enough to poll many times a second."""
+        sig = []
+        for suffix in (".json", ".status"):
+            try:
+                st = os.stat(self.path(sid, suffix))
+            except OSError:
+                sig.append(None)
+            else:
+                sig.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        return tuple(sig)
+
+    def remove_file(self, path):
+        """Remove one file of the state dir (one ``stray_files`` found)."""
+        if os.path.dirname(path) != self.dir:
+            raise ValueError("not in the state dir: %s" % path)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise UserError("cannot remove %s: %s" % (path, exc.strerror)) from None
+
     def update(self, sid, **fields):
         """Merge ``fields`` into the record as it is on disk now (not as a caller read it)."""
         state = self.load(sid)
@@ -496,17 +532,13 @@ class Tmux:
         if not self.binary:
             raise UserError(TMUX_INSTALL_HINT)
 
-    def run(self, *args, check=True):
+    def run(self, *args, check=True, input=None):
         import subprocess
 
         self.require()
         Tmux.calls += 1
-        proc = subprocess.run(
-            [self.binary, *args],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-        )
+        feed = {"stdin": subprocess.DEVNULL} if input is None else {"input": input}
+        proc = subprocess.run([self.binary, *args], capture_output=True, text=True, **feed)
         if check and proc.returncode != 0:
             raise UserError(
                 "tmux %s failed: %s"
@@ -648,6 +680,46 @@ class Tmux:
     def capture(self, name):
         proc = self.run("capture-pane", "-p", "-J", "-t", "=" + name + ":", check=False)
         return proc.stdout if proc.returncode == 0 else ""
+
+    def paste(self, target, text):
+        """Paste ``text`` into the pane ``target`` as one bracketed paste, the way a terminal
+        pastes: newlines stay inside the prompt instead of each submitting it.  The buffer has
+        a name of its own (never the user's paste buffers) and is deleted by the paste."""
+        buffer = "tclaude-%s-%d" % (os.urandom(4).hex(), os.getpid())
+        self.run("load-buffer", "-b", buffer, "-", input=text)
+        proc = self.run("paste-buffer", "-p", "-d", "-b", buffer, "-t", target, check=False)
+        if proc.returncode != 0:
+            self.run("delete-buffer", "-b", buffer, check=False)
+            raise UserError(
+                "cannot paste into %s: %s" % (target, one_line(proc.stderr) or "tmux failed")
+            )
+
+    def press_enter(self, target):
+        self.run("send-keys", "-t", target, "Enter")
+
+    def pane_details(self):
+        """Every tofu-claude session with what an adopted record needs: {name: dict}."""
+        fmt = "\t".join(
+            "#{%s}" % f
+            for f in ("session_name", "pane_pid", "pane_dead", "pane_dead_status",
+                      "session_created", "pane_current_path", "pane_start_command")
+        )  # fmt: skip
+        proc = self.run("list-panes", "-a", "-F", fmt, check=False)
+        details = {}
+        for line in proc.stdout.splitlines() if proc.returncode == 0 else []:
+            parts = line.split("\t", 6)
+            if len(parts) != 7 or not parts[0].startswith(TMUX_PREFIX) or parts[0] in details:
+                continue
+            name, pid, dead, status, created, cwd, command = parts
+            details[name] = {
+                "pid": int(pid) if pid.isdigit() else None,
+                "dead": dead == "1",
+                "deadStatus": int(status) if status.lstrip("-").isdigit() else None,
+                "created": int(created) if created.isdigit() else None,
+                "cwd": cwd,
+                "command": command,
+            }
+        return details
 
     def viewers(self):
         """{session name: set of pane pids a client is showing}, from one list-clients call
@@ -1015,6 +1087,60 @@ def resume_hint(view):
     return "tclaude session new %s" % where
 
 
+def checked_name(name):
+    if name is not None and (not name.strip() or ID_RE.match(name) or "/" in name):
+        raise UserError("invalid name %r: use a short label that is not an 8-hex id" % name)
+    return name
+
+
+def checked_conv_id(raw):
+    conv_id = raw.strip().lower()
+    if not UUID_RE.match(conv_id):
+        raise UserError("--resume needs a conversation id (a UUID), got %r" % raw)
+    return conv_id
+
+
+def locate_conversation(conv_id, cwd):
+    """Refuse a conversation claude would not find (it would die at once with a dead pane)."""
+    found, here = find_transcript(conv_id, cwd)
+    if not found:
+        raise UserError("no conversation %s found for %s (nothing in %s)" % (
+            conv_id, cwd, os.path.join(claude_config_dir(), "projects")))  # fmt: skip
+    if not here:
+        warn("conversation %s was recorded in another folder (%s)" % (conv_id, found))
+
+
+def ensure_unclaimed(live, conv_id=None, name=None, sid=None):
+    """Two live claudes on one conversation corrupt it (claude does not stop them); two live
+    sessions with one name make the name useless.  ``sid`` is the session asking."""
+    for v in live:
+        if conv_id and v["id"] != sid and v.get("convId") == conv_id:
+            raise UserError(
+                "conversation %s is already open in session %s (%s); attach with: "
+                "tclaude session attach %s" % (conv_id, v["id"], v["status"], v["id"])
+            )
+    if name is not None and any(v["id"] != sid and v.get("name") == name for v in live):
+        raise UserError("a live session is already named %r" % name)
+
+
+def launch(store, tmux, state, claude, resume, undo):
+    """Start claude for ``state`` in a new tmux session (session new and session resume).
+    The record is saved before the spawn, so the very first hook finds its session; if tmux
+    fails, ``undo`` puts the state dir back as it was."""
+    sid = state["id"]
+    settings = store.write_settings(sid, hook_settings())
+    conv_args = ["--resume" if resume else "--session-id", state["convId"]]
+    command = pane_command(sid, claude, settings, conv_args, state.get("claudeArgs") or [])
+    store.save(state)
+    sync_notify_marker(store, state)
+    try:
+        state["pid"] = tmux.new_session(state["tmuxSession"], state["cwd"], command)
+    except UserError:
+        undo()
+        raise
+    store.save(state)
+
+
 def cmd_new(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
@@ -1024,31 +1150,13 @@ def cmd_new(args):
     claude = find_claude()
     conv_id = None
     if args.resume:
-        conv_id = args.resume.strip().lower()
-        if not UUID_RE.match(conv_id):
-            raise UserError("--resume needs a conversation id (a UUID), got %r" % args.resume)
-        found, here = find_transcript(conv_id, cwd)
-        if not found:
-            raise UserError("no conversation %s found for %s (nothing in %s)" % (
-                conv_id, cwd, os.path.join(claude_config_dir(), "projects")))  # fmt: skip
-        if not here:
-            warn("conversation %s was recorded in another folder (%s)" % (conv_id, found))
-    name = args.name
-    if name is not None and (not name.strip() or ID_RE.match(name) or "/" in name):
-        raise UserError("invalid name %r: use a short label that is not an 8-hex id" % name)
+        conv_id = checked_conv_id(args.resume)
+        locate_conversation(conv_id, cwd)
+    name = checked_name(args.name)
     store.ensure_dir()
     with store.lock():
-        views = current_views(store, tmux)
-        live = [v for v in views if v["status"] != "exited"]
-        if conv_id:
-            for v in live:
-                if v.get("convId") == conv_id:
-                    raise UserError(
-                        "conversation %s is already open in session %s (%s); attach with: "
-                        "tclaude session attach %s" % (conv_id, v["id"], v["status"], v["id"])
-                    )
-        if name is not None and any(v.get("name") == name for v in live):
-            raise UserError("a live session is already named %r" % name)
+        live = [v for v in current_views(store, tmux) if v["status"] != "exited"]
+        ensure_unclaimed(live, conv_id, name)
         sid = store.new_id()
         created = time.time()
         now = utc_iso(created)
@@ -1070,17 +1178,7 @@ def cmd_new(args):
             "claudeArgs": list(args.claude_args),
             "notify": getattr(args, "notify", None),
         }
-        settings = store.write_settings(sid, hook_settings())
-        conv_args = ["--resume", conv_id] if conv_id else ["--session-id", state["convId"]]
-        command = pane_command(sid, claude, settings, conv_args, args.claude_args)
-        store.save(state)  # before the spawn, so the very first hook finds its session
-        sync_notify_marker(store, state)
-        try:
-            state["pid"] = tmux.new_session(state["tmuxSession"], cwd, command)
-        except UserError:
-            store.remove(sid)
-            raise
-        store.save(state)
+        launch(store, tmux, state, claude, bool(conv_id), lambda: store.remove(sid))
     if args.quiet:
         print(sid)
     else:
@@ -1113,9 +1211,16 @@ def creation_order(view):
     return (stamp, view["id"])
 
 
+DETAIL_WIDTH = 80
+
+
 def view_row(view, now):
     since = parse_iso(view.get("statusSince")) or parse_iso(view.get("updated")) or now
     conv = (view.get("convId") or "")[:8]
+    detail = one_line(view.get("statusDetail") or "")
+    if view["status"] == "exited" and conv:
+        hint = " · resume: tclaude session resume %s" % view["id"]
+        detail = detail[: DETAIL_WIDTH - len(hint)] + hint
     return [
         view["id"],
         one_line(view.get("name") or "-"),
@@ -1123,7 +1228,7 @@ def view_row(view, now):
         short_duration(now - since),
         short_path(view.get("cwd") or ""),
         conv or "-",
-        one_line(view.get("statusDetail") or ""),
+        detail,
     ]
 
 
@@ -1134,7 +1239,7 @@ def format_table(views):
     widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
     lines = []
     for row in rows:
-        cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1][:80]]
+        cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1][:DETAIL_WIDTH]]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
@@ -1215,6 +1320,641 @@ def kill_one(store, tmux, state):
     stop_claude(tmux, view)
     store.remove(view["id"])
     return view
+
+
+# --------------------------------------------------------------------------------------------
+# 7b. More session commands: wait, send, resume, rename, prune, status-line
+# --------------------------------------------------------------------------------------------
+
+WAIT_TARGETS = {
+    "waiting": ("waiting_input", "waiting_permission"),
+    "waiting_input": ("waiting_input",),
+    "waiting_permission": ("waiting_permission",),
+    "exited": ("exited",),
+}
+WAIT_DEFAULT = ("waiting_input", "waiting_permission", "exited")
+EXIT_LOST = 3  # a session exited before it reached the state waited for
+EXIT_TIMEOUT = 124  # as timeout(1)
+# A waiter stats the session's files every tick and asks tmux only when something changed.
+# Hooks stay silent on a denied permission or an interrupt: claude's registry file covers
+# that (it is stat'ed too); without one, only tmux and the screen tell, so while the session is
+# running or waiting for a permission look every GAP_RECHECK seconds.  SAFETY_RECHECK catches
+# what no file shows (a tmux session killed under a claude that survived its SIGHUP).
+WAIT_TICK = 0.2
+WAIT_GAP_RECHECK = 2.0
+WAIT_SAFETY_RECHECK = 15.0
+# Claude drops keys sent while it is still taking in a paste; a pause before Enter, as a person
+# would make (see the facts, "Driving claude through tmux").
+SUBMIT_PAUSE = 0.5
+SEND_ACK_TIMEOUT = 5.0
+RESUME_EXIT_GRACE = 3.0
+# Control characters a prompt cannot carry: ESC would let text end the bracketed paste early.
+PROMPT_CONTROLS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+CONV_IN_COMMAND_RE = re.compile(r"--(?:session-id|resume)[= ]'?([0-9a-fA-F-]{36})\b")
+STATUS_LINE_MARKS = (("waiting_permission", "!"), ("waiting_input", "?"), ("running", "~"))
+
+
+def process_running(pid):
+    """pid_alive, but a zombie counts as dead: tmux can leave a killed claude unreaped for a
+    while with its pane already dead (seen with tmux 3.3a).  /proc where there is one."""
+    if not pid_alive(pid):
+        return False
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as fh:
+            stat = fh.read(512)
+    except OSError:
+        return True  # no /proc (macOS): kill -0 is all there is
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
+
+
+def registry_signature(pid):
+    """A stat of claude's registry file: it changes on the silent moves hooks miss."""
+    try:
+        st = os.stat(claude_registry_path(pid))
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class Watcher:
+    """Follows a few sessions for ``session wait`` at the price of a few stat calls a tick.
+    It looks again only when one of them may have moved: a full look (one tmux call) when a
+    file changed or a claude died, a glance (screens only, liveness from the pids) for
+    sessions whose silent moves only the screen shows."""
+
+    def __init__(self, store, tmux):
+        self.store = store
+        self.tmux = tmux
+        self.views = {}
+        self.marks = {}
+        self.resolved_at = 0.0  # last full look
+        self.looked_at = 0.0  # last look of any kind
+
+    def fingerprint(self, sid, pid):
+        registry = registry_signature(pid) if isinstance(pid, int) and pid > 0 else None
+        return self.store.signature(sid), registry
+
+    def load(self, sids):
+        """The records of ``sids``, marked before reading so a later change shows; a
+        session whose record is gone counts as exited."""
+        states = []
+        for sid in sids:
+            self.marks[sid] = self.fingerprint(sid, self.views.get(sid, {}).get("pid"))
+            try:
+                states.append(self.store.load(sid))
+            except (OSError, ValueError):
+                self.views[sid] = {"id": sid, "status": "exited", "statusDetail": "removed"}
+        return states
+
+    def keep(self, views):
+        for view in views:
+            before = self.views.get(view["id"], {}).get("pid")
+            self.views[view["id"]] = view
+            if view.get("pid") != before:  # a new claude keeps a registry file of its own
+                self.marks[view["id"]] = self.fingerprint(view["id"], view.get("pid"))
+        self.looked_at = time.time()
+
+    def refresh(self, sids):
+        """Resolve ``sids`` against tmux now."""
+        states = self.load(sids)
+        self.keep(current_views(self.store, self.tmux, states) if states else [])
+        self.resolved_at = self.looked_at
+        return [self.views[sid] for sid in sids]
+
+    def glance(self, sids):
+        """Resolve ``sids`` with liveness from their pids and screens read only where needed
+        (one capture-pane per blind session); None when only tmux can tell."""
+        states = self.load(sids)
+        hooks = {s["id"]: self.store.load_hook_status(s["id"]) for s in states}
+        snap = PidSnapshot(states, hooks, self.tmux)
+        now = time.time()
+        views = [resolve(state, hooks[state["id"]], snap, now)[0] for state in states]
+        if any(v["status"] == "exited" for v in views):
+            return None  # let tmux confirm (and the death be recorded)
+        self.keep(views)
+        return [self.views[sid] for sid in sids]
+
+    def next_look(self, sids, now):
+        """ "full", "glance" or None (nothing can have moved)."""
+        if now - self.resolved_at >= WAIT_SAFETY_RECHECK:
+            return "full"
+        how = None
+        for sid in sids:
+            view = self.views.get(sid, {})
+            if self.fingerprint(sid, view.get("pid")) != self.marks.get(sid):
+                return "full"
+            if view.get("status") == "exited":
+                continue  # only a resume brings it back, and that rewrites the record
+            pid = view.get("pid")
+            if not isinstance(pid, int) or pid <= 0:  # not spawned yet: only tmux can tell
+                if now - self.looked_at >= WAIT_GAP_RECHECK:
+                    return "full"
+                continue
+            if not process_running(pid):
+                return "full"
+            if now - self.looked_at >= WAIT_GAP_RECHECK and self.blind(view):
+                how = "glance"
+        return how
+
+    def look(self, sids, how):
+        return (how == "glance" and self.glance(sids)) or self.refresh(sids)
+
+    @staticmethod
+    def blind(view):
+        """Running or at a permission dialog with no registry file: a silent denial or an
+        interrupt would show nowhere but on the screen."""
+        if view.get("status") not in ("running", "waiting_permission"):
+            return False
+        pid = view.get("pid")
+        return not isinstance(pid, int) or registry_signature(pid) is None
+
+
+def wait_for(store, tmux, sids, targets, want_all, deadline):
+    """{sid: status} once every session (or any, unless ``want_all``) has been seen in one of
+    ``targets``.  A session counts from the moment it is seen there, even if it moves on while
+    others are still awaited.  Raises UserError when the deadline passes first, or when a
+    session exits before it got there (it never will, short of a resume)."""
+    watcher = Watcher(store, tmux)
+    reached = {}
+    pending = list(sids)
+    how = "full"
+    while True:
+        if how:
+            views = watcher.look(pending, how)
+            for view in views:
+                if view["status"] in targets:
+                    reached[view["id"]] = view["status"]
+            pending = [sid for sid in pending if sid not in reached]
+            if (reached and not want_all) or not pending:
+                return reached
+            lost = [v["id"] for v in views if v["status"] == "exited"]
+            if lost and (want_all or len(lost) == len(pending)):
+                raise UserError("session %s exited before reaching %s" % (
+                    ", ".join(lost), " or ".join(targets)), code=EXIT_LOST)  # fmt: skip
+        now = time.time()
+        if deadline is not None and now >= deadline:
+            still = ", ".join("%s is %s" % (sid, watcher.views[sid]["status"]) for sid in pending)
+            raise UserError("timed out: %s" % still, code=EXIT_TIMEOUT)
+        time.sleep(WAIT_TICK if deadline is None else max(0.0, min(WAIT_TICK, deadline - now)))
+        how = watcher.next_look(pending, time.time())
+
+
+def cmd_wait(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    if args.timeout is not None and args.timeout < 0:
+        raise UserError("--timeout must be 0 or more seconds", code=2)
+    targets = WAIT_TARGETS[args.until] if args.until else WAIT_DEFAULT
+    states = store.load_all()
+    sids = []
+    for ref in args.ids:
+        sid = find_session(store, ref, states)["id"]
+        if sid not in sids:
+            sids.append(sid)
+    deadline = None if args.timeout is None else time.time() + args.timeout
+    reached = wait_for(store, tmux, sids, targets, not args.any, deadline)
+    for sid in sids:
+        if sid in reached:
+            print("%s %s" % (sid, reached[sid]))
+    return 0
+
+
+def prompt_text(words):
+    """The prompt from the command line, or stdin for none or ``-``.  Line ends become \\n and
+    the trailing ones go (a file's last newline is no part of the prompt)."""
+    if not words or words == ["-"]:
+        if sys.stdin.isatty():
+            sys.stderr.write("tclaude: type the prompt, then Ctrl-D on a line of its own\n")
+        text = sys.stdin.buffer.read().decode("utf-8", "replace")
+    else:
+        text = " ".join(words)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n")
+    text = PROMPT_CONTROLS_RE.sub("", text)
+    if not text.strip():
+        raise UserError("nothing to send: the prompt is empty")
+    return text
+
+
+def ensure_ready_for_input(view, force):
+    sid = view["id"]
+    if view["status"] == "exited":
+        raise UserError("session %s has exited; nothing sent (resume it with: "
+                        "tclaude session resume %s)" % (sid, sid))  # fmt: skip
+    detail = view.get("statusDetail") or ""
+    if force:
+        return
+    if view["status"] != "waiting_input":
+        raise UserError(
+            "session %s is %s%s, not waiting for input; nothing sent (--force types it anyway)"
+            % (sid, view["status"], " (%s)" % detail if detail else "")
+        )
+    if detail.startswith("start-up dialog"):
+        raise UserError("session %s shows a %s; nothing sent (answer it first: "
+                        "tclaude session attach %s)" % (sid, detail, sid))  # fmt: skip
+
+
+def pickup_marks(store, view):
+    """What changes when claude takes a prompt: the hook file (UserPromptSubmit; SessionStart
+    for /clear, SessionEnd for /exit).  Only for a claude without tclaude's hooks (adopted, or
+    hooks disabled) claude's registry (busy) counts: where hooks run, returning before the
+    hook has written would let a following ``session wait`` see the old status."""
+    hook = store.signature(view["id"])[1]
+    pid = view.get("pid")
+    hookless = view.get("adopted") or hook is None
+    registry = registry_signature(pid) if hookless and isinstance(pid, int) and pid > 0 else None
+    return hook, registry
+
+
+def wait_for_pickup(store, view, before, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pickup_marks(store, view) != before:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def claude_pane(view):
+    """The tmux target of the session's claude: an adopted one shares a tmux session with
+    the user's other panes, so address its pane by id."""
+    if view.get("adopted") and view.get("tmuxPane"):
+        return view["tmuxPane"]
+    return "=%s:" % view["tmuxSession"]
+
+
+def cmd_send(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    state = find_session(store, args.id)
+    text = prompt_text(args.text)
+    (view,) = current_views(store, tmux, [state])
+    ensure_ready_for_input(view, args.force)
+    before = pickup_marks(store, view)
+    tmux.paste(claude_pane(view), text)
+    time.sleep(SUBMIT_PAUSE)
+    tmux.press_enter(claude_pane(view))
+    lines = text.count("\n") + 1
+    print("sent to %s (%d line%s)" % (view["id"], lines, "" if lines == 1 else "s"))
+    if not wait_for_pickup(store, view, before, SEND_ACK_TIMEOUT):
+        warn("claude in %s has not picked the prompt up yet; look with: tclaude session attach %s"
+             % (view["id"], view["id"]))  # fmt: skip
+    return 0
+
+
+def cmd_resume(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    sid = find_session(store, args.id)["id"]
+    claude = find_claude()
+    with store.lock():
+        views = current_views(store, tmux)
+        view = next((v for v in views if v["id"] == sid), None)
+        if view is None:
+            raise UserError("session %s was removed meanwhile" % sid)
+        if view["status"] != "exited":
+            raise UserError("session %s is alive (%s); attach with: tclaude session attach %s"
+                            % (sid, view["status"], sid))  # fmt: skip
+        if view.get("adopted"):  # its claude ran in the user's own pane: nothing to restart
+            raise UserError("session %s was adopted, not started by tclaude; continue it with: "
+                            "%s" % (sid, resume_hint(view)))  # fmt: skip
+        pane = pane_after_exit(tmux, view["tmuxSession"])
+        if pane and not pane.dead:  # a record marked exited over a live pane: never kill it
+            raise UserError("session %s is marked exited but tmux session %s is alive; look "
+                            "with: tmux attach -t %s" % (sid, pane.session, pane.session))  # fmt: skip
+        conv_id = view.get("convId")
+        if not conv_id:
+            raise UserError("session %s has no conversation id to resume; start afresh with: %s"
+                            % (sid, resume_hint(view)))  # fmt: skip
+        if not os.path.isdir(view.get("cwd") or ""):
+            raise UserError("cannot resume %s: its directory %s is gone" % (sid, view.get("cwd")))
+        locate_conversation(conv_id, view["cwd"])
+        live = [v for v in views if v["status"] != "exited"]
+        ensure_unclaimed(live, conv_id, view.get("name"), sid)
+        old = store.load(sid)
+        state = respawned_record(old, conv_id)
+        tmux.kill_session(state["tmuxSession"])  # the dead pane remain-on-exit kept
+        store.clear_hook_status(sid)
+        launch(store, tmux, state, claude, True, lambda: store.save(old))
+    label = " (%s)" % state["name"] if state.get("name") else ""
+    print("resumed session %s%s in %s" % (sid, label, short_path(state["cwd"])))
+    print("attach with: tclaude session attach %s" % sid)
+    return 0
+
+
+def pane_after_exit(tmux, name, grace=RESUME_EXIT_GRACE):
+    """The session's pane once its claude is gone; the hook reports SessionEnd ~0.15 s
+    before claude exits, so a pane still alive gets a moment to die."""
+    deadline = time.time() + grace
+    pane = tmux.panes().get(name)
+    while pane and not pane.dead and time.time() < deadline:
+        time.sleep(0.1)
+        pane = tmux.panes().get(name)
+    return pane
+
+
+def respawned_record(old, conv_id):
+    """The same session (id, name, created, claude args) about to run a new claude."""
+    now = utc_iso()
+    state = {k: v for k, v in old.items() if k not in ("exitedAt", "exitCode", "transcriptPath")}
+    state.update(
+        pid=None,
+        convId=conv_id,
+        status="running",
+        statusDetail="resuming",
+        statusSince=now,
+        spawned=now,
+        resumed=True,
+    )
+    return state
+
+
+def cmd_rename(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    name = checked_name(args.name)
+    store.ensure_dir()
+    with store.lock():
+        views = current_views(store, tmux)
+        view = find_session(store, args.id, views)
+        sid, old = view["id"], view.get("name")
+        live = [v for v in views if v["status"] != "exited"]
+        ensure_unclaimed(live, name=name, sid=sid)
+        try:
+            store.update(sid, name=name)
+        except (OSError, ValueError):
+            raise UserError("session %s was removed meanwhile" % sid) from None
+    print("renamed %s%s to %s" % (sid, " (was %s)" % old if old else "", name))
+    return 0
+
+
+def parse_duration(text):
+    match = DURATION_RE.match(text or "")
+    if not match:
+        raise UserError("invalid duration %r: use a number and a unit, e.g. 30m, 2h, 7d" % text,
+                        code=2)  # fmt: skip
+    return float(match.group(1)) * DURATION_UNITS[match.group(2)]
+
+
+def exited_age(view, now):
+    for field in ("exitedAt", "statusSince", "updated"):
+        stamp = parse_iso(view.get(field))
+        if stamp:
+            return now - stamp
+    return float("inf")
+
+
+def cmd_prune(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    min_age = parse_duration(args.older_than) if args.older_than else 0.0
+    verb = "would remove" if args.dry_run else "removed"
+    said = []
+
+    def say(line):
+        said.append(line)
+        print(line)
+
+    import contextlib
+
+    if not args.dry_run:
+        store.ensure_dir()  # --adopt may write the first record
+    with store.lock() if os.path.isdir(store.dir) else contextlib.nullcontext():
+        views = current_views(store, tmux)
+        panes = tmux.pane_details()
+        now = time.time()
+        for view in views:
+            if view["status"] != "exited" or exited_age(view, now) < min_age:
+                continue
+            pane = panes.get(view["tmuxSession"])
+            if pane and not pane["dead"]:
+                late = pane_after_exit(tmux, view["tmuxSession"])
+                if late and not late.dead:
+                    say("kept %s: marked exited but its tmux session %s is alive"
+                        % (view["id"], view["tmuxSession"]))  # fmt: skip
+                    continue
+            if not args.dry_run:
+                if pane:
+                    tmux.kill_session(view["tmuxSession"])
+                store.remove(view["id"])
+            say("%s session %s (exited %s ago: %s)" % (
+                verb, view["id"], short_duration(exited_age(view, now)),
+                one_line(view.get("statusDetail")) or "exited"))  # fmt: skip
+        known = set(v["tmuxSession"] for v in views)
+        strays = sorted(name for name in panes if name not in known)
+        kept = set(name[len(TMUX_PREFIX) :] for name in strays)
+        for path in store.stray_files():
+            name = os.path.basename(path)
+            if name.split(".")[0] in kept:
+                continue  # the hook file of a tmux session that lost its record: adopt it
+            if not args.dry_run:
+                store.remove_file(path)
+            why = "stale temp file" if name.startswith(".") else "orphan file"
+            say("%s %s %s" % (verb, why, name))
+        for name in strays:
+            say(stray_report(store, name, panes[name], args.adopt, args.dry_run))
+    if not said:
+        print("nothing to prune")
+    return 0
+
+
+def stray_report(store, name, pane, adopt, dry_run):
+    """A tofu-claude tmux session with no record: adopt it, or say how."""
+    sid = name[len(TMUX_PREFIX) :]
+    state = "dead" if pane["dead"] else "alive"
+    if not ID_RE.match(sid):
+        return "tmux session %s (%s) has no record and cannot be adopted: its name is not " \
+               "%s<8 hex digits>" % (name, state, TMUX_PREFIX)  # fmt: skip
+    if not adopt:
+        return "tmux session %s (%s) has no record; adopt it with: tclaude session prune " \
+               "--adopt" % (name, state)  # fmt: skip
+    if not dry_run:
+        store.save(recovered_record(sid, name, pane))
+    return "%s tmux session %s as %s (%s)" % (
+        "would adopt" if dry_run else "adopted", name, sid, state)  # fmt: skip
+
+
+def recovered_record(sid, name, pane):
+    stamp = float(pane["created"] or time.time())  # when tmux started the session
+    now, created = utc_iso(), utc_iso(stamp)
+    conv = CONV_IN_COMMAND_RE.search(pane["command"] or "")
+    state = {
+        "id": sid,
+        "name": None,
+        "tmuxSession": name,
+        "pid": pane["pid"],
+        "cwd": pane["cwd"],
+        "convId": conv.group(1).lower() if conv else None,
+        "status": "running",
+        "statusDetail": "recovered: status unknown until claude's next hook",
+        "statusSince": now,
+        "created": created,
+        "createdTs": stamp,
+        "spawned": created,
+        "updated": now,
+        "recovered": True,  # not "adopted": that is a claude in the user's own pane (cmd_adopt)
+        "claudeArgs": [],
+    }
+    if pane["dead"]:
+        state.update(status="exited", statusDetail="claude exited (recovered)", exitedAt=now,
+                     exitCode=pane["deadStatus"])  # fmt: skip
+    return state
+
+
+class PidSnapshot:
+    """A Snapshot that asks tmux nothing about liveness: a pane per recorded claude pid, dead
+    when the process is gone.  Screens come from ``tmux`` when given (a waiter's glance), else
+    read blank, which changes nothing (the status line)."""
+
+    def __init__(self, states, hooks, tmux=None):
+        self.tmux = tmux
+        self.panes = {}
+        for state in states:
+            hook = hooks.get(state["id"]) or {}
+            pid = state.get("pid") or hook.get("claudePid")
+            if isinstance(pid, int) and pid > 0:
+                name = state.get("tmuxSession")
+                self.panes[name] = Pane(name, pid, not process_running(pid), None)
+
+    def screen(self, name):
+        return self.tmux.capture(name) if self.tmux else ""
+
+
+def cmd_status_line(args):
+    """Counts for tmux's status bar; run every second or so, hence no tmux call at all."""
+    store = StateStore()
+    states, hooks = [], {}
+    for sid in store.ids():
+        try:
+            states.append(store.load(sid))
+        except (OSError, ValueError):
+            continue
+        hooks[sid] = store.load_hook_status(sid)
+    snap = PidSnapshot(states, hooks)
+    now = time.time()
+    counts = dict.fromkeys(STATUSES, 0)
+    for state in states:
+        view, _ = resolve(state, hooks[state["id"]], snap, now)
+        counts[view["status"]] += 1
+    parts = ["%d%s" % (counts[s], mark) for s, mark in STATUS_LINE_MARKS if counts[s]]
+    print("claude " + " ".join(parts) if parts else "")
+    return 0
+
+
+WAIT_HELP = """exit status:
+  0    reached: prints "<id> <status>" for each session that got there
+  1    a session is unknown (or another error)
+  2    usage error
+  3    a session exited before reaching the state (it never will, short of a resume)
+  124  --timeout passed first
+  130  interrupted
+
+Without --until, any waiting state or exited counts.  A session counts from the first moment
+it is seen in the state, even if it moves on while others are still awaited.
+
+examples:
+  tclaude session wait api                          until api needs you (or exits)
+  tclaude session wait api web --until waiting_input --timeout 600
+  tclaude session wait api web --any && tclaude session ls
+"""
+
+SEND_HELP = """The prompt is pasted as one bracketed paste (newlines stay inside it), then submitted
+with Enter.  Refused unless the session is waiting_input (--force overrides).  Returns once
+claude has picked the prompt up (a hook or its registry says so), or warns after a few
+seconds.  Slash
+commands work too (/clear, /exit).
+
+examples:
+  tclaude session send api "run the tests and fix what fails"
+  git diff | tclaude session send api -
+  tclaude session send api < prompt.md && tclaude session wait api
+"""
+
+PRUNE_HELP = """Removes the state of exited sessions (and their dead tmux sessions), hook and
+settings files whose session record is gone, and temp files whose writer died mid-write.
+Reports tofu-claude-* tmux sessions that have no record; --adopt gives them one (for a claude
+you started by hand in your own tmux pane, see session adopt).  Never touches a live session.
+--older-than only limits which exited sessions go.
+
+examples:
+  tclaude session prune --dry-run
+  tclaude session prune --older-than 7d
+  tclaude session prune --adopt
+"""
+
+STATUS_LINE_HELP = """Prints e.g. "claude 2! 1? 5~": 2 sessions wait for a permission (!), 1 for
+input (?), 5 are running (~); nothing at all when no session is live.  Reads only the state
+files (no tmux call), so it is cheap enough for a 1-second status interval.
+
+in ~/.tmux.conf:
+  set -g status-right '#(tclaude status-line) %H:%M'
+  set -g status-interval 2
+"""
+
+
+def add_extra_commands(sub, top):
+    raw = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser(
+        "wait",
+        help="block until sessions need you (or reach a given state)",
+        description="Block until the sessions reach a state.",
+        epilog=WAIT_HELP,
+        formatter_class=raw,
+    )
+    p.add_argument("ids", nargs="+", metavar="id", help="session id, unique id prefix, or name")
+    p.add_argument("--until", choices=sorted(WAIT_TARGETS), help="the state to wait for")
+    p.add_argument("--any", action="store_true", help="return when any one session gets there")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up (exit 124) after")
+    p.set_defaults(func=cmd_wait)
+
+    p = sub.add_parser(
+        "send",
+        help="type a prompt into a session waiting for input and submit it",
+        description="Type a prompt into a session and submit it.",
+        usage="tclaude session send [--force] id [text ... | -]",
+        epilog=SEND_HELP,
+        formatter_class=raw,
+    )
+    p.add_argument("id", help="session id, unique id prefix, or name")
+    p.add_argument("text", nargs="*", help="the prompt (words are joined); none or - reads stdin")
+    p.add_argument("--force", action="store_true", help="send even if it is not waiting_input")
+    p.set_defaults(func=cmd_send)
+
+    p = sub.add_parser(
+        "resume",
+        help="restart an exited session on its conversation (same id and name)",
+        description="Restart an exited session in its directory with claude --resume.",
+    )
+    p.add_argument("id", help="session id, unique id prefix, or name")
+    p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("rename", help="give a session a new name (unique among live ones)")
+    p.add_argument("id", help="session id, unique id prefix, or name")
+    p.add_argument("name", help="the new name")
+    p.set_defaults(func=cmd_rename)
+
+    p = sub.add_parser(
+        "prune",
+        help="remove exited sessions and leftover files",
+        description="Clean the state dir.",
+        epilog=PRUNE_HELP,
+        formatter_class=raw,
+    )
+    p.add_argument("--older-than", metavar="DURATION", help="only sessions exited longer ago "
+                   "(e.g. 30m, 2h, 7d)")  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
+    p.add_argument("--adopt", action="store_true", help="create records for stray tmux sessions")
+    p.set_defaults(func=cmd_prune)
+
+    p = top.add_parser(
+        "status-line",
+        help="session counts for tmux's status bar",
+        description="Session counts for tmux's status bar.",
+        epilog=STATUS_LINE_HELP,
+        formatter_class=raw,
+    )
+    p.set_defaults(func=cmd_status_line)
 
 
 # --------------------------------------------------------------------------------------------
@@ -2567,13 +3307,6 @@ def external_pane(ref):
     return pane
 
 
-def check_session_name(name, live):
-    if name is not None and (not name.strip() or ID_RE.match(name) or "/" in name):
-        raise UserError("invalid name %r: use a short label that is not an 8-hex id" % name)
-    if name is not None and any(v.get("name") == name for v in live):
-        raise UserError("a live session is already named %r" % name)
-
-
 def cmd_adopt(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
@@ -2593,7 +3326,7 @@ def cmd_adopt(args):
             if view.get("pid") == reg["pid"]:
                 raise UserError("the claude in pane %s is session %s already" % (
                     pane["id"], view["id"]))  # fmt: skip
-        check_session_name(args.name, live)
+        ensure_unclaimed(live, name=checked_name(args.name))
         created = time.time()
         now = utc_iso(created)
         state = {
@@ -3380,6 +4113,7 @@ def build_parser():
     sub.required = True
     # Each feature registers its own subcommands (one line per feature below).
     add_core_commands(sub)
+    add_extra_commands(sub, top)
     add_watch_command(sub)
     add_tools_commands(top, sub)
     add_notify_commands(top, sub)
@@ -3427,6 +4161,8 @@ def main(argv=None):
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1 :]
     try:
+        if argv == ["status-line"]:
+            return cmd_status_line(None)  # tmux runs it every second: skip building the parser
         args = build_parser().parse_args(argv)
         if extra:
             if args.func is not cmd_new:

@@ -33,8 +33,9 @@ def timed(cmd, env, runs=RUNS):
     return statistics.median(samples)
 
 
-def populate(env, state_dir, home, count):
-    """Create ``count`` live sessions: tmux sessions + the files tclaude and the hook write."""
+def populate(env, state_dir, home, count, status_of=None):
+    """Create ``count`` live sessions: tmux sessions + the files tclaude and the hook write.
+    ``status_of(i)`` picks session i's hook status (default: a mix of the three)."""
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     os.makedirs(os.path.join(home, ".claude", "sessions"), exist_ok=True)
     now = time.time()
@@ -58,7 +59,10 @@ def populate(env, state_dir, home, count):
     for i in range(count):
         sid = "%08x" % i
         pid = int(pids["tofu-claude-" + sid])
-        status = ("waiting_input", "waiting_permission", "running")[i % 3]
+        if status_of:
+            status = status_of(i)
+        else:
+            status = ("waiting_input", "waiting_permission", "running")[i % 3]
         record = {
             "id": sid,
             "name": None,
@@ -138,6 +142,104 @@ def main():
             subprocess.run(["tmux", "kill-server"], env=env, stderr=subprocess.DEVNULL, check=False)
             shutil.rmtree(tmp, ignore_errors=True)
     print("goal: ls at 500 sessions under 2x python start-up; 1 tmux process per ls")
+    print()
+    bench_status_line(base_env, baseline)
+    print()
+    bench_wait(base_env, float(os.environ.get("BENCH_WAIT_SECONDS", "30")))
+
+
+def private_world(base_env):
+    tmp = tempfile.mkdtemp(prefix="tcb", dir="/tmp")
+    home = os.path.join(tmp, "home")
+    os.makedirs(home)
+    return tmp, home, dict(base_env, HOME=home, TMUX_TMPDIR=tmp)
+
+
+def tear_down(tmp, env):
+    subprocess.run(["tmux", "kill-server"], env=env, stderr=subprocess.DEVNULL, check=False)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_status_line(base_env, baseline):
+    """`tclaude status-line` runs every second or so from tmux's status bar."""
+    print("tclaude status-line benchmark (median of %d runs each; no tmux call)" % RUNS)
+    print("%8s  %10s  %8s" % ("sessions", "ms", "ratio"))
+    for count in (0, 10, 100):
+        tmp, home, env = private_world(base_env)
+        try:
+            if count:
+                populate(env, os.path.join(home, ".tofu", "claude-sessions"), home, count)
+            elapsed = timed([sys.executable, TCLAUDE, "status-line"], env)
+            print("%8d  %10.1f  %7.2fx" % (count, elapsed * 1000, elapsed / baseline))
+        finally:
+            tear_down(tmp, env)
+    print("goal: status-line under 1.5x python start-up")
+
+
+def cpu_each(commands, env):
+    """Run the commands concurrently; CPU seconds (user + system, their children included)
+    each one used, from wait4."""
+    pids = []
+    with open(os.devnull, "wb") as null:
+        for cmd in commands:
+            proc = subprocess.Popen(cmd, env=env, stdout=null, stderr=null)
+            pids.append(proc.pid)
+            proc.returncode = 0  # reaped below with wait4: keep Popen from waiting on it
+    used = []
+    for pid in pids:
+        _, _, usage = os.wait4(pid, 0)
+        used.append(usage.ru_utime + usage.ru_stime)
+    return used
+
+
+def bench_wait(base_env, seconds, waiters=50):
+    """50 `session wait` processes, each on its own session in a long turn, for ``seconds``.
+    Half the sessions have a claude registry file (claude 2.1.x keeps one); for the other half
+    ("blind") a waiter must read the screen every few seconds (a denied permission or an
+    interrupt fires no hook)."""
+    print("tclaude session wait benchmark: %d waiters for %gs" % (waiters, seconds))
+    tmp, home, env = private_world(base_env)
+    try:
+        populate(
+            env,
+            os.path.join(home, ".tofu", "claude-sessions"),
+            home,
+            waiters,
+            status_of=lambda i: "running",
+        )
+        registry = os.path.join(home, ".claude", "sessions")
+        blind = set()
+        for i, name in enumerate(sorted(os.listdir(registry), key=lambda n: int(n[:-5]))):
+            if i % 2:
+                os.unlink(os.path.join(registry, name))
+        for i in range(waiters):
+            with open(os.path.join(home, ".tofu", "claude-sessions", "%08x.json" % i)) as fh:
+                pid = json.load(fh)["pid"]
+            if not os.path.exists(os.path.join(registry, "%d.json" % pid)):
+                blind.add(i)
+
+        def wait_cmd(i, timeout):
+            return [sys.executable, TCLAUDE, "session", "wait", "%08x" % i, "--timeout", timeout]
+
+        # start-up + first look, one group at a time: `wait --timeout 0`
+        first = cpu_each([wait_cmd(i, "0") for i in range(waiters)], env)
+        used = cpu_each([wait_cmd(i, str(seconds)) for i in range(waiters)], env)
+    finally:
+        tear_down(tmp, env)
+    total = sum(used)
+    print("CPU (user+system) of all waiters:  %6.2f s  (%.1f%% of one core over %gs)"
+          % (total, 100.0 * total / seconds, seconds))  # fmt: skip
+    print(
+        "  start-up and first look, each:    %6.3f s  (wait --timeout 0)" % statistics.mean(first)
+    )
+    for label, members in (
+        ("claude registry present", [i for i in range(waiters) if i not in blind]),
+        ("blind (screen re-checks)", sorted(blind)),
+    ):
+        extra = statistics.mean(used[i] - first[i] for i in members)
+        print("  %-25s %2d waiters: %6.3f s CPU per waiter-minute of watching"
+              % (label, len(members), max(0.0, extra) * 60.0 / seconds))  # fmt: skip
+    print("goal: waiting costs next to nothing beside the start-ups")
 
 
 if __name__ == "__main__":
