@@ -1259,9 +1259,10 @@ def cmd_attach(args):
 
 
 def attach_view(tmux, view):
-    """Attach to (or switch to) a session's tmux session; an adopted claude shares its tmux
-    session with the user's other windows, so bring its pane to the front first."""
-    if view.get("adopted"):
+    """Attach to (or switch to) a session's tmux session; an adopted claude, and one started
+    by hand (``ext:<pid>``), shares its tmux session with the user's other windows, so bring
+    its pane to the front first."""
+    if view.get("adopted") or view.get("external"):
         tmux.focus_pane(view["tmuxPane"])
     return tmux.attach(view["tmuxSession"])
 
@@ -1979,7 +1980,7 @@ WATCH_SUMMARY_ORDER = ("waiting_input", "waiting_permission", "running", "exited
 # (key, title, widest it grows); DETAIL takes what is left.  Columns leave in WATCH_DROP order
 # as the terminal narrows; ID and STATUS always stay.
 WATCH_COLUMNS = (
-    ("id", "ID", 8),
+    ("id", "ID", 11),  # 8 hex, or ext:<pid> for a claude started by hand (--all)
     ("name", "NAME", 16),
     ("status", "STATUS", 10),
     ("age", "AGE", 4),
@@ -2010,7 +2011,8 @@ def watch_sort_key(view):
 
 
 def watch_summary(views):
-    """``12 sessions: 3 waiting, 1 permission, 7 running, 1 exited`` (zero counts left out)."""
+    """``12 sessions: 3 waiting, 1 permission, 7 running, 1 exited`` (zero counts left out);
+    with --all ``14 sessions (2 external): ...``."""
     counts = {}
     for view in views:
         counts[view.get("status")] = counts.get(view.get("status"), 0) + 1
@@ -2019,6 +2021,9 @@ def watch_summary(views):
     if other:
         parts.append("%d other" % other)
     text = "%d session%s" % (len(views), "" if len(views) == 1 else "s")
+    external = sum(1 for v in views if v.get("external"))
+    if external:
+        text += " (%d external)" % external
     return text + (": " + ", ".join(parts) if parts else "")
 
 
@@ -2290,17 +2295,23 @@ def proc_uptime():
 class WatchModel:
     """One refresh's worth of truth: every session resolved exactly as ``ls`` does (one
     ``list-panes``, one scan of the state dir, screens only for no-hook gaps), sorted so the
-    sessions waiting for the user come first, plus their process trees."""
+    sessions waiting for the user come first, plus their process trees.  With ``external``
+    (watch --all) also the claude sessions started by hand, from claude's registry and the
+    same tmux snapshot, as ``ls --all`` lists them."""
 
-    def __init__(self, store, tmux, procs=None):
+    def __init__(self, store, tmux, procs=None, external=False):
         self.store = store
         self.tmux = tmux
         self.procs = procs or ProcessTrees()
+        self.external = external
         self.views = []
         self.stats = {}
 
     def refresh(self):
-        views = current_views(self.store, self.tmux)
+        snap = Snapshot(self.tmux)
+        views = current_views(self.store, self.tmux, snap=snap)
+        if self.external:
+            views += external_views(views, snap)
         views.sort(key=watch_sort_key)
         live = [v.get("pid") for v in views if v.get("status") != "exited"]
         self.stats = self.procs.sample([p for p in live if isinstance(p, int) and p > 0])
@@ -2466,6 +2477,7 @@ class Dashboard:
         self.sink = WarningSink()
         self.next_refresh = 0.0
         self.attrs = {}
+        self.external_attr = 0
         self.started = False
         self.stop_signal = None
 
@@ -2503,6 +2515,7 @@ class Dashboard:
         self.screen.keypad(True)
         bold, dim = curses.A_BOLD, curses.A_DIM
         self.attrs = {"waiting_permission": bold, "waiting_input": bold, "exited": dim}
+        self.external_attr = dim
         if not curses.has_colors():
             return
         background = -1
@@ -2576,8 +2589,7 @@ class Dashboard:
         elif key in (ord("a"), 10, 13, curses.KEY_ENTER):
             self.attach()
         elif key in (ord("x"), ord("K"), curses.KEY_DC):
-            view = self.selected_view()
-            self.confirm = view["id"] if view else None
+            self.ask_kill()
         elif key in (ord("r"), 12):  # Ctrl-L also repaints every cell
             if key == 12:
                 self.screen.clear()
@@ -2597,6 +2609,18 @@ class Dashboard:
             if view["id"] == self.selected:
                 return view
         return None
+
+    def ask_kill(self):
+        """The y/n question, except for a claude started by hand: tclaude never ends a
+        process it does not manage; adopting it makes it a session that can be killed."""
+        view = self.selected_view()
+        if view is None:
+            return
+        if view.get("external"):
+            self.say("%s is not a tclaude session; adopt it first: tclaude session adopt %s" % (
+                view["id"], view["id"]))  # fmt: skip
+            return
+        self.confirm = view["id"]
 
     def answer_kill(self, key):
         sid, self.confirm = self.confirm, None
@@ -2627,6 +2651,9 @@ class Dashboard:
             return
         if view.get("status") == "exited":
             self.say("%s has exited; %s" % (view["id"], resume_line(view)))
+            return
+        if view.get("external") and not view.get("tmuxPane"):
+            self.say("%s does not run in tmux: there is no pane to attach to" % view["id"])
             return
         tmux = self.model.tmux
         if tmux.inside_tmux():
@@ -2698,7 +2725,7 @@ class Dashboard:
             view = views[i]
             chosen = view["id"] == self.selected
             lead = (">" if chosen else " ") + watch_mark(view) + " "
-            attr = self.attrs.get(view.get("status"), 0) | (curses.A_REVERSE if chosen else 0)
+            attr = self.row_attr(view) | (curses.A_REVERSE if chosen else 0)
             self.put(list_top + y, fit(watch_line(rows[i], layout, lead), width), attr)
         if not rows and list_height:
             self.put(list_top, fit(" " + NO_SESSIONS, width))
@@ -2709,6 +2736,16 @@ class Dashboard:
         if self.help:
             self.draw_help(height, width)
         screen.refresh()
+
+    def row_attr(self, view):
+        """The status's style; a claude started by hand keeps its colour but is dim, not bold:
+        it is listed, not managed."""
+        import curses
+
+        attr = self.attrs.get(view.get("status"), 0)
+        if view.get("external"):
+            attr = (attr & ~curses.A_BOLD) | self.external_attr
+        return attr
 
     def scroll(self, count, visible):
         if visible <= 0:
@@ -2743,6 +2780,8 @@ class Dashboard:
         lines = ["tclaude session watch: keys", ""]
         lines += ["%-16s %s" % pair for pair in WATCH_HELP]
         lines += ["", "! needs a permission answer, ? waits for input, - exited"]
+        if self.model.external:
+            lines += ["ext:<pid> (dim): a claude started by hand; adopt it to kill it"]
         lines += ["any key closes this help"]
         box = min(width, max(len(line) for line in lines) + 4)
         top = max(0, (height - len(lines) - 2) // 2)
@@ -2777,7 +2816,7 @@ def cmd_watch(args):
         raise UserError("--interval must be between 0.1 and 3600 seconds, got %s" % args.interval)
     store, tmux = StateStore(), Tmux()
     tmux.require()
-    model = WatchModel(store, tmux)
+    model = WatchModel(store, tmux, external=args.all)
     if args.once:
         _memo["ascii_only"] = "utf" not in (sys.stdout.encoding or "").lower()
         model.refresh()
@@ -2826,6 +2865,11 @@ def add_watch_command(sub):
         help="time between refreshes (default: 1)",
     )
     p.add_argument("--once", action="store_true", help="print one frame as plain text and exit")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also show claude sessions started by hand (ext:<pid>, dim)",
+    )
     p.set_defaults(func=cmd_watch)
 
 
