@@ -4062,7 +4062,14 @@ def add_notify_commands(top, session_sub):
     )
     p.set_defaults(func=cmd_notify)
 
-    new = session_sub.choices["new"]
+    hidden = top.add_parser("_notify")  # no help=: kept out of the command list (the hook's)
+    hidden.add_argument("id")
+    hidden.add_argument("status")
+    hidden.set_defaults(func=cmd_notify_event)
+
+    new = session_sub.choices.get("new")
+    if new is None:
+        return  # `session new` is not built in this run (see build_parser)
     choice = new.add_mutually_exclusive_group()
     choice.add_argument(
         "--notify", dest="notify", action="store_true", help="notify for this session even "
@@ -4074,11 +4081,6 @@ def add_notify_commands(top, session_sub):
     new.set_defaults(notify=None)
     if new.usage:
         new.usage = new.usage.replace(" [-q]", " [--notify | --no-notify] [-q]")
-
-    hidden = top.add_parser("_notify")  # no help=: kept out of the command list (the hook's)
-    hidden.add_argument("id")
-    hidden.add_argument("status")
-    hidden.set_defaults(func=cmd_notify_event)
 
 
 # --------------------------------------------------------------------------------------------
@@ -4094,7 +4096,48 @@ EXAMPLES = """examples:
 """
 
 
-def build_parser():
+class _Skipped:
+    """Stands in for the parser of a subcommand this run does not need: every call is taken
+    and ignored (building all ~30 subparsers costs more than the rest of `ls`)."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self
+
+    def __setattr__(self, name, value):
+        pass
+
+
+class _Only:
+    """Wraps an argparse subparsers action: only the subcommand ``wanted`` is really built."""
+
+    def __init__(self, real, wanted):
+        self.real, self.wanted, self.hit = real, wanted, False
+
+    @property
+    def choices(self):
+        return {} if isinstance(self.real, _Skipped) else self.real.choices
+
+    def add_parser(self, name, **kwargs):
+        if self.wanted is None or name == self.wanted:
+            self.hit = True
+            return self.real.add_parser(name, **kwargs)
+        return _Skipped()
+
+
+def wanted_command(argv):
+    """(group, subcommand) named by argv, or None when the whole tree is needed (help, or a
+    word argparse must report as an invalid choice)."""
+    if any(a in ("-h", "--help") for a in argv) or not argv or argv[0].startswith("-"):
+        return None
+    if argv[0] != "session":
+        return argv[0], None
+    if len(argv) < 2 or argv[1].startswith("-"):
+        return None
+    return "session", argv[1]
+
+
+def build_parser(argv=None):
+    """The command-line parser; with ``argv``, only the subcommand it names is built."""
     # argparse is imported here, not at the top: `status-line` (run by tmux every second)
     # never builds a parser and should not pay for importing it.
     import argparse
@@ -4104,6 +4147,7 @@ def build_parser():
             self.print_usage(sys.stderr)
             raise UserError(message, code=2)
 
+    wanted = wanted_command(argv) if argv is not None else None
     parser = Parser(
         prog="tclaude",
         description="Run Claude Code sessions detached in tmux and see which ones need you.",
@@ -4111,8 +4155,9 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version="tclaude " + __version__)
-    top = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=Parser)
-    top.required = True
+    top_real = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=Parser)
+    top_real.required = True
+    top = _Only(top_real, wanted and wanted[0])
     session = top.add_parser(
         "session",
         help="manage claude sessions",
@@ -4120,14 +4165,17 @@ def build_parser():
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = session.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=Parser)
-    sub.required = True
+    sub_real = session.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=Parser)
+    sub_real.required = True
+    sub = _Only(sub_real, wanted and wanted[1])
     # Each feature registers its own subcommands (one line per feature below).
     add_core_commands(sub)
     add_extra_commands(sub, top)
     add_watch_command(sub)
     add_tools_commands(top, sub)
     add_notify_commands(top, sub)
+    if wanted and not (top.hit and (wanted[1] is None or sub.hit)):
+        return build_parser()  # an unknown word: let the full parser say what exists
     return parser
 
 
@@ -4174,7 +4222,7 @@ def main(argv=None):
     try:
         if argv == ["status-line"]:
             return cmd_status_line(None)  # tmux runs it every second: skip building the parser
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
         if extra:
             if args.func is not cmd_new:
                 raise UserError("only 'session new' passes arguments after -- to claude", code=2)

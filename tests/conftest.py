@@ -8,6 +8,7 @@ drops $TMUX/$TMUX_PANE (which would redirect tmux to the caller's server), and p
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,39 @@ def process_gone(pid):
             return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
     except OSError:
         return True  # no /proc/<pid>: gone
+
+
+def assert_one_line_error(proc, pattern, code=None):
+    """A user mistake: one clear line on stderr, a non-zero exit (``code`` when given), no
+    output, no traceback."""
+    assert proc.returncode != 0 if code is None else proc.returncode == code, proc
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("tclaude: ")
+    assert re.search(pattern, lines[0]), lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def write_record(sandbox, sid, **fields):
+    """A session record as tclaude would have left it (for sessions whose tmux is long gone)."""
+    os.makedirs(sandbox.state_dir, exist_ok=True)
+    record = {
+        "id": sid,
+        "name": None,
+        "tmuxSession": "tofu-claude-" + sid,
+        "pid": None,
+        "cwd": sandbox.work,
+        "convId": "0b5e55ed-1234-4abc-8def-0123456789ab",
+        "status": "running",
+        "statusDetail": "starting",
+        "created": "2026-01-01T00:00:00Z",
+        "updated": "2026-01-01T00:00:00Z",
+    }
+    record.update(fields)
+    with open(sandbox.state_file(sid), "w", encoding="utf-8") as fh:
+        json.dump(record, fh)
+    return record
 
 
 class Sandbox:

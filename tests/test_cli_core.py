@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, TCLAUDE, wait_until
+from conftest import ROOT, TCLAUDE, assert_one_line_error, wait_until, write_record
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 CONTRACT_FIELDS = (
@@ -23,37 +23,6 @@ CONTRACT_FIELDS = (
     "created",
     "updated",
 )
-
-
-def write_record(sandbox, sid, **fields):
-    """A session record as tclaude would have left it (for sessions whose tmux is long gone)."""
-    os.makedirs(sandbox.state_dir, exist_ok=True)
-    record = {
-        "id": sid,
-        "name": None,
-        "tmuxSession": "tofu-claude-" + sid,
-        "pid": None,
-        "cwd": sandbox.work,
-        "convId": "0b5e55ed-1234-4abc-8def-0123456789ab",
-        "status": "running",
-        "statusDetail": "starting",
-        "created": "2026-01-01T00:00:00Z",
-        "updated": "2026-01-01T00:00:00Z",
-    }
-    record.update(fields)
-    with open(sandbox.state_file(sid), "w", encoding="utf-8") as fh:
-        json.dump(record, fh)
-    return record
-
-
-def assert_one_line_error(proc, pattern):
-    assert proc.returncode != 0
-    assert proc.stdout == ""
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("tclaude: ")
-    assert re.search(pattern, lines[0]), lines[0]
-    assert "Traceback" not in proc.stderr
 
 
 # -- new ----------------------------------------------------------------------------------------

@@ -8,22 +8,12 @@ import subprocess
 import sys
 import time
 
-from conftest import TCLAUDE, start_claude_by_hand, wait_until
+from conftest import TCLAUDE, assert_one_line_error, start_claude_by_hand, wait_until, write_record
 
 CONV = "0b5e55ed-1234-4abc-8def-0123456789ab"
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def assert_one_line_error(proc, pattern, code=None):
-    assert proc.returncode != 0 if code is None else proc.returncode == code, proc
-    assert proc.stdout == ""
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("tclaude: ")
-    assert re.search(pattern, lines[0]), lines[0]
-    assert "Traceback" not in proc.stderr
 
 
 def ready(sandbox, *args):
@@ -118,27 +108,6 @@ def tmux_counter(sandbox, tmp_path):
     (shim / "tmux").write_text('#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n' % (log, real))
     (shim / "tmux").chmod(0o755)
     return {"PATH": "%s:%s" % (shim, sandbox.env["PATH"])}, log
-
-
-def write_record(sandbox, sid, **fields):
-    """A record as tclaude leaves it, for sessions whose tmux session is long gone."""
-    os.makedirs(sandbox.state_dir, exist_ok=True)
-    record = {
-        "id": sid,
-        "name": None,
-        "tmuxSession": "tofu-claude-" + sid,
-        "pid": None,
-        "cwd": sandbox.work,
-        "convId": CONV,
-        "status": "running",
-        "statusDetail": "starting",
-        "created": "2026-01-01T00:00:00Z",
-        "updated": "2026-01-01T00:00:00Z",
-    }
-    record.update(fields)
-    with open(sandbox.state_file(sid), "w", encoding="utf-8") as fh:
-        json.dump(record, fh)
-    return record
 
 
 def tmux_has(sandbox, name):

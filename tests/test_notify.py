@@ -23,7 +23,7 @@ import textwrap
 import time
 
 import pytest
-from conftest import FAKEBIN, HOOK, wait_until
+from conftest import FAKEBIN, HOOK, assert_one_line_error, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOTIFYD = os.path.join(HERE, "notifyd.py")
@@ -249,16 +249,6 @@ class FakeProgram:
             return []
         with open(self.log, encoding="utf-8") as fh:
             return [json.loads(line) for line in fh.read().split("\n") if line]
-
-
-def assert_one_line_error(proc, pattern):
-    assert proc.returncode != 0
-    assert proc.stdout == ""
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("tclaude: ")
-    assert re.search(pattern, lines[0]), lines[0]
-    assert "Traceback" not in proc.stderr
 
 
 def config(box):

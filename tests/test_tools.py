@@ -14,6 +14,7 @@ from conftest import (
     FAKEBIN,
     HOOK,
     TCLAUDE,
+    assert_one_line_error,
     proc_start,
     process_gone,
     start_claude_by_hand,
@@ -36,15 +37,6 @@ HOOK_EVENTS = (
     "SessionEnd",
 )
 USER_HOOK = {"type": "command", "command": "echo mine >/dev/null"}
-
-
-def assert_one_line_error(proc, pattern):
-    assert proc.returncode != 0
-    assert proc.stdout == ""
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("tclaude: ")
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 def settings_path(sandbox, config_dir=None):
