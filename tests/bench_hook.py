@@ -188,7 +188,61 @@ def main():
             print("worst %-4s ratio %.2fx (goal < 3x): %s" % (kind, worst[kind], verdict))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    bench_hook_to_ls(bash, cases)
     return 0
+
+
+def bench_hook_to_ls(bash, cases, rounds=10):
+    """Time from the start of a PermissionRequest hook run to `tclaude session ls --json`
+    (the installed launcher) reporting waiting_permission, for a live session in tmux."""
+    label, event, data = next(c for c in cases if c[1] == "PermissionRequest")
+    tmp = tempfile.mkdtemp(prefix="tcbh", dir="/tmp")
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(HOME=tmp, TMUX_TMPDIR=tmp, TCLAUDE_INSTALL_DIR=tmp + "/bin")
+    try:
+        subprocess.run(
+            ["sh", str(ROOT / "install.sh")], env=env, stdout=subprocess.DEVNULL, check=True
+        )
+        tclaude = [sys.executable, tmp + "/bin/tclaude"]
+        state = Path(tmp, ".tofu", "claude-sessions")
+        state.mkdir(parents=True, mode=0o700)
+        sid = "bec0ffee"
+        pid = subprocess.run(
+            ["tmux", "new-session", "-d", "-P", "-F", "#{pane_pid}", "-s", "tofu-claude-" + sid,
+             "sleep 600"],
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+        record = {"id": sid, "name": None, "tmuxSession": "tofu-claude-" + sid, "pid": int(pid),
+                  "cwd": tmp, "convId": None, "status": "running", "statusDetail": "starting",
+                  "created": stamp, "spawned": stamp, "updated": stamp}  # fmt: skip
+        (state / (sid + ".json")).write_text(json.dumps(record))
+        hook_env = dict(env, TCLAUDE_SESSION_ID=sid, TCLAUDE_STATE_DIR=str(state), CLAUDE_PID=pid)
+        subprocess.run([*tclaude, "--version"], env=env, stdout=subprocess.DEVNULL, check=True)
+        lags, ls_times = [], []
+        for _ in range(rounds):
+            status_file = state / (sid + ".status")
+            if status_file.exists():
+                status_file.unlink()
+            start = time.perf_counter()
+            subprocess.run([bash, str(HOOK), event], input=data, env=hook_env, check=False)
+            while True:
+                t = time.perf_counter()
+                out = subprocess.run([*tclaude, "session", "ls", "--json"], env=env,
+                                     capture_output=True, text=True, check=False).stdout  # fmt: skip
+                ls_times.append(time.perf_counter() - t)
+                views = json.loads(out or "[]")
+                if views and views[0]["status"] == "waiting_permission":
+                    break
+            lags.append(time.perf_counter() - start)
+        print()
+        print("hook run -> status visible in `tclaude session ls --json` (installed launcher)")
+        print("  median %.1f ms over %d runs (one ls --json alone: %.1f ms)"
+              % (statistics.median(lags) * 1000, rounds, statistics.median(ls_times) * 1000))  # fmt: skip
+    finally:
+        subprocess.run(["tmux", "kill-server"], env=env, stderr=subprocess.DEVNULL, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
