@@ -227,7 +227,7 @@ def bench_hook_to_ls(bash, cases, rounds=10):
                 status_file.unlink()
             start = time.perf_counter()
             subprocess.run([bash, str(HOOK), event], input=data, env=hook_env, check=False)
-            while True:
+            while time.perf_counter() - start < 10:  # bounded: a report, never a hang
                 t = time.perf_counter()
                 out = subprocess.run([*tclaude, "session", "ls", "--json"], env=env,
                                      capture_output=True, text=True, check=False).stdout  # fmt: skip
