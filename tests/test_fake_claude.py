@@ -17,6 +17,7 @@ import tempfile
 import time
 
 import pytest
+from conftest import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAKE = os.path.join(ROOT, "tests", "fakebin", "claude")
@@ -115,17 +116,6 @@ line = json.dumps({"event": sys.argv[1], "tag": sys.argv[2] if len(sys.argv) > 2
 fd = os.open(os.environ["FAKE_TEST_RECORD"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 os.write(fd, (line + "\\n").encode("utf-8"))
 """
-
-
-def wait_until(predicate, timeout=5.0, interval=0.02, message="condition"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message} (last: {last!r})")
 
 
 def slug(path):
