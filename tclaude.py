@@ -213,14 +213,19 @@ def which(name):
     return None
 
 
-def read_json_file(path, limit=1 << 20):
-    """Parse a small JSON file with one raw read (no text layer: cheap for hundreds of files)."""
+def read_small(path, limit=65536):
+    """The first ``limit`` bytes of a file in one raw read (no text layer: cheap for hundreds
+    of files per refresh)."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        raw = os.read(fd, limit)
+        return os.read(fd, limit)
     finally:
         os.close(fd)
-    return json.loads(raw.decode("utf-8", "replace"))
+
+
+def read_json_file(path, limit=1 << 20):
+    """Parse a small JSON file with one raw read."""
+    return json.loads(read_small(path, limit).decode("utf-8", "replace"))
 
 
 def pid_alive(pid):
@@ -233,6 +238,25 @@ def pid_alive(pid):
     except PermissionError:
         return True
     return True
+
+
+def proc_stat_fields(pid):
+    """Fields 3.. of /proc/<pid>/stat (after the command name, which may hold spaces and ')'),
+    or None when the process is gone or there is no /proc (macOS)."""
+    try:
+        raw = read_small("/proc/%d/stat" % pid, 4096)
+    except (OSError, TypeError):
+        return None
+    return raw[raw.rfind(b")") + 2 :].split()
+
+
+def process_running(pid):
+    """pid_alive, but a zombie counts as dead: tmux can leave a killed claude unreaped for a
+    while with its pane already dead (seen with tmux 3.3a).  /proc where there is one."""
+    if not pid_alive(pid):
+        return False
+    fields = proc_stat_fields(pid)
+    return fields is None or fields[:1] not in ([b"Z"], [b"X"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -1358,19 +1382,6 @@ CONV_IN_COMMAND_RE = re.compile(r"--(?:session-id|resume)[= ]'?([0-9a-fA-F-]{36}
 STATUS_LINE_MARKS = (("waiting_permission", "!"), ("waiting_input", "?"), ("running", "~"))
 
 
-def process_running(pid):
-    """pid_alive, but a zombie counts as dead: tmux can leave a killed claude unreaped for a
-    while with its pane already dead (seen with tmux 3.3a).  /proc where there is one."""
-    if not pid_alive(pid):
-        return False
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as fh:
-            stat = fh.read(512)
-    except OSError:
-        return True  # no /proc (macOS): kill -0 is all there is
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
-
-
 def registry_signature(pid):
     """A stat of claude's registry file: it changes on the silent moves hooks miss."""
     try:
@@ -2122,22 +2133,12 @@ def format_bytes(size):
     return "%dB" % size
 
 
-def read_small(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return os.read(fd, 65536)
-    finally:
-        os.close(fd)
-
-
 def read_proc_stat(pid):
     """(cpu ticks of the process and its reaped children, rss pages, start time in ticks,
     parent pid) from /proc/<pid>/stat, or None when it is gone."""
-    try:
-        raw = read_small("/proc/%d/stat" % pid)
-    except OSError:
+    fields = proc_stat_fields(pid)
+    if fields is None:
         return None
-    fields = raw[raw.rfind(b")") + 2 :].split()  # the command name may hold spaces and ')'
     try:
         ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
         return ticks, int(fields[21]), int(fields[19]), int(fields[1])
@@ -3146,17 +3147,6 @@ def cmd_hooks_uninstall(args):
 
 REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
 TMUX_LOCATION_RE = re.compile(r"^(.*):@\d+\.(%\d+)$")
-
-
-def proc_stat_fields(pid):
-    """Fields 3.. of /proc/<pid>/stat (after the command name, which may hold spaces), or None
-    where there is no /proc (macOS)."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as fh:
-            raw = fh.read()
-    except (OSError, TypeError):
-        return None
-    return raw[raw.rfind(b")") + 2 :].split()
 
 
 def proc_start_ticks(pid):
