@@ -1291,6 +1291,22 @@ def attach_view(tmux, view):
     return tmux.attach(view["tmuxSession"])
 
 
+def terminate_process(pid, still_there, timeout):
+    """SIGTERM first, SIGKILL when ``still_there()`` after ``timeout`` seconds."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.time() + timeout
+    while still_there() and time.time() < deadline:
+        time.sleep(0.05)
+    if still_there():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def stop_claude(tmux, view, timeout=4.0):
     """Claude's own exit path first (SIGTERM runs its SessionEnd hooks and flushes the
     transcript), then the tmux session; SIGKILL only for a claude that ignores SIGTERM."""
@@ -1298,22 +1314,8 @@ def stop_claude(tmux, view, timeout=4.0):
         return stop_adopted(view, timeout)
     pane = tmux.panes().get(view["tmuxSession"])
     pid = pane.pid if pane and not pane.dead else None
-    if pid and pid_alive(pid):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            pid = None
-        deadline = time.time() + timeout
-        while pid and pid_alive(pid) and time.time() < deadline:
-            pane = tmux.panes().get(view["tmuxSession"])
-            if pane is None or pane.dead:
-                break
-            time.sleep(0.05)
-        if pid and pid_alive(pid) and not (pane is None or pane.dead):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    if pid and process_running(pid):
+        terminate_process(pid, lambda: process_running(pid), timeout)
     tmux.kill_session(view["tmuxSession"])
 
 
@@ -3356,18 +3358,9 @@ def stop_adopted(view, timeout):
     pid = view.get("pid")
     if view.get("status") == "exited" or not same_process(pid, view.get("procStart")):
         return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except OSError:
-        return
-    deadline = time.time() + timeout
-    while pid_alive(pid) and time.time() < deadline:
-        time.sleep(0.05)
-    if same_process(pid, view.get("procStart")):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    terminate_process(
+        pid, lambda: process_running(pid) and same_process(pid, view.get("procStart")), timeout
+    )
 
 
 # -- doctor -----------------------------------------------------------------------------------
