@@ -910,6 +910,11 @@ def liveness_verdict(state, pane, now, snap):
     return None
 
 
+def death_recorded(state):
+    """An exit tclaude has already written down is final: nothing can revive that process."""
+    return state.get("status") == "exited" and bool(state.get("exitedAt"))
+
+
 def resolve(state, hook, snap, now=None):
     """The session as users should see it.  Returns (view, changed): ``changed`` is a dict of
     fields to persist (only when the session has just been found dead)."""
@@ -917,7 +922,7 @@ def resolve(state, hook, snap, now=None):
     if state.get("adopted"):
         return resolve_adopted(state, now)
     view = dict(state)
-    if state.get("status") == "exited" and state.get("exitedAt"):
+    if death_recorded(state):
         return view, None
     spawned = parse_iso(state.get("spawned") or state.get("created")) or 0
     if hook and float(hook.get("ts") or 0) + 1 < spawned:
@@ -1022,7 +1027,7 @@ def current_views(store, tmux, states=None, snap=None):
     now = time.time()
     views = []
     for state in states:
-        hook = store.load_hook_status(state["id"])
+        hook = None if death_recorded(state) else store.load_hook_status(state["id"])
         view, changed = resolve(state, hook, snap, now)
         if changed:
             explain_death(tmux, snap, view, changed, hook)
@@ -3251,7 +3256,7 @@ def resolve_adopted(state, now):
     """An adopted session's claude runs no tclaude hook (it lacks TCLAUDE_SESSION_ID), so its
     status is claude's registry; alive while its pid is the process that was adopted."""
     view = dict(state)
-    if state.get("status") == "exited" and state.get("exitedAt"):
+    if death_recorded(state):
         return view, None
     pid = state.get("pid")
     if not same_process(pid, state.get("procStart")):
