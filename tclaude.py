@@ -40,6 +40,10 @@ __version__ = "0.1.0"
 # --------------------------------------------------------------------------------------------
 
 STATUSES = ("running", "waiting_input", "waiting_permission", "exited")
+# What a view may say besides: "unknown" when the session's tmux server cannot be asked (no
+# tmux on PATH, a permission error, a timeout...) and nothing else proves it alive or dead.
+# Never written to a record, which keeps its last known status.
+VIEW_STATUSES = (*STATUSES, "unknown")
 TMUX_PREFIX = "tofu-claude-"
 ID_RE = re.compile(r"^[0-9a-f]{8}$")
 UUID_RE = re.compile(
@@ -542,18 +546,121 @@ class Pane:
         self.dead_status = dead_status
 
 
+class ServerSight:
+    """What one tmux server said in one refresh: it answered (``panes``), it is proven dead
+    (``dead``: its socket is gone or refuses connections), or it could not be asked
+    (``problem`` says why: no tmux binary, a permission error, a timeout...).  Only the first
+    two are evidence about its sessions."""
+
+    __slots__ = ("dead", "panes", "problem", "socket")
+
+    def __init__(self, socket, panes=None, dead=False, problem=None):
+        self.socket = socket
+        self.panes = panes if panes is not None else {}
+        self.dead = dead
+        self.problem = problem
+
+    @property
+    def answered(self):
+        return not self.dead and self.problem is None
+
+
+def default_socket():
+    """The socket plain ``tmux`` talks to, computed as tmux does: $TMUX's when set, else
+    <TMUX_TMPDIR or /tmp>/tmux-<uid>/default with the directory's symlinks resolved."""
+    inside = os.environ.get("TMUX", "")
+    if inside and not inside.startswith(","):
+        return inside.split(",")[0]
+    base = os.environ.get("TMUX_TMPDIR") or ""
+    if not (base and os.path.exists(base)):
+        base = "/tmp"
+    return os.path.join(os.path.realpath(os.path.join(base, "tmux-%d" % os.getuid())), "default")
+
+
+def record_socket(state):
+    """(socket of the session's tmux server, recorded?).  A record written before tclaude
+    remembered the server gets today's default, which is never proof of anything."""
+    sock = state.get("tmuxSocket")
+    if isinstance(sock, str) and sock.startswith("/"):
+        return sock, True
+    return default_socket(), False
+
+
+def same_server(socket_a, socket_b):
+    return bool(socket_a and socket_b) and (
+        socket_a == socket_b or os.path.realpath(socket_a) == os.path.realpath(socket_b)
+    )
+
+
+def socket_is_dead(path):
+    """True when nothing can be listening at ``path``: the socket file is gone (its folder
+    readable), or it refuses connections (the server died without removing it).  Anything
+    else (a permission error, a live listener, a strange file) is no proof."""
+    import errno
+    import socket
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if not stat.S_ISSOCK(st.st_mode):
+        return False
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(2.0)
+    try:
+        probe.connect(path)
+    except OSError as exc:
+        return exc.errno == errno.ECONNREFUSED
+    finally:
+        probe.close()
+    return False
+
+
+# How long one tmux call may take before its server counts as one that cannot be asked.
+TMUX_TIMEOUT = 10.0
+
+
 class Tmux:
-    """Talks to the user's default tmux server, as plain ``tmux`` would (honours TMUX_TMPDIR
-    and $TMUX).  Every call is counted so the benchmark can check ``ls`` makes just one."""
+    """Talks to one tmux server: the user's default one, as plain ``tmux`` would (honours
+    TMUX_TMPDIR and $TMUX), or with ``socket`` the server listening there (``at``), whatever
+    $TMUX and TMUX_TMPDIR the caller has.  Every call is counted so the benchmark can check
+    ``ls`` makes just one per server."""
 
     calls = 0
 
-    def __init__(self):
-        self.binary = which("tmux")
+    def __init__(self, socket=None, binary=None):
+        self.binary = which("tmux") if binary is None else binary
+        self.socket = socket
+        self._servers = {}
+
+    def at(self, socket):
+        """The same tmux binary talking to the server at ``socket`` (None: the default)."""
+        if not socket or socket == self.socket:
+            return self
+        if socket not in self._servers:
+            self._servers[socket] = Tmux(socket, self.binary or "")
+        return self._servers[socket]
+
+    def of(self, state):
+        """The server of a session record."""
+        return self.at(record_socket(state)[0])
 
     def require(self):
         if not self.binary:
             raise UserError(TMUX_INSTALL_HINT)
+
+    def argv(self, *args):
+        return [self.binary, *(("-S", self.socket) if self.socket else ()), *args]
+
+    def env(self):
+        """With a socket of its own, tmux must not read the caller's $TMUX/$TMUX_PANE: they
+        name a client and a pane of another server."""
+        if not self.socket:
+            return os.environ
+        return {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
 
     def run(self, *args, check=True, input=None):
         import subprocess
@@ -561,7 +668,12 @@ class Tmux:
         self.require()
         Tmux.calls += 1
         feed = {"stdin": subprocess.DEVNULL} if input is None else {"input": input}
-        proc = subprocess.run([self.binary, *args], capture_output=True, text=True, **feed)
+        try:
+            proc = subprocess.run(self.argv(*args), capture_output=True, text=True,
+                                  env=self.env(), timeout=TMUX_TIMEOUT, **feed)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            stderr = "no answer within %d s" % TMUX_TIMEOUT
+            proc = subprocess.CompletedProcess(args, 124, "", stderr)
         if check and proc.returncode != 0:
             raise UserError(
                 "tmux %s failed: %s"
@@ -569,54 +681,87 @@ class Tmux:
             )
         return proc
 
+    def where(self):
+        return self.socket or default_socket()
+
+    def blind(self, problem):
+        return ServerSight(self.where(), problem=problem)
+
+    def sight(self, returncode, stdout, stderr):
+        """The ServerSight of a finished ``list-panes -a``."""
+        if returncode == 0:
+            return ServerSight(self.where(), self.parse_panes(stdout))
+        if socket_is_dead(self.where()):
+            return ServerSight(self.where(), dead=True)
+        return self.blind(one_line(stderr) or "tmux exited with status %d" % returncode)
+
     def start_panes_query(self):
         """Start the one ``list-panes -a`` call of a refresh and return a function that
-        collects it, so callers can read state files while tmux answers.  posix_spawn instead
-        of subprocess: importing subprocess costs more than the call itself."""
+        collects it as a ServerSight, so callers can read state files while tmux answers.
+        posix_spawn instead of subprocess: importing subprocess costs more than the call."""
         if not self.binary:
-            return dict
+            return lambda: self.blind("tmux is not installed or not on PATH")
         fmt = "#{session_name}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}"
-        argv = [self.binary, "list-panes", "-a", "-F", fmt]
-        Tmux.calls += 1
+        argv = self.argv("list-panes", "-a", "-F", fmt)
         if not hasattr(os, "posix_spawn"):
-            proc = self.run(*argv[1:], check=False)
-            return lambda: self.parse_panes(proc.stdout if proc.returncode == 0 else "")
+            proc = self.run("list-panes", "-a", "-F", fmt, check=False)
+            return lambda: self.sight(proc.returncode, proc.stdout, proc.stderr)
+        Tmux.calls += 1
         read_end, write_end = os.pipe()
+        err_read, err_write = os.pipe()
         actions = [
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, write_end, 1),
-            (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, err_write, 2),
             (os.POSIX_SPAWN_CLOSE, read_end),
             (os.POSIX_SPAWN_CLOSE, write_end),
+            (os.POSIX_SPAWN_CLOSE, err_read),
+            (os.POSIX_SPAWN_CLOSE, err_write),
         ]
         try:
-            pid = os.posix_spawn(self.binary, argv, os.environ, file_actions=actions)
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return dict
+            pid = os.posix_spawn(self.binary, argv, self.env(), file_actions=actions)
+        except OSError as exc:
+            for fd in (read_end, write_end, err_read, err_write):
+                os.close(fd)
+            problem = "cannot run %s: %s" % (self.binary, exc.strerror)
+            return lambda: self.blind(problem)
         os.close(write_end)
+        os.close(err_write)
+        return lambda: self.collect(pid, read_end, err_read)
 
-        def collect():
-            chunks = []
-            try:
-                while True:
-                    chunk = os.read(read_end, 65536)
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-            finally:
-                os.close(read_end)
-            _, status = os.waitpid(pid, 0)
-            if status != 0:
-                return {}  # "no server running": no sessions at all
-            return self.parse_panes(b"".join(chunks).decode("utf-8", "replace"))
+    def collect(self, pid, read_end, err_read):
+        """Read a spawned tmux's output until it ends, or give up after TMUX_TIMEOUT (a hung
+        server must not hang ``ls``)."""
+        import select
 
-        return collect
+        chunks = {read_end: [], err_read: []}
+        deadline = time.time() + TMUX_TIMEOUT
+        open_fds = [read_end, err_read]
+        try:
+            while open_fds:
+                ready, _, _ = select.select(open_fds, [], [], max(0.0, deadline - time.time()))
+                if not ready:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    return self.blind("no answer within %d s" % TMUX_TIMEOUT)
+                for fd in ready:
+                    chunk = os.read(fd, 65536)
+                    if chunk:
+                        chunks[fd].append(chunk)
+                    else:
+                        open_fds.remove(fd)
+        finally:
+            os.close(read_end)
+            os.close(err_read)
+        _, status = os.waitpid(pid, 0)
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+        text = [b"".join(chunks[fd]).decode("utf-8", "replace") for fd in (read_end, err_read)]
+        return self.sight(code, *text)
 
     def panes(self):
-        """Every tofu-claude pane on the server in one call: {session name: Pane}."""
-        return self.start_panes_query()()
+        """Every tofu-claude pane on the server in one call: {session name: Pane}; {} when the
+        server is dead or cannot be asked."""
+        return self.start_panes_query()().panes
 
     @staticmethod
     def parse_panes(text):
@@ -637,15 +782,17 @@ class Tmux:
         return panes
 
     def new_session(self, name, cwd, command):
-        """Start ``command`` detached; returns the pane pid.  remain-on-exit keeps a dead pane,
-        so an exit code and the last screen survive a crash (set in the same call: no race)."""
+        """Start ``command`` detached; returns (pane pid, socket of the server tmux used).
+        remain-on-exit keeps a dead pane, so an exit code and the last screen survive a crash
+        (set in the same call: no race)."""
         proc = self.run(
             "new-session", "-d", "-s", name, "-c", cwd, "-x", "160", "-y", "45",
-            "-P", "-F", "#{pane_pid}", command,
+            "-P", "-F", "#{pane_pid}\t#{socket_path}", command,
             ";", "set-option", "-w", "-t", "=" + name + ":", "remain-on-exit", "on",
         )  # fmt: skip
-        first = proc.stdout.strip().splitlines()[:1]
-        return int(first[0]) if first and first[0].isdigit() else None
+        first = (proc.stdout.strip().splitlines() or [""])[0]
+        pid, _, sock = first.partition("\t")
+        return (int(pid) if pid.isdigit() else None), (sock if sock.startswith("/") else None)
 
     def dead_pane_report(self, name):
         """(exit status, last words on screen) of a dead pane.  tmux sometimes marks a pane dead
@@ -682,10 +829,10 @@ class Tmux:
     def pane_info(self, target):
         """The pane a target (``%3``, ``work:1.0``...) names: {id, pid, session, path}.
         display-message prints an empty line and exits 0 for a missing target, hence the check."""
-        fmt = "#{pane_id}\t#{pane_pid}\t#{session_name}\t#{pane_current_path}"
+        fmt = "#{pane_id}\t#{pane_pid}\t#{session_name}\t#{socket_path}\t#{pane_current_path}"
         proc = self.run("display-message", "-p", "-t", target, fmt, check=False)
-        parts = proc.stdout.rstrip("\n").split("\t")
-        if proc.returncode != 0 or len(parts) != 4 or not parts[0].startswith("%"):
+        parts = proc.stdout.rstrip("\n").split("\t", 4)
+        if proc.returncode != 0 or len(parts) != 5 or not parts[0].startswith("%"):
             reason = one_line(proc.stderr) or "no such pane"
             raise UserError("no tmux pane %r (%s); list panes with: tmux list-panes -a" % (
                 target, reason))  # fmt: skip
@@ -693,7 +840,8 @@ class Tmux:
             "id": parts[0],
             "pid": int(parts[1]) if parts[1].isdigit() else None,
             "session": parts[2],
-            "path": parts[3],
+            "socket": parts[3] if parts[3].startswith("/") else None,
+            "path": parts[4],
         }
 
     def focus_pane(self, pane_id):
@@ -757,13 +905,20 @@ class Tmux:
         return shown
 
     def inside_tmux(self):
-        return bool(os.environ.get("TMUX"))
+        """The caller runs inside a client of THIS server (switch-client can move it)."""
+        inside = os.environ.get("TMUX", "")
+        return bool(inside) and same_server(inside.split(",")[0], self.where())
 
     def attach(self, name):
-        """Hand the terminal to tmux; from inside tmux switch the client instead of nesting."""
+        """Hand the terminal to tmux; from inside a client of the same server switch the
+        client instead of nesting (a client of another server cannot be switched to it)."""
         self.require()
         if self.inside_tmux():
-            proc = self.run("switch-client", "-t", "=" + name, check=False)
+            import subprocess
+
+            Tmux.calls += 1
+            switch = [self.binary, "switch-client", "-t", "=" + name]  # needs the caller's $TMUX
+            proc = subprocess.run(switch, capture_output=True, text=True, timeout=TMUX_TIMEOUT)
             if proc.returncode != 0:
                 raise UserError("cannot switch to %s: %s" % (name, one_line(proc.stderr)))
             return 0
@@ -772,7 +927,7 @@ class Tmux:
         import subprocess
 
         Tmux.calls += 1
-        return subprocess.call([self.binary, "attach-session", "-t", "=" + name])
+        return subprocess.call(self.argv("attach-session", "-t", "=" + name), env=self.env())
 
 
 # --------------------------------------------------------------------------------------------
@@ -860,22 +1015,53 @@ REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiti
 
 
 class Snapshot:
-    """What one refresh knows: the tmux panes (one call) and lazily captured screens."""
+    """What one refresh knows: the panes of every tmux server the sessions live on (one
+    ``list-panes`` per server, all started at once) and lazily captured screens."""
 
-    def __init__(self, tmux):
+    def __init__(self, tmux, states=()):
         self.tmux = tmux
         self.started = time.time()
-        self._collect = tmux.start_panes_query()
-        self._panes = None
+        self._queries = {}
+        self._servers = {}
+        self.sockets = {}  # tmux session name -> socket, for screens
+        self.ask(states)
+
+    def ask(self, states):
+        """Start the query of each server these sessions live on (once per server)."""
+        for state in states:
+            if not state.get("adopted"):
+                sock = record_socket(state)[0]
+                self.sockets[state.get("tmuxSession")] = sock
+                self._start(sock)
+
+    def _start(self, sock):
+        if sock not in self._queries:
+            self._queries[sock] = self.tmux.at(sock).start_panes_query()
+
+    def server(self, sock):
+        """The ServerSight of ``sock``; a server that cannot be asked is warned about once."""
+        if sock not in self._servers:
+            self._start(sock)
+            self._servers[sock] = sight = self._queries[sock]()
+            if sight.problem:
+                warn("tmux server %s cannot be asked: %s" % (sock, sight.problem))
+        return self._servers[sock]
+
+    def sight(self, state):
+        """(the session's Pane or None, its server's ServerSight)."""
+        server = self.server(record_socket(state)[0])
+        return server.panes.get(state.get("tmuxSession")), server
 
     @property
     def panes(self):
-        if self._panes is None:
-            self._panes = self._collect()
-        return self._panes
+        """Every tofu-claude pane of the servers asked so far."""
+        found = {}
+        for sock in list(self._queries):
+            found.update(self.server(sock).panes)
+        return found
 
     def screen(self, name):
-        return self.tmux.capture(name)
+        return self.tmux.at(self.sockets.get(name)).capture(name)
 
 
 def read_registry(pid):
@@ -892,22 +1078,60 @@ def read_registry(pid):
 SPAWN_GRACE = 10.0
 
 
-def liveness_verdict(state, pane, now, snap):
-    """None while the session is alive, else the detail of its death."""
-    if pane is None:
-        spawned = parse_iso(state.get("spawned") or state.get("created")) or 0
-        if state.get("pid") is None and now - spawned < SPAWN_GRACE:
-            return None  # `session new` writes the record before it starts tmux
-        if spawned >= snap.started - 2 and snap.tmux.has_session(state["tmuxSession"]):
-            return None  # spawned while the pane list was being taken: ask tmux once more
-        return "tmux session gone"
-    if pane.dead:
-        if pane.dead_status is not None:
-            return "claude exited (status %d)" % pane.dead_status
-        return "claude exited"
-    if pane.pid and not pid_alive(pane.pid):
-        return "claude process gone"
-    return None
+ALIVE = ("alive", None, None)
+
+
+def claude_gone(state, view):
+    """The session's claude pid is known and proven gone (or reused: its start time, where
+    recorded, differs).  False when it runs or nothing is known."""
+    pid = view.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if not process_running(pid):
+        return True
+    start = state.get("procStart") if pid == state.get("pid") else None
+    actual = proc_start_ticks(pid) if start is not None else None
+    return actual is not None and str(start) != actual
+
+
+def liveness_verdict(state, view, pane, server, now, snap):
+    """("alive", None, None), ("exited", detail, cause) or ("unknown", reason, None).
+    Death needs proof: a dead pane, a gone claude pid, the session's own server answering
+    without it, or that server proven dead (socket gone or refusing) with no claude left
+    running.  A server that cannot be asked, or a record that does not say which server it
+    lives on, proves nothing by itself."""
+    if pane is not None:
+        if pane.dead:
+            if pane.dead_status is not None:
+                return "exited", "claude exited (status %d)" % pane.dead_status, "pane-dead"
+            return "exited", "claude exited", "pane-dead"
+        if pane.pid and not pid_alive(pane.pid):
+            return "exited", "claude process gone", "pid-gone"
+        return ALIVE
+    spawned = parse_iso(state.get("spawned") or state.get("created")) or 0
+    if state.get("pid") is None and now - spawned < SPAWN_GRACE:
+        return ALIVE  # `session new` writes the record before it starts tmux
+    sock, recorded = record_socket(state)
+    if server.answered and recorded:
+        if spawned >= snap.started - 2 and snap.tmux.at(sock).has_session(state["tmuxSession"]):
+            return ALIVE  # spawned while the pane list was being taken: ask tmux once more
+        return "exited", "tmux session gone", "session-gone"
+    if server.dead and not (view.get("pid") and not claude_gone(state, view)):
+        if recorded or view.get("pid"):
+            return "exited", "tmux server gone", "server-gone"
+    elif claude_gone(state, view):
+        return "exited", "claude process gone", "pid-gone"
+    if server.answered:
+        return "unknown", "not on tmux server %s (the record does not say which server it " \
+                          "was started on)" % sock, None  # fmt: skip
+    if server.dead:
+        pid = view.get("pid")
+        if pid:
+            return "unknown", "tmux server %s is gone but claude pid %d still runs" % (
+                sock, pid), None  # fmt: skip
+        return "unknown", "tmux server %s is gone; the record does not say it ran there" % (
+            sock), None  # fmt: skip
+    return "unknown", "tmux server %s cannot be asked: %s" % (sock, server.problem), None
 
 
 def death_recorded(state):
@@ -939,19 +1163,27 @@ def resolve(state, hook, snap, now=None):
             view["transcriptPath"] = hook["transcriptPath"]
         if isinstance(hook.get("claudePid"), int):
             view["pid"] = hook["claudePid"]
-    pane = snap.panes.get(state.get("tmuxSession"))
+    pane, server = snap.sight(state)
     if pane and pane.pid and not pane.dead:
         view["pid"] = pane.pid
-    death = liveness_verdict(state, pane, now, snap)
-    if death:
-        if hook and hook["status"] == "exited" and view["statusDetail"]:
+    verdict, death, cause = liveness_verdict(state, view, pane, server, now, snap)
+    if verdict == "unknown":  # shown, never written: the record keeps its last known status
+        view.update(status="unknown", statusDetail=death)
+        return view, None
+    if verdict == "exited":
+        ended = hook if hook and hook["status"] == "exited" else {}
+        if ended and view["statusDetail"]:
             death = view["statusDetail"]
+        if never_started(view):
+            death = "claude never started (its session new was interrupted)"
         changed = {
             "status": "exited",
             "statusDetail": death,
             "statusSince": utc_iso(now),
             "exitedAt": utc_iso(now),
             "exitCode": pane.dead_status if pane else None,
+            "exitCause": cause,
+            "exitReason": ended.get("reason") if isinstance(ended.get("reason"), str) else None,
             "convId": view.get("convId"),
             "pid": view.get("pid"),
         }
@@ -1022,12 +1254,13 @@ def apply_observed(view, before, observed, since):
 
 def current_views(store, tmux, states=None, snap=None):
     """Every session resolved against one tmux snapshot; deaths are written back once."""
-    snap = snap or Snapshot(tmux)  # tmux answers while the state files are read
     states = store.load_all() if states is None else states
+    snap = snap or Snapshot(tmux)
+    snap.ask(states)  # the tmux servers answer while the hook files are read
+    hooks = [None if death_recorded(s) else store.load_hook_status(s["id"]) for s in states]
     now = time.time()
     views = []
-    for state in states:
-        hook = None if death_recorded(state) else store.load_hook_status(state["id"])
+    for state, hook in zip(states, hooks):
         view, changed = resolve(state, hook, snap, now)
         if changed:
             explain_death(tmux, snap, view, changed, hook)
@@ -1038,10 +1271,10 @@ def current_views(store, tmux, states=None, snap=None):
 
 def explain_death(tmux, snap, view, changed, hook):
     """Once per death: the exit status and claude's last words (e.g. an argument error)."""
-    pane = snap.panes.get(view.get("tmuxSession"))
+    pane, _ = snap.sight(view)
     if not (pane and pane.dead):
         return
-    status, last_line = tmux.dead_pane_report(pane.session)
+    status, last_line = tmux.of(view).dead_pane_report(pane.session)
     if status is None:
         return
     changed["exitCode"] = status
@@ -1108,6 +1341,21 @@ def shell_path(path):
     return shlex.quote(path)
 
 
+def never_started(view):
+    """A record whose claude never ran (its ``session new`` was interrupted before tmux
+    started it): no claude pid, no hook heard, no transcript, so nothing to resume."""
+    if view.get("adopted") or view.get("pid") is not None or view.get("transcriptPath"):
+        return False
+    conv = view.get("convId")
+    return bool(conv) and find_transcript(conv, view.get("cwd") or "")[0] is None
+
+
+def never_started_text(view):
+    return "session %s never started claude (its session new was interrupted); start over " \
+           "with: tclaude session kill %s && tclaude session new %s" % (
+               view["id"], view["id"], shell_path(view.get("cwd") or "."))  # fmt: skip
+
+
 def resume_hint(view):
     where = shell_path(view.get("cwd") or ".")
     if view.get("convId"):
@@ -1159,13 +1407,16 @@ def launch(store, tmux, state, claude, resume, undo):
     settings = store.write_settings(sid, hook_settings())
     conv_args = ["--resume" if resume else "--session-id", state["convId"]]
     command = pane_command(sid, claude, settings, conv_args, state.get("claudeArgs") or [])
+    state["tmuxSocket"] = tmux.where()  # tmux's own answer replaces it once it has started
     store.save(state)
     sync_notify_marker(store, state)
     try:
-        state["pid"] = tmux.new_session(state["tmuxSession"], state["cwd"], command)
+        pid, sock = tmux.new_session(state["tmuxSession"], state["cwd"], command)
     except UserError:
         undo()
         raise
+    state.update(pid=pid, tmuxSocket=sock or state["tmuxSocket"])
+    state["procStart"] = proc_start_ticks(pid) if pid else None  # tells a reused pid apart
     store.save(state)
 
 
@@ -1248,6 +1499,8 @@ def view_row(view, now):
     detail = one_line(view.get("statusDetail") or "")
     if view["status"] == "exited" and conv:
         hint = " · resume: tclaude session resume %s" % view["id"]
+        if never_started(view):
+            hint = " · start over: tclaude session kill %s, then session new" % view["id"]
         detail = detail[: DETAIL_WIDTH - len(hint)] + hint
     return [
         view["id"],
@@ -1277,6 +1530,8 @@ def cmd_attach(args):
     tmux.require()
     state = find_session(store, args.id)
     (view,) = current_views(store, tmux, [state])
+    if view["status"] == "exited" and never_started(view):
+        raise UserError(never_started_text(view))
     if view["status"] == "exited":
         how = resume_hint(view)
         if view.get("convId") and not view.get("adopted"):
@@ -1291,9 +1546,10 @@ def attach_view(tmux, view):
     """Attach to (or switch to) a session's tmux session; an adopted claude, and one started
     by hand (``ext:<pid>``), shares its tmux session with the user's other windows, so bring
     its pane to the front first."""
+    server = tmux.of(view)
     if view.get("adopted") or view.get("external"):
-        tmux.focus_pane(view["tmuxPane"])
-    return tmux.attach(view["tmuxSession"])
+        server.focus_pane(view["tmuxPane"])
+    return server.attach(view["tmuxSession"])
 
 
 def terminate_process(pid, still_there, timeout):
@@ -1317,11 +1573,24 @@ def stop_claude(tmux, view, timeout=4.0):
     transcript), then the tmux session; SIGKILL only for a claude that ignores SIGTERM."""
     if view.get("adopted"):
         return stop_adopted(view, timeout)
-    pane = tmux.panes().get(view["tmuxSession"])
-    pid = pane.pid if pane and not pane.dead else None
+    server = tmux.of(view)
+    pane = server.panes().get(view["tmuxSession"])
+    if pane:
+        pid = pane.pid if not pane.dead else None
+    else:  # its server cannot be asked or lost it: only a pid proven to be that claude
+        pid = view.get("pid") if view.get("status") != "exited" and claude_verified(view) else None
     if pid and process_running(pid):
         terminate_process(pid, lambda: process_running(pid), timeout)
-    tmux.kill_session(view["tmuxSession"])
+    server.kill_session(view["tmuxSession"])
+
+
+def claude_verified(state):
+    """The record's pid is still the claude it started: same /proc start time (a pid alone
+    may have been reused, e.g. after a reboot)."""
+    pid, start = state.get("pid"), state.get("procStart")
+    if not (isinstance(pid, int) and pid > 0 and start is not None and process_running(pid)):
+        return False
+    return proc_start_ticks(pid) == str(start)
 
 
 def cmd_kill(args):
@@ -1329,10 +1598,16 @@ def cmd_kill(args):
     tmux.require()
     all_states = store.load_all()
     if args.all_exited:
-        views = current_views(store, tmux, all_states)
-        gone = [v for v in views if v["status"] == "exited"]
+        snap = Snapshot(tmux)
+        views = current_views(store, tmux, all_states, snap)
+        gone = [v for v in views if v["status"] == "exited"]  # never "unknown": no proof
         for view in gone:
-            tmux.kill_session(view["tmuxSession"])
+            pane = None if view.get("adopted") else snap.sight(view)[0]
+            if pane and not pane.dead and process_running(pane.pid):
+                print("kept %s: marked exited but its tmux session %s is alive"
+                      % (view["id"], view["tmuxSession"]))  # fmt: skip
+                continue
+            tmux.of(view).kill_session(view["tmuxSession"])
             store.remove(view["id"])
             print("removed %s (%s)" % (view["id"], view.get("statusDetail") or "exited"))
         if not gone:
@@ -1342,6 +1617,9 @@ def cmd_kill(args):
         raise UserError("kill needs a session id (or --all-exited)")
     state = find_session(store, args.id, all_states)
     view = kill_one(store, tmux, state)
+    if never_started(view):
+        print("killed %s (claude had never started)" % view["id"])
+        return 0
     print("killed %s; resume the conversation with: %s" % (view["id"], resume_hint(view)))
     return 0
 
@@ -1386,7 +1664,12 @@ PROMPT_CONTROLS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 CONV_IN_COMMAND_RE = re.compile(r"--(?:session-id|resume)[= ]'?([0-9a-fA-F-]{36})\b")
-STATUS_LINE_MARKS = (("waiting_permission", "!"), ("waiting_input", "?"), ("running", "~"))
+STATUS_LINE_MARKS = (
+    ("waiting_permission", "!"),
+    ("waiting_input", "?"),
+    ("running", "~"),
+    ("unknown", "*"),
+)
 
 
 def registry_signature(pid):
@@ -1451,7 +1734,7 @@ class Watcher:
         snap = PidSnapshot(states, hooks, self.tmux)
         now = time.time()
         views = [resolve(state, hooks[state["id"]], snap, now)[0] for state in states]
-        if any(v["status"] == "exited" for v in views):
+        if any(v["status"] in ("exited", "unknown") for v in views):
             return None  # let tmux confirm (and the death be recorded)
         self.keep(views)
         return [self.views[sid] for sid in sids]
@@ -1612,9 +1895,10 @@ def cmd_send(args):
     (view,) = current_views(store, tmux, [state])
     ensure_ready_for_input(view, args.force)
     before = pickup_marks(store, view)
-    tmux.paste(claude_pane(view), text)
+    server = tmux.of(view)
+    server.paste(claude_pane(view), text)
     time.sleep(SUBMIT_PAUSE)
-    tmux.press_enter(claude_pane(view))
+    server.press_enter(claude_pane(view))
     lines = text.count("\n") + 1
     print("sent to %s (%d line%s)" % (view["id"], lines, "" if lines == 1 else "s"))
     if not wait_for_pickup(store, view, before, SEND_ACK_TIMEOUT):
@@ -1626,40 +1910,101 @@ def cmd_send(args):
 def cmd_resume(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
+    if args.all:
+        if args.id:
+            raise UserError("resume takes a session id or --all, not both", code=2)
+        return resume_all(store, tmux)
+    if not args.id:
+        raise UserError("resume needs a session id (or --all)", code=2)
     sid = find_session(store, args.id)["id"]
     claude = find_claude()
     with store.lock():
-        views = current_views(store, tmux)
-        view = next((v for v in views if v["id"] == sid), None)
-        if view is None:
-            raise UserError("session %s was removed meanwhile" % sid)
-        if view["status"] != "exited":
-            raise UserError("session %s is alive (%s); attach with: tclaude session attach %s"
-                            % (sid, view["status"], sid))  # fmt: skip
-        if view.get("adopted"):  # its claude ran in the user's own pane: nothing to restart
-            raise UserError("session %s was adopted, not started by tclaude; continue it with: "
-                            "%s" % (sid, resume_hint(view)))  # fmt: skip
-        pane = pane_after_exit(tmux, view["tmuxSession"])
-        if pane and not pane.dead:  # a record marked exited over a live pane: never kill it
-            raise UserError("session %s is marked exited but tmux session %s is alive; look "
-                            "with: tmux attach -t %s" % (sid, pane.session, pane.session))  # fmt: skip
-        conv_id = view.get("convId")
-        if not conv_id:
-            raise UserError("session %s has no conversation id to resume; start afresh with: %s"
-                            % (sid, resume_hint(view)))  # fmt: skip
-        if not os.path.isdir(view.get("cwd") or ""):
-            raise UserError("cannot resume %s: its directory %s is gone" % (sid, view.get("cwd")))
-        locate_conversation(conv_id, view["cwd"])
-        live = [v for v in views if v["status"] != "exited"]
-        ensure_unclaimed(live, conv_id, view.get("name"), sid)
-        old = store.load(sid)
-        state = respawned_record(old, conv_id)
-        tmux.kill_session(state["tmuxSession"])  # the dead pane remain-on-exit kept
-        store.clear_hook_status(sid)
-        launch(store, tmux, state, claude, True, lambda: store.save(old))
+        state = resume_one(store, tmux, sid, claude)
     label = " (%s)" % state["name"] if state.get("name") else ""
     print("resumed session %s%s in %s" % (sid, label, short_path(state["cwd"])))
     print("attach with: tclaude session attach %s" % sid)
+    return 0
+
+
+def resume_one(store, tmux, sid, claude):
+    """Restart the exited session ``sid`` on its conversation (the state dir lock held);
+    returns its new record, or raises UserError saying why not."""
+    views = current_views(store, tmux)
+    view = next((v for v in views if v["id"] == sid), None)
+    if view is None:
+        raise UserError("session %s was removed meanwhile" % sid)
+    if view["status"] == "unknown":
+        raise UserError("cannot tell whether session %s is alive (%s); nothing done"
+                        % (sid, view.get("statusDetail")))  # fmt: skip
+    if view["status"] != "exited":
+        raise UserError("session %s is alive (%s); attach with: tclaude session attach %s"
+                        % (sid, view["status"], sid))  # fmt: skip
+    if view.get("adopted"):  # its claude ran in the user's own pane: nothing to restart
+        raise UserError("session %s was adopted, not started by tclaude; continue it with: "
+                        "%s" % (sid, resume_hint(view)))  # fmt: skip
+    old_server = tmux.of(view)
+    pane = pane_after_exit(old_server, view["tmuxSession"])
+    if pane and not pane.dead:  # a record marked exited over a live pane: never kill it
+        raise UserError("session %s is marked exited but tmux session %s is alive; look "
+                        "with: tmux attach -t %s" % (sid, pane.session, pane.session))  # fmt: skip
+    conv_id = view.get("convId")
+    if not conv_id:
+        raise UserError("session %s has no conversation id to resume; start afresh with: %s"
+                        % (sid, resume_hint(view)))  # fmt: skip
+    if never_started(view):
+        raise UserError(never_started_text(view))
+    if not os.path.isdir(view.get("cwd") or ""):
+        raise UserError("cannot resume %s: its directory %s is gone" % (sid, view.get("cwd")))
+    locate_conversation(conv_id, view["cwd"])
+    live = [v for v in views if v["status"] not in ("exited",)]
+    ensure_unclaimed(live, conv_id, view.get("name"), sid)
+    old = store.load(sid)
+    state = respawned_record(old, conv_id)
+    if pane:
+        old_server.kill_session(state["tmuxSession"])  # the dead pane remain-on-exit kept
+    store.clear_hook_status(sid)
+    # on the server the caller talks to, as session new would: the old one may be dead
+    launch(store, tmux, state, claude, True, lambda: store.save(old))
+    return state
+
+
+# Why a session ended says whether the user meant it: a tmux server that died (a crash, a
+# reboot, kill-server) or a tmux session that vanished under claude was not the user ending
+# the conversation; /exit (or Ctrl+C, Ctrl+D twice) is: exit status 0, SessionEnd reason
+# prompt_input_exit.
+RESUMABLE_CAUSES = ("server-gone", "session-gone")
+DELIBERATE_REASONS = ("prompt_input_exit", "logout")
+
+
+def lost_with_tmux(view):
+    """An exited session that died with its tmux server or tmux session, not by the user's
+    hand: what ``session resume --all`` brings back."""
+    if view.get("status") != "exited" or view.get("adopted"):
+        return False
+    cause = view.get("exitCause")
+    if cause is None and view.get("statusDetail") == "tmux session gone":
+        cause = "session-gone"  # recorded before tclaude kept exitCause
+    if cause not in RESUMABLE_CAUSES:
+        return False
+    return view.get("exitCode") != 0 and view.get("exitReason") not in DELIBERATE_REASONS
+
+
+def resume_all(store, tmux):
+    """Bring back every session lost with its tmux server or session, one line each."""
+    claude = find_claude()
+    store.ensure_dir()
+    with store.lock():
+        lost = [v for v in current_views(store, tmux) if lost_with_tmux(v)]
+        for view in sorted(lost, key=creation_order):
+            label = " (%s)" % one_line(view["name"]) if view.get("name") else ""
+            try:
+                state = resume_one(store, tmux, view["id"], claude)
+            except UserError as exc:
+                print("not resumed %s%s: %s" % (view["id"], label, exc))
+                continue
+            print("resumed %s%s in %s" % (view["id"], label, short_path(state["cwd"])))
+    if not lost:
+        print("no session was lost with its tmux server (exited ones: tclaude session ls)")
     return 0
 
 
@@ -1677,7 +2022,8 @@ def pane_after_exit(tmux, name, grace=RESUME_EXIT_GRACE):
 def respawned_record(old, conv_id):
     """The same session (id, name, created, claude args) about to run a new claude."""
     now = utc_iso()
-    state = {k: v for k, v in old.items() if k not in ("exitedAt", "exitCode", "transcriptPath")}
+    dropped = ("exitedAt", "exitCode", "exitCause", "exitReason", "transcriptPath", "procStart")
+    state = {k: v for k, v in old.items() if k not in dropped}
     state.update(
         pid=None,
         convId=conv_id,
@@ -1741,22 +2087,23 @@ def cmd_prune(args):
     if not args.dry_run:
         store.ensure_dir()  # --adopt may write the first record
     with store.lock() if os.path.isdir(store.dir) else contextlib.nullcontext():
-        views = current_views(store, tmux)
+        snap = Snapshot(tmux)
+        views = current_views(store, tmux, snap=snap)
         panes = tmux.pane_details()
         now = time.time()
         for view in views:
             if view["status"] != "exited" or exited_age(view, now) < min_age:
-                continue
-            pane = panes.get(view["tmuxSession"])
-            if pane and not pane["dead"]:
-                late = pane_after_exit(tmux, view["tmuxSession"])
+                continue  # "unknown" is no proof of death: kept
+            pane, _ = snap.sight(view)
+            if pane and not pane.dead:
+                late = pane_after_exit(tmux.of(view), view["tmuxSession"])
                 if late and not late.dead:
                     say("kept %s: marked exited but its tmux session %s is alive"
                         % (view["id"], view["tmuxSession"]))  # fmt: skip
                     continue
             if not args.dry_run:
                 if pane:
-                    tmux.kill_session(view["tmuxSession"])
+                    tmux.of(view).kill_session(view["tmuxSession"])
                 store.remove(view["id"])
             say("%s session %s (exited %s ago: %s)" % (
                 verb, view["id"], short_duration(exited_age(view, now)),
@@ -1830,15 +2177,27 @@ class PidSnapshot:
     def __init__(self, states, hooks, tmux=None):
         self.tmux = tmux
         self.panes = {}
+        self.sockets = {}
         for state in states:
             hook = hooks.get(state["id"]) or {}
             pid = state.get("pid") or hook.get("claudePid")
+            name = state.get("tmuxSession")
+            self.sockets[name] = state.get("tmuxSocket")
             if isinstance(pid, int) and pid > 0:
-                name = state.get("tmuxSession")
                 self.panes[name] = Pane(name, pid, not process_running(pid), None)
 
+    def sight(self, state):
+        """A session without a pid is one only tmux can judge: its server counts as one that
+        was not asked."""
+        pane = self.panes.get(state.get("tmuxSession"))
+        if pane:
+            return pane, None
+        return None, ServerSight(record_socket(state)[0], problem="not asked (no claude pid)")
+
     def screen(self, name):
-        return self.tmux.capture(name) if self.tmux else ""
+        if not self.tmux:
+            return ""
+        return self.tmux.at(self.sockets.get(name)).capture(name)
 
 
 def cmd_status_line(args):
@@ -1853,10 +2212,10 @@ def cmd_status_line(args):
         hooks[sid] = store.load_hook_status(sid)
     snap = PidSnapshot(states, hooks)
     now = time.time()
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = dict.fromkeys(VIEW_STATUSES, 0)
     for state in states:
         view, _ = resolve(state, hooks[state["id"]], snap, now)
-        counts[view["status"]] += 1
+        counts[view["status"]] = counts.get(view["status"], 0) + 1
     parts = ["%d%s" % (counts[s], mark) for s, mark in STATUS_LINE_MARKS if counts[s]]
     print("claude " + " ".join(parts) if parts else "")
     return 0
@@ -1903,8 +2262,19 @@ examples:
   tclaude session prune --adopt
 """
 
+RESUME_HELP = """With --all: every session that died with its tmux server (a crash, a reboot,
+tmux kill-server) or whose tmux session vanished, each on its own conversation with its id and
+name kept; one line per session says resumed, or why not.  Sessions ended on purpose (/exit,
+exit status 0) are left alone; sessions killed with tclaude are gone already.
+
+examples:
+  tclaude session resume api
+  tclaude session resume --all        after a reboot or a tmux server crash
+"""
+
 STATUS_LINE_HELP = """Prints e.g. "claude 2! 1? 5~": 2 sessions wait for a permission (!), 1 for
-input (?), 5 are running (~); nothing at all when no session is live.  Reads only the state
+input (?), 5 are running (~), and * counts those whose status cannot be told (their tmux server
+cannot be asked); nothing at all when no session is live.  Reads only the state
 files (no tmux call), so it is cheap enough for a 1-second status interval.
 
 in ~/.tmux.conf:
@@ -1947,8 +2317,12 @@ def add_extra_commands(sub, top):
         "resume",
         help="restart an exited session on its conversation (same id and name)",
         description="Restart an exited session in its directory with claude --resume.",
+        epilog=RESUME_HELP,
+        formatter_class=raw,
     )
-    p.add_argument("id", help="session id, unique id prefix, or name")
+    p.add_argument("id", nargs="?", help="session id, unique id prefix, or name")
+    p.add_argument("--all", action="store_true", help="every session lost with its tmux server "
+                   "or tmux session (a crash, a reboot)")  # fmt: skip
     p.set_defaults(func=cmd_resume)
 
     p = sub.add_parser("rename", help="give a session a new name (unique among live ones)")
@@ -1984,17 +2358,19 @@ def add_extra_commands(sub, top):
 # --------------------------------------------------------------------------------------------
 
 # Sessions that need the user come first: a permission dialog blocks all work, an idle prompt
-# only waits.  Unknown statuses (a hand-edited file) sort with the running ones.
-WATCH_RANK = {"waiting_permission": 0, "waiting_input": 1, "running": 2, "exited": 3}
+# only waits.  "unknown" (a tmux server that cannot be asked) comes next: it may need the user
+# too; other statuses (a hand-edited file) sort with the running ones.
+WATCH_RANK = {"waiting_permission": 0, "waiting_input": 1, "unknown": 2, "running": 3, "exited": 4}
 WATCH_LABEL = {
     "waiting_permission": "permission",
     "waiting_input": "waiting",
     "running": "running",
     "exited": "exited",
+    "unknown": "unknown",
 }
 # The marker column says what the colours say, for terminals without colour and for NO_COLOR.
-WATCH_MARK = {"waiting_permission": "!", "waiting_input": "?", "exited": "-"}
-WATCH_SUMMARY_ORDER = ("waiting_input", "waiting_permission", "running", "exited")
+WATCH_MARK = {"waiting_permission": "!", "waiting_input": "?", "unknown": "*", "exited": "-"}
+WATCH_SUMMARY_ORDER = ("waiting_input", "waiting_permission", "unknown", "running", "exited")
 # (key, title, widest it grows); DETAIL takes what is left.  Columns leave in WATCH_DROP order
 # as the terminal narrows; ID and STATUS always stay.
 WATCH_COLUMNS = (
@@ -2025,7 +2401,7 @@ NO_SESSIONS = "no sessions (start one with: tclaude session new [dir])"
 
 
 def watch_sort_key(view):
-    return (WATCH_RANK.get(view.get("status"), 2), *creation_order(view))
+    return (WATCH_RANK.get(view.get("status"), 3), *creation_order(view))
 
 
 def watch_summary(views):
@@ -2664,7 +3040,7 @@ class Dashboard:
             self.say("%s does not run in tmux: there is no pane to attach to" % view["id"])
             return
         tmux = self.model.tmux
-        if tmux.inside_tmux():
+        if tmux.of(view).inside_tmux():
             try:
                 attach_view(tmux, view)
                 self.say("switched to %s; back here: tmux prefix, L" % view["id"])
@@ -2813,6 +3189,8 @@ def resume_line(view):
     terminal cuts the directory rather than the id."""
     if not view.get("convId"):
         return "start again with: " + resume_hint(view)
+    if never_started(view):
+        return "never started; start over: tclaude session kill %s, then session new" % view["id"]
     return "resume with: tclaude session new --resume %s %s" % (
         view["convId"],
         shell_path(view.get("cwd") or "."),
@@ -3334,6 +3712,7 @@ def cmd_adopt(args):
             "id": store.new_id(),
             "name": args.name,
             "tmuxSession": pane["session"],
+            "tmuxSocket": pane["socket"],
             "tmuxPane": pane["id"],
             "pid": reg["pid"],
             "procStart": reg.get("procStart"),
@@ -3877,7 +4256,7 @@ def already_notified(last, view, now):
 
 def user_is_watching(tmux, view):
     """A tmux client shows this session with claude's pane active: the user sees the dialog."""
-    shown = tmux.viewers().get(view["tmuxSession"])
+    shown = tmux.of(view).viewers().get(view["tmuxSession"])
     if not shown:
         return False
     return view.get("pid") is None or view["pid"] in shown or None in shown

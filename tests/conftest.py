@@ -73,13 +73,26 @@ def assert_one_line_error(proc, pattern, code=None):
     assert "Traceback" not in proc.stderr
 
 
+def write_transcript(sandbox, conv_id, cwd=None):
+    """The transcript claude keeps of a conversation (what ``--resume`` needs)."""
+    slug = re.sub(r"[^A-Za-z0-9]", "-", os.path.realpath(cwd or sandbox.work))
+    folder = os.path.join(sandbox.home, ".claude", "projects", slug)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, conv_id + ".jsonl")
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write('{"type":"summary"}\n')
+    return path
+
+
 def write_record(sandbox, sid, **fields):
-    """A session record as tclaude would have left it (for sessions whose tmux is long gone)."""
+    """A session record as tclaude would have left it (for sessions whose tmux is long gone):
+    on the sandbox's tmux server, with the transcript its claude wrote."""
     os.makedirs(sandbox.state_dir, exist_ok=True)
     record = {
         "id": sid,
         "name": None,
         "tmuxSession": "tofu-claude-" + sid,
+        "tmuxSocket": sandbox.socket,
         "pid": None,
         "cwd": sandbox.work,
         "convId": "0b5e55ed-1234-4abc-8def-0123456789ab",
@@ -89,9 +102,15 @@ def write_record(sandbox, sid, **fields):
         "updated": "2026-01-01T00:00:00Z",
     }
     record.update(fields)
+    record = {k: v for k, v in record.items() if v is not OMIT}
     with open(sandbox.state_file(sid), "w", encoding="utf-8") as fh:
         json.dump(record, fh)
+    if record.get("convId"):
+        write_transcript(sandbox, record["convId"], record.get("cwd"))
     return record
+
+
+OMIT = object()  # write_record(..., field=OMIT) leaves the field out (an older record)
 
 
 class Sandbox:
@@ -105,6 +124,10 @@ class Sandbox:
         os.makedirs(self.home)
         os.makedirs(self.work)
         self.state_dir = os.path.join(self.home, ".tofu", "claude-sessions")
+        # the socket of the sandbox's tmux server, as tmux reports it (#{socket_path})
+        self.socket = os.path.join(
+            os.path.realpath(self.tmux_tmpdir), "tmux-%d" % os.getuid(), "default"
+        )
         env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
         env.update(
             HOME=self.home,

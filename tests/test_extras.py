@@ -238,6 +238,12 @@ def registry_status(sandbox, sid):
         return None
 
 
+def tmux_command(logged):
+    """The tmux command of a logged call, past ``-S <socket>``."""
+    words = logged.split()
+    return words[2] if words[:1] == ["-S"] else words[0]
+
+
 def test_wait_asks_tmux_only_once_while_nothing_changes(sandbox, tmp_path):
     sid = ready(sandbox)
     wait_until(lambda: registry_status(sandbox, sid) == "idle")  # claude's last move at start
@@ -253,7 +259,7 @@ def test_wait_without_a_registry_rechecks_only_the_screen(sandbox, tmp_path):
     env, log = tmux_counter(sandbox, tmp_path)
     proc = sandbox.run("session", "wait", sid, "--until", "exited", "--timeout", "5", env=env)
     assert proc.returncode == 124
-    calls = [line.split()[0] for line in log.read_text().splitlines()]
+    calls = [tmux_command(line) for line in log.read_text().splitlines()]
     assert calls[0] == "list-panes" and "list-panes" not in calls[1:]
     assert set(calls[1:]) == {"capture-pane"}  # liveness came from the pid, for free
 
