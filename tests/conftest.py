@@ -84,9 +84,10 @@ def write_transcript(sandbox, conv_id, cwd=None):
     return path
 
 
-def write_record(sandbox, sid, **fields):
+def write_record(sandbox, sid, transcript=True, **fields):
     """A session record as tclaude would have left it (for sessions whose tmux is long gone):
-    on the sandbox's tmux server, with the transcript its claude wrote."""
+    on the sandbox's tmux server, with the transcript its claude wrote (unless not
+    ``transcript``)."""
     os.makedirs(sandbox.state_dir, exist_ok=True)
     record = {
         "id": sid,
@@ -105,7 +106,7 @@ def write_record(sandbox, sid, **fields):
     record = {k: v for k, v in record.items() if v is not OMIT}
     with open(sandbox.state_file(sid), "w", encoding="utf-8") as fh:
         json.dump(record, fh)
-    if record.get("convId"):
+    if transcript and record.get("convId"):
         write_transcript(sandbox, record["convId"], record.get("cwd"))
     return record
 
