@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, TCLAUDE, process_gone, wait_until
+from conftest import ROOT, TCLAUDE, process_gone, wait_until, write_transcript
 
 sys.path.insert(0, ROOT)
 import tclaude  # (the pure text helpers are tested directly)
@@ -53,6 +53,7 @@ def fake_sessions(sandbox, specs):
             "id": sid,
             "name": spec.get("name"),
             "tmuxSession": "tofu-claude-" + sid,
+            "tmuxSocket": sandbox.socket,
             "pid": pid,
             "cwd": spec.get("cwd", sandbox.work),
             "convId": "0b5e55ed-1234-4abc-8def-%s0000" % sid,
@@ -66,6 +67,7 @@ def fake_sessions(sandbox, specs):
         with open(sandbox.state_file(sid), "w", encoding="utf-8") as fh:
             json.dump(record, fh)
         if spec["status"] == "exited":
+            write_transcript(sandbox, record["convId"], record["cwd"])  # its claude had run
             continue
         hook = {
             "v": 1,
@@ -300,7 +302,10 @@ def test_once_makes_one_tmux_call_when_no_session_is_in_a_no_hook_gap(sandbox, t
     shim, log = tmp_path / "shim", tmp_path / "tmux.log"
     shim.mkdir()
     tmux_path = shutil.which("tmux", path=sandbox.env["PATH"])
-    (shim / "tmux").write_text('#!/bin/sh\necho "$1" >> "%s"\nexec "%s" "$@"\n' % (log, tmux_path))
+    (shim / "tmux").write_text(  # the command, past a -S <socket>
+        '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
+        % (log, tmux_path)
+    )
     (shim / "tmux").chmod(0o755)
     path = str(shim) + os.pathsep + sandbox.env["PATH"]
     sandbox.run("session", "watch", "--once", env={"PATH": path}, check=True)

@@ -162,7 +162,10 @@ def test_once_all_still_makes_one_tmux_call(sandbox, tmp_path):
     shim, log = tmp_path / "shim", tmp_path / "tmux.log"
     shim.mkdir()
     tmux_path = shutil.which("tmux", path=sandbox.env["PATH"])
-    (shim / "tmux").write_text('#!/bin/sh\necho "$1" >> "%s"\nexec "%s" "$@"\n' % (log, tmux_path))
+    (shim / "tmux").write_text(  # the command, past a -S <socket>
+        '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
+        % (log, tmux_path)
+    )
     (shim / "tmux").chmod(0o755)
     out = once(sandbox, "--all", env={"PATH": str(shim) + os.pathsep + sandbox.env["PATH"]})
     assert ext in out
