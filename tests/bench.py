@@ -72,6 +72,10 @@ def populate(env, state_dir, home, count, status_of=None):
         check=True,
     ).stdout
     pids = dict(line.split() for line in out.splitlines())
+    socket = subprocess.run(  # recorded by session new, as tclaude does
+        ["tmux", "display-message", "-p", "#{socket_path}"],
+        env=env, stdout=subprocess.PIPE, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
     for i in range(count):
         sid = "%08x" % i
         pid = int(pids["tofu-claude-" + sid])
@@ -83,6 +87,7 @@ def populate(env, state_dir, home, count, status_of=None):
             "id": sid,
             "name": None,
             "tmuxSession": "tofu-claude-" + sid,
+            "tmuxSocket": socket,
             "pid": pid,
             "cwd": home,
             "convId": "0b5e55ed-1234-4abc-8def-%012x" % i,
