@@ -672,7 +672,7 @@ class Tmux:
             proc = subprocess.run(self.argv(*args), capture_output=True, text=True,
                                   env=self.env(), timeout=TMUX_TIMEOUT, **feed)  # fmt: skip
         except subprocess.TimeoutExpired:
-            stderr = "no answer within %d s" % TMUX_TIMEOUT
+            stderr = "no answer within %g s" % TMUX_TIMEOUT
             proc = subprocess.CompletedProcess(args, 124, "", stderr)
         if check and proc.returncode != 0:
             raise UserError(
@@ -743,7 +743,7 @@ class Tmux:
                 if not ready:
                     os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
-                    return self.blind("no answer within %d s" % TMUX_TIMEOUT)
+                    return self.blind("no answer within %g s" % TMUX_TIMEOUT)
                 for fd in ready:
                     chunk = os.read(fd, 65536)
                     if chunk:
@@ -1994,8 +1994,13 @@ def resume_all(store, tmux):
     claude = find_claude()
     store.ensure_dir()
     with store.lock():
-        lost = [v for v in current_views(store, tmux) if lost_with_tmux(v)]
-        for view in sorted(lost, key=creation_order):
+        views = sorted(current_views(store, tmux), key=creation_order)
+        lost = [v for v in views if lost_with_tmux(v)]
+        for view in views:
+            if view["status"] == "unknown":  # perhaps lost too, but nothing proves it
+                print("not resumed %s: cannot tell whether it is alive (%s)"
+                      % (view["id"], view.get("statusDetail")))  # fmt: skip
+        for view in lost:
             label = " (%s)" % one_line(view["name"]) if view.get("name") else ""
             try:
                 state = resume_one(store, tmux, view["id"], claude)
@@ -2003,7 +2008,7 @@ def resume_all(store, tmux):
                 print("not resumed %s%s: %s" % (view["id"], label, exc))
                 continue
             print("resumed %s%s in %s" % (view["id"], label, short_path(state["cwd"])))
-    if not lost:
+    if not lost and not any(v["status"] == "unknown" for v in views):
         print("no session was lost with its tmux server (exited ones: tclaude session ls)")
     return 0
 

@@ -311,3 +311,30 @@ def test_watch_once_marks_unknown_and_sorts_it_after_waiting_ones(sandbox, tmp_p
 def test_status_line_counts_a_session_only_tmux_can_judge_as_unknown(sandbox):
     write_record(sandbox, "abcd1234")  # no claude pid: status-line asks tmux nothing
     assert sandbox.run("status-line", check=True).stdout == "claude 1*\n"
+
+
+def test_a_tmux_that_never_answers_is_a_server_that_cannot_be_asked(sandbox, tmp_path, monkeypatch):
+    sys.path.insert(0, os.path.dirname(TCLAUDE))
+    import tclaude
+
+    shim = tmp_path / "hung"
+    shim.mkdir()
+    (shim / "tmux").write_text("#!/bin/sh\nexec /bin/sleep 60\n")  # a server stuck mid-answer
+    (shim / "tmux").chmod(0o755)
+    monkeypatch.setenv("PATH", str(shim))
+    monkeypatch.setattr(tclaude, "TMUX_TIMEOUT", 0.5)
+    sight = tclaude.Tmux(sandbox.socket).start_panes_query()()
+    assert not sight.answered and not sight.dead
+    assert sight.problem == "no answer within 0.5 s"
+
+
+def test_resume_all_names_a_session_it_cannot_judge(sandbox, tmp_path):
+    sid = ready(sandbox)
+    state = sandbox.read_state(sid)
+    state["tmuxSocket"] = str(tmp_path / "not-a-socket")  # a server nobody can ask
+    (tmp_path / "not-a-socket").write_text("")
+    with open(sandbox.state_file(sid), "w") as fh:
+        json.dump(state, fh)
+    proc = sandbox.run("session", "resume", "--all", check=True)
+    assert proc.stdout.startswith("not resumed %s: cannot tell whether it is alive" % sid)
+    assert sandbox.read_state(sid)["status"] != "exited"
