@@ -1029,7 +1029,7 @@ class Snapshot:
     def ask(self, states):
         """Start the query of each server these sessions live on (once per server)."""
         for state in states:
-            if not state.get("adopted"):
+            if not (state.get("adopted") or death_recorded(state)):  # those need no tmux
                 sock = record_socket(state)[0]
                 self.sockets[state.get("tmuxSession")] = sock
                 self._start(sock)
