@@ -3891,9 +3891,9 @@ def plain_text(text):
 def notification_text(view):
     """(title, body) as the user reads them; name and detail are shown as in ``session ls``."""
     label = one_line(view.get("name")) or os.path.basename(view.get("cwd") or "") or view["id"]
-    title = "%s · %s" % (NOTIFY_TITLES[view["status"]], label)
+    title = "%s · %s" % (NOTIFY_TITLES[view["status"]], safe_text(label))
     attach = "tclaude session attach %s" % view["id"]
-    detail = view.get("statusDetail") or ""
+    detail = safe_text(one_line(view.get("statusDetail")))  # a desktop shows controls oddly too
     body = "%s\n%s" % (detail, attach) if detail else attach
     return plain_text(title), plain_text(body)
 
