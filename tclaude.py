@@ -1262,12 +1262,12 @@ def launch(store, tmux, state, claude, resume, undo):
     The record is saved before the spawn, so the very first hook finds its session; if tmux
     fails, ``undo`` puts the state dir back as it was."""
     sid = state["id"]
-    settings = store.write_settings(sid, hook_settings())
-    conv_args = ["--resume" if resume else "--session-id", state["convId"]]
-    command = pane_command(sid, claude, settings, conv_args, state.get("claudeArgs") or [])
-    store.save(state)
-    sync_notify_marker(store, state)
-    try:
+    try:  # any step failing (a marker that cannot be made, tmux) leaves nothing half-made
+        settings = store.write_settings(sid, hook_settings())
+        conv_args = ["--resume" if resume else "--session-id", state["convId"]]
+        command = pane_command(sid, claude, settings, conv_args, state.get("claudeArgs") or [])
+        store.save(state)
+        sync_notify_marker(store, state)
         state["pid"] = tmux.new_session(state["tmuxSession"], state["cwd"], command)
     except UserError:
         undo()

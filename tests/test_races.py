@@ -297,3 +297,13 @@ def test_doctor_fails_when_the_hook_status_is_frozen(sandbox):
     assert proc.returncode == 1
     line = [ln for ln in proc.stdout.splitlines() if "hook writes" in ln]
     assert line and line[0].startswith("FAIL") and sid in line[0]
+
+
+def test_new_whose_notify_marker_fails_leaves_no_record(sandbox, inproc, monkeypatch, capsys):
+    def cannot_mark(store, state, global_on=None):
+        raise inproc.UserError("cannot update %s: No space left on device" % state["id"])
+
+    monkeypatch.setattr(inproc, "sync_notify_marker", cannot_mark)
+    assert inproc.main(["session", "new", sandbox.work]) == 1
+    assert "No space left" in capsys.readouterr().err
+    assert [n for n in os.listdir(sandbox.state_dir) if n.endswith(".json")] == []
