@@ -1345,18 +1345,18 @@ def frozen_hook(store, state):
     pid = state.get("pid")
     if state.get("adopted") or not isinstance(pid, int) or pid <= 0:
         return None
+    try:  # two stats first: ls pays for a registry read only when the files disagree by far
+        hook_mtime = os.stat(store.path(state["id"], ".status")).st_mtime
+        if os.stat(claude_registry_path(pid)).st_mtime - hook_mtime <= HOOK_FREEZE_SECONDS:
+            return None
+    except OSError:
+        return None  # no hook file or no registry: nothing to compare, nothing concluded
     reg = read_registry(pid)
     stamp = reg.get("statusUpdatedAt") if reg else None
-    if (
-        reg is None
-        or reg.get("status") not in ("busy", "waiting")
-        or not isinstance(stamp, (int, float))
-    ):
+    if reg is None or reg.get("status") not in ("busy", "waiting"):
         return None
-    try:
-        hook_mtime = os.stat(store.path(state["id"], ".status")).st_mtime
-    except OSError:
-        return None  # no hook file at all: nothing to compare, nothing concluded
+    if not isinstance(stamp, (int, float)) or isinstance(stamp, bool):
+        return None
     lag = stamp / 1000.0 - hook_mtime
     return lag if lag > HOOK_FREEZE_SECONDS else None
 

@@ -307,3 +307,17 @@ def test_new_whose_notify_marker_fails_leaves_no_record(sandbox, inproc, monkeyp
     assert inproc.main(["session", "new", sandbox.work]) == 1
     assert "No space left" in capsys.readouterr().err
     assert [n for n in os.listdir(sandbox.state_dir) if n.endswith(".json")] == []
+
+
+def test_ls_warns_when_the_state_dir_has_no_free_space(sandbox, inproc, monkeypatch, capsys):
+    write_record(sandbox, SID, status="exited", statusDetail="gone")
+    real = os.statvfs
+
+    def full(path):
+        info = real(path)
+        return os.statvfs_result((*info[:4], 0, *info[5:]))  # f_bavail = 0
+
+    monkeypatch.setattr(os, "statvfs", full)
+    assert inproc.main(["session", "ls"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: state dir %s is full: hooks cannot record status" % sandbox.state_dir in err
