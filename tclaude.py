@@ -1517,6 +1517,8 @@ def kill_all_exited(store, tmux):
             tmux.kill_session(view["tmuxSession"])
             if store.remove(view["id"], expect=spawn_facts(view)):
                 say("removed %s (%s)" % (view["id"], view.get("statusDetail") or "exited"))
+            else:
+                say("kept %s: its record changed meanwhile" % view["id"])
     if not gone:
         print("no exited sessions")
     return 0

@@ -142,8 +142,8 @@ def test_kill_all_exited_racing_resume_keeps_the_resumed_session(sandbox, inproc
     if resumes[0].returncode == 0:
         assert os.path.exists(sandbox.state_file(sid)), "the resumed session's record is gone"
         assert sandbox.tmux("has-session", "-t", "=tofu-claude-" + sid, check=False).returncode == 0
-    else:
-        assert "removed meanwhile" in err
+    else:  # it waited for kill's lock, then found the session gone
+        assert "removed meanwhile" in err or "no session" in err, err
 
 
 # -- a command that fails changes nothing ------------------------------------------------------
