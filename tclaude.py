@@ -151,7 +151,13 @@ class UserError(Exception):
 
 
 def warn(message):
-    sys.stderr.write("tclaude: warning: %s\n" % message)
+    sys.stderr.write("tclaude: warning: %s\n" % safe_text(message))
+
+
+def say(message):
+    """Print one human-facing line: every message that may carry a name, a path or a detail
+    goes out through safe_text."""
+    print(safe_text(message))
 
 
 def utc_iso(epoch=None):
@@ -196,8 +202,36 @@ def short_path(path):
 
 
 def one_line(text):
-    """Flatten control characters so untrusted text cannot break a table row or a terminal."""
-    return re.sub(r"[\x00-\x1f\x7f]+", " ", text or "").strip()
+    """Flatten control characters (C0, DEL, C1) to single spaces: a hook detail or an error
+    text becomes one tidy line of data.  Display still goes through safe_text."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", text or "").strip()
+
+
+# C0 (with newline and tab), DEL and C1 (U+0080-U+009F: U+009B is a CSI, U+009D an OSC, to a
+# terminal that honours 8-bit controls, no ESC needed).
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+VISIBLE_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "^[", "\x7f": "^?"}
+
+
+def visible_control(match):
+    ch = match.group()
+    if ch in VISIBLE_CONTROLS:
+        return VISIBLE_CONTROLS[ch]
+    if ch < "\x20":
+        return "^" + chr(ord(ch) + 64)  # caret notation, as cat -v: ^A, ^G, ^_
+    return "\\x%02x" % ord(ch)
+
+
+def safe_text(text):
+    """THE terminal sanitiser: text that may come from a payload, a name or a path, made
+    harmless to print.  Every control character is shown, not obeyed: newline as \\n, ESC as
+    ^[, other C0 as ^X, DEL as ^?, C1 as \\x9d.  A table row stays one row; nothing retitles,
+    clears or moves the user's terminal."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    if CONTROL_RE.search(text) is None:
+        return text
+    return CONTROL_RE.sub(visible_control, text)
 
 
 def new_uuid4():
@@ -266,6 +300,9 @@ def process_running(pid):
 # --------------------------------------------------------------------------------------------
 # 3. State store: the only code that reads or writes session files
 # --------------------------------------------------------------------------------------------
+
+
+SESSION_SUFFIXES = (".json", ".status", ".settings.json", ".notify")
 
 
 class StateStore:
@@ -355,8 +392,17 @@ class StateStore:
             return None
         return data
 
-    def remove(self, sid):
-        for suffix in (".json", ".status", ".settings.json", ".notify"):
+    def remove(self, sid, expect=None):
+        """Forget a session, under the state lock; with ``expect``, only if its record still
+        matches (a session resumed since the caller looked is kept).  True when removed."""
+        with self.lock():
+            if expect is not None and self.current(sid, expect) is None:
+                return False
+            self.remove_files(sid)
+            return True
+
+    def remove_files(self, sid):
+        for suffix in SESSION_SUFFIXES:
             try:
                 os.unlink(self.path(sid, suffix))
             except FileNotFoundError:
@@ -401,12 +447,39 @@ class StateStore:
         except OSError as exc:
             raise UserError("cannot remove %s: %s" % (path, exc.strerror)) from None
 
-    def update(self, sid, **fields):
-        """Merge ``fields`` into the record as it is on disk now (not as a caller read it)."""
-        state = self.load(sid)
-        state.update(fields)
-        self.save(state)
-        return state
+    def update(self, sid, expect=None, **fields):
+        """Merge ``fields`` into the record as it is on disk now (not as a caller read it),
+        under the state lock: the one read-modify-write path for records.  Returns the new
+        record, or None (and writes nothing) when the record is gone, unreadable, or no longer
+        matches ``expect`` (e.g. the ``spawned``/``pid`` a verdict was made on): an update never
+        re-creates a removed record nor judges a respawned claude on its predecessor's facts."""
+        with self.lock():
+            fresh = self.current(sid, expect)
+            if fresh is None:
+                return None
+            fresh.update(fields)
+            self.save(fresh)
+            return fresh
+
+    def current(self, sid, expect=None):
+        """The record on disk if it still matches ``expect``, else None (call under the lock)."""
+        try:
+            fresh = self.load(sid)
+        except (OSError, ValueError):
+            return None
+        if any(fresh.get(k) != v for k, v in (expect or {}).items()):
+            return None
+        return fresh
+
+    def check_removable(self, sid=None):
+        """Raise before a command acts (stops a claude, kills a tmux session) when it could not
+        then forget the session: a read-only state dir, or one of its files a directory."""
+        if not os.access(self.dir, os.W_OK | os.X_OK):
+            raise UserError("state dir %s is not writable; nothing was changed" % self.dir)
+        for suffix in SESSION_SUFFIXES if sid else ():
+            path = self.path(sid, suffix)
+            if os.path.isdir(path) and not os.path.islink(path):
+                raise UserError("%s is a directory; move it away (nothing was changed)" % path)
 
     def load_config(self):
         """tclaude.json as a dict: {} when missing; a corrupt file is reported, never rewritten
@@ -504,13 +577,27 @@ class StateStore:
         return stray
 
     def lock(self):
-        """An exclusive lock over the state dir, held while a new session claims a convId."""
+        """An exclusive lock over the state dir: held while a new session claims a convId and
+        around every read-modify-write or removal of a record.  Re-entrant within a process
+        (``session new`` records deaths while it holds it); a second flock on a new descriptor
+        would wait for itself."""
+        import _thread
         import fcntl
 
+        key = (self.dir, _thread.get_ident())
+        held = _HELD_LOCKS.get(key)
+        if held:
+            held[1] += 1
+            return _Lock(held)
         self.ensure_dir()
-        fd = os.open(os.path.join(self.dir, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        path = os.path.join(self.dir, ".lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise UserError("cannot open %s: %s" % (path, exc.strerror)) from None
         fcntl.flock(fd, fcntl.LOCK_EX)
-        return _Lock(fd)
+        held = _HELD_LOCKS[key] = [fd, 1, key]
+        return _Lock(held)
 
     def new_id(self):
         existing = set(self.ids())
@@ -520,15 +607,24 @@ class StateStore:
                 return sid
 
 
+# (state dir, thread) -> [fd, depth, key] of a state lock this process holds
+_HELD_LOCKS = {}
+
+
 class _Lock:
-    def __init__(self, fd):
-        self.fd = fd
+    """Releases a flock on exit; ``held`` is [fd] (notify locks) or a _HELD_LOCKS entry."""
+
+    def __init__(self, held):
+        self.held = held if isinstance(held, list) else [held, 1, None]
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        os.close(self.fd)  # closing the descriptor releases the flock
+        self.held[1] -= 1
+        if self.held[1] == 0:
+            _HELD_LOCKS.pop(self.held[2], None)
+            os.close(self.held[0])  # closing the descriptor releases the flock
 
 
 # --------------------------------------------------------------------------------------------
@@ -1289,16 +1385,17 @@ def explain_death(tmux, snap, view, changed, hook):
     view.update(changed)
 
 
+def spawn_facts(state):
+    """What identifies one claude of a session: a resume changes both (pid goes None, then the
+    new pid), so a verdict about the old claude no longer matches."""
+    return {"spawned": state.get("spawned"), "pid": state.get("pid")}
+
+
 def persist_exit(store, state, changed):
+    """Record a death seen in ``state``: through the guarded update, so a session killed
+    meanwhile stays removed and a respawned one is not marked exited on old facts."""
     try:
-        fresh = store.load(state["id"])
-    except (OSError, ValueError):
-        return  # killed meanwhile, or corrupt: never overwrite what we cannot read
-    if fresh.get("spawned") != state.get("spawned"):
-        return  # respawned (resumed) since we looked: our verdict is about the old process
-    fresh.update(changed)
-    try:
-        store.save(fresh)
+        store.update(state["id"], expect=spawn_facts(state), **changed)
     except UserError as exc:
         warn(str(exc))
 
@@ -1318,18 +1415,19 @@ def find_session(store, ref, states=None):
         if state["id"] == ref:
             return state
     named = [s for s in states if s.get("name") == ref]
-    if len(named) == 1:
-        return named[0]
     if len(named) > 1:
         live = [s for s in named if s.get("status") != "exited"]
-        if len(live) == 1:
-            return live[0]
+        named = live if len(live) == 1 else named
     matches = [s for s in states if s["id"].startswith(ref.lower())]
-    if len(matches) == 1:
+    if len(named) == 1 and not [s for s in matches if s is not named[0]]:
+        return named[0]
+    if len(matches) == 1 and not named:
         return matches[0]
     if not matches and not named:
         raise UserError("no session %r (see: tclaude session ls)" % ref)
-    listed = ", ".join(sorted(s["id"] for s in (matches or named)))
+    # a name that is also another session's id prefix (a record from before names were
+    # checked) is ambiguous too: picking either silently could kill the wrong one
+    listed = ", ".join(sorted(set(s["id"] for s in matches + named)))
     raise UserError("%r is ambiguous: it matches %s" % (ref, listed))
 
 
@@ -1363,9 +1461,17 @@ def resume_hint(view):
     return "tclaude session new %s" % where
 
 
+# A name like this could be read as an id prefix (``kill 8cb`` must not pick a session named
+# "8cb" while session 8cb9203b exists).
+ID_PREFIX_RE = re.compile(r"^[0-9a-fA-F]{1,8}$")
+
+
 def checked_name(name):
-    if name is not None and (not name.strip() or ID_RE.match(name) or "/" in name):
-        raise UserError("invalid name %r: use a short label that is not an 8-hex id" % name)
+    if name is not None and (not name.strip() or ID_PREFIX_RE.match(name) or "/" in name):
+        raise UserError(
+            "invalid name %r: use a short label that is not 1-8 hex digits (an id or id prefix)"
+            % name
+        )
     return name
 
 
@@ -1404,13 +1510,13 @@ def launch(store, tmux, state, claude, resume, undo):
     The record is saved before the spawn, so the very first hook finds its session; if tmux
     fails, ``undo`` puts the state dir back as it was."""
     sid = state["id"]
-    settings = store.write_settings(sid, hook_settings())
-    conv_args = ["--resume" if resume else "--session-id", state["convId"]]
-    command = pane_command(sid, claude, settings, conv_args, state.get("claudeArgs") or [])
-    state["tmuxSocket"] = tmux.where()  # tmux's own answer replaces it once it has started
-    store.save(state)
-    sync_notify_marker(store, state)
-    try:
+    try:  # any step failing (a marker that cannot be made, tmux) leaves nothing half-made
+        settings = store.write_settings(sid, hook_settings())
+        conv_args = ["--resume" if resume else "--session-id", state["convId"]]
+        command = pane_command(sid, claude, settings, conv_args, state.get("claudeArgs") or [])
+        state["tmuxSocket"] = tmux.where()  # tmux's own answer replaces it once it has started
+        store.save(state)
+        sync_notify_marker(store, state)
         pid, sock = tmux.new_session(state["tmuxSession"], state["cwd"], command)
     except UserError:
         undo()
@@ -1462,19 +1568,77 @@ def cmd_new(args):
         print(sid)
     else:
         label = " (%s)" % name if name else ""
-        print("started session %s%s in %s" % (sid, label, short_path(cwd)))
+        say("started session %s%s in %s" % (sid, label, short_path(cwd)))
         print("attach with: tclaude session attach %s" % sid)
     return 0
+
+
+# A hook writes the status file within ~0.1 s of the moment claude marks itself busy or
+# waiting in its registry (README facts, "registry"); half a minute is far beyond any scheduling
+# delay on a loaded machine, yet short enough that a user waiting on a frozen status is told.
+HOOK_FREEZE_SECONDS = 30.0
+
+
+def state_dir_full(store):
+    """True when statvfs shows no free block for an unprivileged writer (the hook)."""
+    try:
+        info = os.statvfs(store.dir)
+    except (OSError, AttributeError):
+        return False
+    return info.f_bavail == 0
+
+
+def frozen_hook(store, state):
+    """Seconds by which the session's hook status lags claude's registry, when a hook surely
+    fired but wrote nothing (full or unwritable state dir); else None.  Only ``busy`` and
+    ``waiting`` count: claude enters both with a hook (UserPromptSubmit, PermissionRequest),
+    while ``idle`` may follow a deny or an interrupt that runs no hook at all."""
+    pid = state.get("pid")
+    if state.get("adopted") or not isinstance(pid, int) or pid <= 0:
+        return None
+    try:  # two stats first: ls pays for a registry read only when the files disagree by far
+        hook_mtime = os.stat(store.path(state["id"], ".status")).st_mtime
+        if os.stat(claude_registry_path(pid)).st_mtime - hook_mtime <= HOOK_FREEZE_SECONDS:
+            return None
+    except OSError:
+        return None  # no hook file or no registry: nothing to compare, nothing concluded
+    reg = read_registry(pid)
+    stamp = reg.get("statusUpdatedAt") if reg else None
+    if reg is None or reg.get("status") not in ("busy", "waiting"):
+        return None
+    if not isinstance(stamp, (int, float)) or isinstance(stamp, bool):
+        return None
+    lag = stamp / 1000.0 - hook_mtime
+    return lag if lag > HOOK_FREEZE_SECONDS else None
+
+
+def hook_write_problems(store, views):
+    """Why the hooks may be unable to record status, one line per cause (ls and doctor)."""
+    problems = []
+    if os.path.isdir(store.dir) and state_dir_full(store):
+        problems.append("state dir %s is full: hooks cannot record status" % store.dir)
+    for view in views:
+        if view.get("status") == "exited":
+            continue
+        lag = frozen_hook(store, view)
+        if lag is not None:
+            problems.append("session %s: its hook status is %s older than claude's registry; "
+                            "the state dir %s may be full or unwritable (status frozen)"
+                            % (view["id"], short_duration(lag), store.dir))  # fmt: skip
+    return problems
 
 
 def cmd_ls(args):
     store, tmux = StateStore(), Tmux()
     snap = Snapshot(tmux)
     views = sorted(current_views(store, tmux, snap=snap), key=creation_order)
+    for problem in hook_write_problems(store, views):
+        warn(problem)
     if args.all:
         views = [dict(v, external=False) for v in views] + external_views(views, snap)
     if args.json:
-        print(json.dumps(views, indent=2, ensure_ascii=False))
+        # ensure_ascii: a C1 control in a name or path goes out as \u009d, not as itself
+        print(json.dumps(views, indent=2, ensure_ascii=True))
         return 0
     if not views:
         print("no sessions (start one with: tclaude session new [dir])")
@@ -1496,19 +1660,20 @@ DETAIL_WIDTH = 80
 def view_row(view, now):
     since = parse_iso(view.get("statusSince")) or parse_iso(view.get("updated")) or now
     conv = (view.get("convId") or "")[:8]
-    detail = one_line(view.get("statusDetail") or "")
+    detail = safe_text(one_line(view.get("statusDetail") or ""))
     if view["status"] == "exited" and conv:
         hint = " · resume: tclaude session resume %s" % view["id"]
         if never_started(view):
             hint = " · start over: tclaude session kill %s, then session new" % view["id"]
         detail = detail[: DETAIL_WIDTH - len(hint)] + hint
+    cwd = view.get("cwd")
     return [
-        view["id"],
-        one_line(view.get("name") or "-"),
-        view["status"],
+        safe_text(view["id"]),
+        safe_text(one_line(view.get("name")) or "-"),
+        safe_text(view["status"]),
         short_duration(now - since),
-        short_path(view.get("cwd") or ""),
-        conv or "-",
+        safe_text(short_path(cwd) if isinstance(cwd, str) else ""),
+        safe_text(conv) or "-",
         detail,
     ]
 
@@ -1596,40 +1761,61 @@ def claude_verified(state):
 def cmd_kill(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
-    all_states = store.load_all()
     if args.all_exited:
+        return kill_all_exited(store, tmux)
+    if not args.id:
+        raise UserError("kill needs a session id (or --all-exited)")
+    state = find_session(store, args.id)
+    view = kill_one(store, tmux, state)
+    if never_started(view):
+        say("killed %s (claude had never started)" % view["id"])
+        return 0
+    say("killed %s; resume the conversation with: %s" % (view["id"], resume_hint(view)))
+    return 0
+
+
+def kill_all_exited(store, tmux):
+    """Judged and removed under the state lock: a ``session resume`` cannot slip in between
+    the verdict "exited" and the removal of a session it just brought back.  Only proven
+    deaths go: "unknown" is never "exited"."""
+    if not os.path.isdir(store.dir):
+        print("no exited sessions")
+        return 0
+    store.check_removable()
+    with store.lock():
         snap = Snapshot(tmux)
-        views = current_views(store, tmux, all_states, snap)
-        gone = [v for v in views if v["status"] == "exited"]  # never "unknown": no proof
+        gone = [v for v in current_views(store, tmux, None, snap) if v["status"] == "exited"]
+        for view in gone:
+            store.check_removable(view["id"])
         for view in gone:
             pane = None if view.get("adopted") else snap.sight(view)[0]
             if pane and not pane.dead and process_running(pane.pid):
-                print("kept %s: marked exited but its tmux session %s is alive"
-                      % (view["id"], view["tmuxSession"]))  # fmt: skip
+                say("kept %s: marked exited but its tmux session %s is alive"
+                    % (view["id"], view["tmuxSession"]))  # fmt: skip
                 continue
             tmux.of(view).kill_session(view["tmuxSession"])
-            store.remove(view["id"])
-            print("removed %s (%s)" % (view["id"], view.get("statusDetail") or "exited"))
-        if not gone:
-            print("no exited sessions")
-        return 0
-    if not args.id:
-        raise UserError("kill needs a session id (or --all-exited)")
-    state = find_session(store, args.id, all_states)
-    view = kill_one(store, tmux, state)
-    if never_started(view):
-        print("killed %s (claude had never started)" % view["id"])
-        return 0
-    print("killed %s; resume the conversation with: %s" % (view["id"], resume_hint(view)))
+            if store.remove(view["id"], expect=spawn_facts(view)):
+                say("removed %s (%s)" % (view["id"], view.get("statusDetail") or "exited"))
+            else:
+                say("kept %s: its record changed meanwhile" % view["id"])
+    if not gone:
+        print("no exited sessions")
     return 0
 
 
 def kill_one(store, tmux, state):
     """End one session and forget it (session kill and the dashboard's kill key); returns its
-    last view, which still knows the convId for the resume hint."""
-    (view,) = current_views(store, tmux, [state])
-    stop_claude(tmux, view)
-    store.remove(view["id"])
+    last view, which still knows the convId for the resume hint.  Checked first (a kill that
+    stopped claude and then could not remove the record would leave a lie behind), and done
+    under the state lock so no resume starts a new claude in the session being killed."""
+    store.check_removable(state["id"])
+    with store.lock():
+        fresh = store.current(state["id"])
+        if fresh is None:
+            raise UserError("session %s was removed meanwhile" % state["id"])
+        (view,) = current_views(store, tmux, [fresh])
+        stop_claude(tmux, view)
+        store.remove(view["id"])
     return view
 
 
@@ -1820,7 +2006,7 @@ def cmd_wait(args):
     reached = wait_for(store, tmux, sids, targets, not args.any, deadline)
     for sid in sids:
         if sid in reached:
-            print("%s %s" % (sid, reached[sid]))
+            say("%s %s" % (sid, reached[sid]))
     return 0
 
 
@@ -1900,7 +2086,7 @@ def cmd_send(args):
     time.sleep(SUBMIT_PAUSE)
     server.press_enter(claude_pane(view))
     lines = text.count("\n") + 1
-    print("sent to %s (%d line%s)" % (view["id"], lines, "" if lines == 1 else "s"))
+    say("sent to %s (%d line%s)" % (view["id"], lines, "" if lines == 1 else "s"))
     if not wait_for_pickup(store, view, before, SEND_ACK_TIMEOUT):
         warn("claude in %s has not picked the prompt up yet; look with: tclaude session attach %s"
              % (view["id"], view["id"]))  # fmt: skip
@@ -1921,7 +2107,7 @@ def cmd_resume(args):
     with store.lock():
         state = resume_one(store, tmux, sid, claude)
     label = " (%s)" % state["name"] if state.get("name") else ""
-    print("resumed session %s%s in %s" % (sid, label, short_path(state["cwd"])))
+    say("resumed session %s%s in %s" % (sid, label, short_path(state["cwd"])))
     print("attach with: tclaude session attach %s" % sid)
     return 0
 
@@ -1960,6 +2146,7 @@ def resume_one(store, tmux, sid, claude):
     ensure_unclaimed(live, conv_id, view.get("name"), sid)
     old = store.load(sid)
     state = respawned_record(old, conv_id)
+    store.check_removable(sid)  # its hook file must go: fail before touching tmux
     if pane:
         old_server.kill_session(state["tmuxSession"])  # the dead pane remain-on-exit kept
     store.clear_hook_status(sid)
@@ -2052,11 +2239,9 @@ def cmd_rename(args):
         sid, old = view["id"], view.get("name")
         live = [v for v in views if v["status"] != "exited"]
         ensure_unclaimed(live, name=name, sid=sid)
-        try:
-            store.update(sid, name=name)
-        except (OSError, ValueError):
-            raise UserError("session %s was removed meanwhile" % sid) from None
-    print("renamed %s%s to %s" % (sid, " (was %s)" % old if old else "", name))
+        if store.update(sid, name=name) is None:
+            raise UserError("session %s was removed meanwhile" % sid)
+    say("renamed %s%s to %s" % (sid, " (was %s)" % old if old else "", name))
     return 0
 
 
@@ -2083,9 +2268,9 @@ def cmd_prune(args):
     verb = "would remove" if args.dry_run else "removed"
     said = []
 
-    def say(line):
+    def report(line):
         said.append(line)
-        print(line)
+        say(line)
 
     import contextlib
 
@@ -2103,14 +2288,15 @@ def cmd_prune(args):
             if pane and not pane.dead:
                 late = pane_after_exit(tmux.of(view), view["tmuxSession"])
                 if late and not late.dead:
-                    say("kept %s: marked exited but its tmux session %s is alive"
+                    report("kept %s: marked exited but its tmux session %s is alive"
                         % (view["id"], view["tmuxSession"]))  # fmt: skip
                     continue
             if not args.dry_run:
+                store.check_removable(view["id"])  # before the tmux session goes
                 if pane:
                     tmux.of(view).kill_session(view["tmuxSession"])
                 store.remove(view["id"])
-            say("%s session %s (exited %s ago: %s)" % (
+            report("%s session %s (exited %s ago: %s)" % (
                 verb, view["id"], short_duration(exited_age(view, now)),
                 one_line(view.get("statusDetail")) or "exited"))  # fmt: skip
         known = set(v["tmuxSession"] for v in views)
@@ -2123,9 +2309,9 @@ def cmd_prune(args):
             if not args.dry_run:
                 store.remove_file(path)
             why = "stale temp file" if name.startswith(".") else "orphan file"
-            say("%s %s %s" % (verb, why, name))
+            report("%s %s %s" % (verb, why, name))
         for name in strays:
-            say(stray_report(store, name, panes[name], args.adopt, args.dry_run))
+            report(stray_report(store, name, panes[name], args.adopt, args.dry_run))
     if not said:
         print("nothing to prune")
     return 0
@@ -2432,9 +2618,7 @@ def watch_summary(views):
 def cell_text(value):
     """Untrusted text made safe for one table cell: one line, and no control, format,
     surrogate or unassigned characters (their width on screen is anyone's guess)."""
-    if not isinstance(value, str):
-        value = "" if value is None else str(value)
-    text = one_line(value)
+    text = safe_text(value)
     if _memo.get("ascii_only") and not text.isascii():
         text = "".join(ch if ch < "\x7f" else "?" for ch in text)
     if text.isprintable():
@@ -3184,7 +3368,7 @@ class Dashboard:
         import curses
 
         try:
-            self.screen.addstr(y, x, text, attr)
+            self.screen.addstr(y, x, safe_text(text), attr)  # the one sanitiser, last line
         except curses.error:
             pass  # writing the bottom-right cell "fails" after drawing it; nothing is lost
 
@@ -3437,9 +3621,9 @@ def print_settings_diff(path, raw_before, text_after):
         label if text_after is not None else "/dev/null",
     ):
         if line.endswith("\n"):
-            sys.stdout.write(line)
+            sys.stdout.write(safe_text(line[:-1]) + "\n")
         else:  # as diff(1) shows a last line without its newline
-            sys.stdout.write(line + "\n\\ No newline at end of file\n")
+            sys.stdout.write(safe_text(line) + "\n\\ No newline at end of file\n")
 
 
 def save_hooks_record(store, record):
@@ -3468,13 +3652,13 @@ def cmd_hooks_install(args):
     settings, raw = load_claude_settings(path)
     wanted = tclaude_hook_commands(hook_settings())
     if tclaude_hook_commands(settings) == wanted:
-        print("tclaude's hooks are already in %s; nothing changed" % short_path(path))
+        say("tclaude's hooks are already in %s; nothing changed" % short_path(path))
         return 0
     new, created = settings_with_hooks(settings)
     text = settings_text(new)
     if args.dry_run:
         print_settings_diff(path, raw, text)
-        print("dry run: %s not changed" % short_path(path))
+        say("dry run: %s not changed" % short_path(path))
         return 0
     record = store.load_hooks_record()
     key = os.path.realpath(path)
@@ -3489,9 +3673,9 @@ def cmd_hooks_install(args):
     backup = write_backup(path, raw) if raw is not None else None
     replace_settings(path, text, raw)
     save_hooks_record(store, record)
-    print("installed tclaude's hooks (%d events) in %s" % (len(wanted), short_path(path)))
+    say("installed tclaude's hooks (%d events) in %s" % (len(wanted), short_path(path)))
     if backup:
-        print("backup of the previous file: %s" % short_path(backup))
+        say("backup of the previous file: %s" % short_path(backup))
     print(
         "note: the hook does nothing in claude sessions tclaude did not start; "
         "those are listed by: tclaude session ls --all"
@@ -3503,7 +3687,7 @@ def cmd_hooks_uninstall(args):
     store, path = StateStore(), claude_settings_path()
     settings, raw = load_claude_settings(path)
     if not tclaude_hook_commands(settings):
-        print("no tclaude hooks in %s; nothing changed" % short_path(path))
+        say("no tclaude hooks in %s; nothing changed" % short_path(path))
         return 0
     record = store.load_hooks_record()
     key = os.path.realpath(path)
@@ -3519,7 +3703,7 @@ def cmd_hooks_uninstall(args):
     text = None if delete_file else settings_text(new)
     if args.dry_run:
         print_settings_diff(path, raw, text)
-        print("dry run: %s not changed" % short_path(path))
+        say("dry run: %s not changed" % short_path(path))
         return 0
     backup = write_backup(path, raw)
     if delete_file:
@@ -3528,8 +3712,8 @@ def cmd_hooks_uninstall(args):
         replace_settings(path, text, raw)
     record.pop(key, None)
     save_hooks_record(store, record)
-    print("removed %d tclaude hooks from %s" % (removed, short_path(path)))
-    print("backup of the previous file: %s" % short_path(backup))
+    say("removed %d tclaude hooks from %s" % (removed, short_path(path)))
+    say("backup of the previous file: %s" % short_path(backup))
     return 0
 
 
@@ -3735,7 +3919,7 @@ def cmd_adopt(args):
         }
         store.save(state)
     label = " (%s)" % args.name if args.name else ""
-    print("adopted claude pid %d in pane %s as session %s%s" % (
+    say("adopted claude pid %d in pane %s as session %s%s" % (
         reg["pid"], pane["id"], state["id"], label))  # fmt: skip
     print("its status comes from claude's registry: a claude started by hand runs no tclaude hook")
     return 0
@@ -3852,6 +4036,16 @@ def check_state_dir():
     return "ok", "state dir", "%s (0700, writable)" % shown
 
 
+def check_hook_writes():
+    store = StateStore()
+    if not os.path.isdir(store.dir):
+        return "ok", "hook writes", "no state dir yet"
+    problems = hook_write_problems(store, store.load_all())
+    if problems:
+        return "FAIL", "hook writes", "; ".join(problems[:3])
+    return "ok", "hook writes", "free space in the state dir; no frozen hook status"
+
+
 def check_state_files():
     store = StateStore()
     ids = store.ids()
@@ -3934,6 +4128,7 @@ DOCTOR_CHECKS = (
     check_bash,
     check_state_dir,
     check_state_files,
+    check_hook_writes,
     check_notifications,
     check_claude_settings,
     check_installed_hooks,
@@ -3950,7 +4145,7 @@ def cmd_doctor(args):
             level, label = "FAIL", check.__name__[len("check_") :]
             text = "check crashed: %s: %s" % (type(exc).__name__, one_line(str(exc)))
         counts[level] += 1
-        print("%-4s  %-12s  %s" % (level, label, one_line(text)))
+        say("%-4s  %-12s  %s" % (level, label, one_line(text)))
     print("%d ok, %d warn, %d FAIL" % (counts["ok"], counts["warn"], counts["FAIL"]))
     return 1 if counts["FAIL"] else 0
 
@@ -4083,9 +4278,9 @@ def plain_text(text):
 def notification_text(view):
     """(title, body) as the user reads them; name and detail are shown as in ``session ls``."""
     label = one_line(view.get("name")) or os.path.basename(view.get("cwd") or "") or view["id"]
-    title = "%s · %s" % (NOTIFY_TITLES[view["status"]], label)
+    title = "%s · %s" % (NOTIFY_TITLES[view["status"]], safe_text(label))
     attach = "tclaude session attach %s" % view["id"]
-    detail = view.get("statusDetail") or ""
+    detail = safe_text(one_line(view.get("statusDetail")))  # a desktop shows controls oddly too
     body = "%s\n%s" % (detail, attach) if detail else attach
     return plain_text(title), plain_text(body)
 
@@ -4349,6 +4544,10 @@ def backend_line(backend):
 
 def notify_switch(store, on):
     config = store.load_config()
+    if os.path.isdir(store.dir):  # the markers must follow the switch: fail before writing it
+        store.check_removable()
+        for sid in store.ids():
+            store.check_removable(sid)
     config["notify"] = on
     store.save_config(config)
     states = sync_all_markers(store, on)
@@ -4601,7 +4800,7 @@ def main(argv=None):
             args.claude_args = extra
         return args.func(args) or 0
     except UserError as exc:
-        sys.stderr.write("tclaude: %s\n" % exc)
+        sys.stderr.write("tclaude: %s\n" % safe_text(str(exc)))
         return exc.code
     except KeyboardInterrupt:
         sys.stderr.write("tclaude: interrupted\n")
@@ -4613,7 +4812,7 @@ def main(argv=None):
             raise
         sys.stderr.write(
             "tclaude: internal error: %s: %s (run with TCLAUDE_DEBUG=1 for details)\n"
-            % (type(exc).__name__, one_line(str(exc)))
+            % (type(exc).__name__, safe_text(one_line(str(exc))))
         )
         return 70
 

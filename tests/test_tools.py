@@ -632,13 +632,14 @@ def test_doctor_on_a_healthy_setup_passes_with_one_line_per_check(sandbox, tmp_p
         "bash",
         "state dir",
         "state files",
+        "hook writes",
         "notify",
         "settings",
         "user hooks",
         "environment",
     ]
     assert all(level == "ok" for level, _ in checks.values()), proc.stdout
-    assert proc.stdout.splitlines()[-1] == "11 ok, 0 warn, 0 FAIL"
+    assert proc.stdout.splitlines()[-1] == "12 ok, 0 warn, 0 FAIL"
 
 
 def test_doctor_fails_without_claude_and_says_how_to_install_it(sandbox, tmp_path):
