@@ -21,7 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TCLAUDE = os.path.join(ROOT, "tclaude.py")
 HOOK = os.path.join(ROOT, "tclaude-hook.sh")
 FAKEBIN = os.path.join(ROOT, "tests", "fakebin")
-SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "claude-code", "samples")
+# Hook payloads recorded from the real claude (tests/samples/README.md says how).
+SAMPLES = os.environ.get("TCLAUDE_SAMPLES_DIR") or os.path.join(ROOT, "tests", "samples")
 
 SCRUBBED = (
     "TMUX",

@@ -17,11 +17,10 @@ import tempfile
 import time
 
 import pytest
-from conftest import wait_until
+from conftest import SAMPLES, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAKE = os.path.join(ROOT, "tests", "fakebin", "claude")
-SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "claude-code", "samples")
 SCRUBBED = (
     "TMUX",
     "TMUX_PANE",
@@ -483,14 +482,13 @@ def test_plain_turn_payloads_registry_and_exit(world):
     assert world.events().count("Notification") == 1
     assert_no_violations(world)
 
-    if os.path.isdir(SAMPLES):  # golden key order from the recordings themselves
-        with open(os.path.join(SAMPLES, "a_plain.jsonl"), encoding="utf-8") as fh:
-            golden = {}
-            for line in fh:
-                rec = json.loads(line)
-                golden.setdefault(rec["event"], list(rec["stdin"]))
-        for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"):
-            assert KEYS[event] == golden[event]
+    with open(os.path.join(SAMPLES, "a_plain.jsonl"), encoding="utf-8") as fh:
+        golden = {}  # key order from the recording itself
+        for line in fh:
+            rec = json.loads(line)
+            golden.setdefault(rec["event"], list(rec["stdin"]))
+    for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"):
+        assert KEYS[event] == golden[event]
 
 
 @needs_tmux
