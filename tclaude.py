@@ -45,8 +45,9 @@ ID_RE = re.compile(r"^[0-9a-f]{8}$")
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-# Events whose hooks tclaude needs; see README "How status works".  MessageDisplay and
-# PostToolBatch are left out on purpose: they add hook runs without changing any outcome.
+# Events whose hooks tclaude needs, the ones tclaude-hook.sh handles; see README "How status
+# works".  MessageDisplay, PostToolBatch and Notification are left out on purpose: they add hook
+# runs without changing any outcome (a Notification is late and async and never moves a status).
 HOOK_EVENTS = (
     "SessionStart",
     "UserPromptSubmit",
@@ -54,7 +55,6 @@ HOOK_EVENTS = (
     "PostToolUse",
     "PostToolUseFailure",
     "PermissionRequest",
-    "Notification",
     "Stop",
     "StopFailure",
     "SessionEnd",
@@ -126,7 +126,14 @@ def claude_settings_path():
 
 
 # What ``tclaude hooks install`` created in a settings file, so uninstall removes exactly that.
-HOOKS_RECORD = "hooks-install.json"
+HOOKS_RECORD = "hooks-install.record"
+# The hooks a session's claude gets with --settings (JSON).  Neither name ends in .json: the
+# state dir's *.json are the session records and nothing else (``jq . *.json`` meets only them).
+SETTINGS_SUFFIX = ".settings"
+# Names tclaude used before (renamed on first sight; claude reads its --settings file at
+# start-up only, so a live session loses nothing when its file moves).
+LEGACY_NAMES = {"hooks-install.json": HOOKS_RECORD}
+LEGACY_SETTINGS_SUFFIX = ".settings.json"
 
 
 def transcript_slug(cwd):
@@ -266,7 +273,8 @@ def process_running(pid):
 
 class StateStore:
     """``<id>.json`` is tclaude's record (written here, atomically); ``<id>.status`` is the
-    hook's record (written by tclaude-hook.sh, only read here)."""
+    hook's record (written by tclaude-hook.sh, only read here); ``<id>.settings`` the hooks
+    handed to its claude; ``<id>.notify`` a marker."""
 
     def __init__(self, directory=None):
         self.dir = directory or state_dir()
@@ -309,7 +317,7 @@ class StateStore:
         self.write_atomic(self.path(state["id"]), text)
 
     def write_settings(self, sid, settings):
-        path = self.path(sid, ".settings.json")
+        path = self.path(sid, SETTINGS_SUFFIX)
         self.write_atomic(path, json.dumps(settings, indent=2) + "\n")
         return path
 
@@ -320,7 +328,30 @@ class StateStore:
             return []
         except OSError as exc:
             raise UserError("cannot read state dir %s: %s" % (self.dir, exc.strerror)) from None
+        if any(n.endswith(LEGACY_SETTINGS_SUFFIX) or n in LEGACY_NAMES for n in names):
+            self.migrate_legacy_names(names)
         return sorted(n[:-5] for n in names if n.endswith(".json") and ID_RE.match(n[:-5]))
+
+    def migrate_legacy_names(self, names):
+        """Rename the files older tclaudes named ``*.json`` (``<id>.settings.json``,
+        ``hooks-install.json``); a file already under its new name wins.  Best effort: what
+        cannot be renamed now is tried again next time."""
+        for name in names:
+            sid = name[: -len(LEGACY_SETTINGS_SUFFIX)]
+            if name.endswith(LEGACY_SETTINGS_SUFFIX) and ID_RE.match(sid):
+                new = sid + SETTINGS_SUFFIX
+            elif name in LEGACY_NAMES:
+                new = LEGACY_NAMES[name]
+            else:
+                continue
+            old, new = os.path.join(self.dir, name), os.path.join(self.dir, new)
+            try:
+                if os.path.lexists(new):
+                    os.unlink(old)
+                else:
+                    os.rename(old, new)
+            except OSError:
+                pass
 
     def load(self, sid):
         """The session's record, or raises ValueError/OSError for a corrupt or missing file."""
@@ -352,7 +383,7 @@ class StateStore:
         return data
 
     def remove(self, sid):
-        for suffix in (".json", ".status", ".settings.json", ".notify"):
+        for suffix in (".json", ".status", SETTINGS_SUFFIX, LEGACY_SETTINGS_SUFFIX, ".notify"):
             try:
                 os.unlink(self.path(sid, suffix))
             except FileNotFoundError:
@@ -458,6 +489,7 @@ class StateStore:
 
     def load_hooks_record(self):
         """{settings path: what ``hooks install`` created there}; {} when none or unreadable."""
+        self.migrate_legacy_names(list(LEGACY_NAMES))
         try:
             data = read_json_file(os.path.join(self.dir, HOOKS_RECORD))
         except (OSError, ValueError):
@@ -482,10 +514,10 @@ class StateStore:
         of writers that died mid-write (tclaude's ``.<name>.<pid>.tmp``, the hook's
         ``.<id>.status.<pid>``)."""
         try:
+            ids = set(self.ids())  # (first: it renames legacy files)
             names = os.listdir(self.dir)
-        except OSError:
+        except (OSError, UserError):
             return []
-        ids = set(self.ids())
         stray = []
         for name in sorted(names):
             temp = re.match(r"^\.(.+)\.(\d+)(\.tmp)?$", name)
@@ -493,7 +525,7 @@ class StateStore:
                 if not pid_alive(int(temp.group(2))):
                     stray.append(self.path(name, ""))
                 continue
-            for suffix in (".status", ".settings.json", ".notify"):
+            for suffix in (".status", SETTINGS_SUFFIX, LEGACY_SETTINGS_SUFFIX, ".notify"):
                 sid = name[: -len(suffix)]
                 if name.endswith(suffix) and ID_RE.match(sid) and sid not in ids:
                     stray.append(self.path(name, ""))

@@ -2,7 +2,7 @@
 
 The hook runs as a subprocess, the way claude runs it (executable + event name, JSON on stdin),
 with a temp HOME and TCLAUDE_STATE_DIR.  Payloads are the real ones recorded from claude
-(samples/*.jsonl) with their placeholders replaced by temp paths; where no recording exists
+(tests/samples/*.jsonl) with their placeholders replaced by temp paths; where no recording exists
 (compact, StopFailure, Edit, subagent tool calls) a recorded payload is minimally edited.
 """
 
@@ -13,16 +13,17 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import time
 from collections import OrderedDict
 
 import pytest
+from conftest import ROOT, SAMPLES
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+import tclaude  # (its HOOK_EVENTS is the list the hook must agree with)
+
 HOOK = os.path.join(ROOT, "tclaude-hook.sh")
-SAMPLES = os.environ.get(
-    "TCLAUDE_SAMPLES_DIR", os.path.join(os.path.dirname(ROOT), "shared", "claude-code", "samples")
-)
 SID = "ab12cd34"
 CLAUDE_PID = "4242"
 
@@ -287,6 +288,26 @@ def test_notification_never_moves_the_status(hook, notification):
     assert hook.raw() == before
 
 
+def test_post_tool_batch_is_not_an_event_of_the_hook(hook):
+    hook.sample("a_plain", "Stop")
+    before = hook.raw()
+    hook.sample("b_tool_approve", "PostToolBatch")
+    assert hook.raw() == before
+
+
+def hook_handled_events():
+    """The event names of the hook's first `case $hook_event in` arm (what it records)."""
+    with open(HOOK, encoding="utf-8") as fh:
+        text = fh.read()
+    arm = text.split("case $hook_event in", 1)[1].split(") ;;", 1)[0]
+    code = "\n".join(line.split("#", 1)[0] for line in arm.splitlines())
+    return sorted(re.findall(r"[A-Z][A-Za-z]+", code))
+
+
+def test_the_hook_handles_exactly_the_events_tclaude_registers():
+    assert hook_handled_events() == sorted(tclaude.HOOK_EVENTS)
+
+
 def test_notification_alone_writes_nothing(hook):
     hook.sample("e_idle", "Notification", notification_type="idle_prompt")
     assert not os.path.exists(hook.path())
@@ -482,14 +503,14 @@ def test_missing_state_dir_is_not_created(hook):
     assert not os.path.exists(hook.state)
 
 
-def test_default_state_dir_is_under_home(hook):
+def test_no_state_dir_in_the_environment_is_a_no_op(hook):
+    # tclaude's pane command always passes TCLAUDE_STATE_DIR: without it the hook guesses nothing
     default = os.path.join(hook.home, ".tofu", "claude-sessions")
     os.makedirs(default, mode=0o700)
     shutil.copy(hook.path(".json"), default)
     _, payload = hook.samples.get("a_plain", "Stop")
     hook.run("Stop", payload, env=hook.env(TCLAUDE_STATE_DIR=None))
-    with open(os.path.join(default, SID + ".status")) as fh:
-        assert json.loads(fh.read())["status"] == "waiting_input"
+    assert os.listdir(default) == [SID + ".json"]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")

@@ -31,7 +31,6 @@ HOOK_EVENTS = (
     "PostToolUse",
     "PostToolUseFailure",
     "PermissionRequest",
-    "Notification",
     "Stop",
     "StopFailure",
     "SessionEnd",
@@ -89,7 +88,7 @@ def printed_settings(sandbox):
 
 def test_hooks_print_shows_the_settings_tclaude_passes_to_its_sessions(sandbox):
     sid = sandbox.new(sandbox.work)
-    with open(sandbox.state_file(sid, ".settings.json"), encoding="utf-8") as fh:
+    with open(sandbox.state_file(sid, ".settings"), encoding="utf-8") as fh:
         passed = json.load(fh)
     assert printed_settings(sandbox) == passed
 
@@ -266,6 +265,17 @@ def test_uninstall_after_install_gives_back_the_original(sandbox, case):
         assert read_settings(sandbox) == original
 
 
+def test_uninstall_finds_what_an_older_tclaude_recorded_under_hooks_install_json(sandbox):
+    original = ORIGINALS["other keys only"]
+    write_settings(sandbox, original)
+    sandbox.run("hooks", "install", check=True)
+    record = os.path.join(sandbox.state_dir, "hooks-install.record")
+    os.rename(record, os.path.join(sandbox.state_dir, "hooks-install.json"))  # as it used to be
+    sandbox.run("hooks", "uninstall", check=True)
+    assert read_settings(sandbox) == original
+    assert not os.path.exists(os.path.join(sandbox.state_dir, "hooks-install.json"))
+
+
 def test_uninstall_keeps_hooks_the_user_added_after_install(sandbox):
     sandbox.run("hooks", "install", check=True)
     settings = read_settings(sandbox)
@@ -279,7 +289,7 @@ def test_uninstall_backs_up_the_file_it_changes(sandbox):
     sandbox.run("hooks", "install", check=True)
     installed = read_bytes(settings_path(sandbox))
     proc = sandbox.run("hooks", "uninstall", check=True)
-    assert "removed 10 tclaude hooks" in proc.stdout
+    assert "removed %d tclaude hooks" % len(HOOK_EVENTS) in proc.stdout
     assert [read_bytes(b) for b in backups(sandbox)] == [installed]
 
 
