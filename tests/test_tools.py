@@ -22,7 +22,6 @@ from conftest import (
     wait_until,
     write_registry,
 )
-from test_cli_core import outer_terminal
 
 HOOK_EVENTS = (
     "SessionStart",
@@ -534,22 +533,19 @@ def test_kill_all_exited_leaves_the_tmux_session_of_an_adopted_claude_alone(sand
     assert sandbox.tmux("has-session", "-t", "=work", check=False).returncode == 0
 
 
-def test_attach_to_an_adopted_session_lands_on_claudes_pane(sandbox):
+def test_attach_to_an_adopted_session_lands_on_claudes_pane(sandbox, outer):
     pane, _ = start_claude_by_hand(sandbox)
     sid, _ = adopt(sandbox, pane)
     sandbox.tmux("new-window", "-t", "=work:", "bash --norc --noprofile")  # user looks elsewhere
-    outer = outer_terminal(sandbox)
-    try:
-        outer("send-keys", "-t", "=outer:", "env -u TMUX tmux attach -t =work", "Enter")
-        wait_until(lambda: sandbox.tmux("list-clients").stdout.strip(), message="a client")
-        cmd = "%s %s session attach %s" % (sys.executable, TCLAUDE, sid)
-        sandbox.tmux("send-keys", "-t", "=work:1", cmd, "Enter")
-        wait_until(
-            lambda: sandbox.tmux("list-clients", "-F", "#{pane_id}").stdout.strip() == pane,
-            message="the client to show claude's pane",
-        )
-    finally:
-        outer("kill-server")
+    # the user's terminal, attached to the "work" session of the sandbox's server
+    outer("new-session", "-d", "-x", "120", "-y", "40", "env -u TMUX tmux attach -t =work")
+    wait_until(lambda: sandbox.tmux("list-clients").stdout.strip(), message="a client")
+    cmd = "%s %s session attach %s" % (sys.executable, TCLAUDE, sid)
+    sandbox.tmux("send-keys", "-t", "=work:1", cmd, "Enter")
+    wait_until(
+        lambda: sandbox.tmux("list-clients", "-F", "#{pane_id}").stdout.strip() == pane,
+        message="the client to show claude's pane",
+    )
 
 
 def test_adopt_refuses_a_pane_without_claude(sandbox):
