@@ -243,7 +243,7 @@ def test_post_tool_use_runs(hook):
     hook.sample("b_tool_approve", "PostToolUse")
     st = hook.status()
     assert (st["event"], st["status"]) == ("PostToolUse", "running")
-    assert st["detail"] == "Bash: touch fixture_marker.txt"
+    assert st["detail"] == "Bash: touch stub_marker.txt"
 
 
 def test_post_tool_use_failure_runs(hook):
@@ -257,14 +257,14 @@ def test_permission_request_waits_for_permission_with_the_command(hook):
     hook.sample("b_tool_approve", "PermissionRequest")
     st = hook.status()
     assert (st["event"], st["status"]) == ("PermissionRequest", "waiting_permission")
-    assert st["detail"] == "Bash: touch fixture_marker.txt"
+    assert st["detail"] == "Bash: touch stub_marker.txt"
 
 
 def test_ask_user_question_waits_for_permission_with_the_question(hook):
     hook.sample("i_subagent_and_question", "PermissionRequest", tool_name="AskUserQuestion")
     st = hook.status()
     assert st["status"] == "waiting_permission"
-    assert st["detail"] == "AskUserQuestion: Which colour should the fixture use?"
+    assert st["detail"] == "AskUserQuestion: Which colour should the stub use?"
 
 
 def test_edit_permission_shows_the_file_path(hook):
@@ -400,7 +400,7 @@ def test_whitespace_around_colons_is_tolerated(hook):
     _, payload = hook.samples.get("b_tool_approve", "PermissionRequest")
     hook.run("PermissionRequest", encode(payload, indent=2, separators=(" ,", " : ")))
     st = hook.status()
-    assert (st["status"], st["detail"]) == ("waiting_permission", "Bash: touch fixture_marker.txt")
+    assert (st["status"], st["detail"]) == ("waiting_permission", "Bash: touch stub_marker.txt")
     assert st["convId"] == payload["session_id"]
 
 
@@ -633,7 +633,7 @@ def test_large_payload_is_drained_so_claude_never_sees_epipe(hook):
     assert proc.stdout.read() == b"" and proc.stderr.read() == b""
     proc.stdout.close()
     proc.stderr.close()
-    assert hook.status()["detail"] == "Bash: touch fixture_marker.txt"
+    assert hook.status()["detail"] == "Bash: touch stub_marker.txt"
 
 
 @pytest.mark.parametrize(
@@ -698,7 +698,7 @@ def test_fallback_paths_map_a_recorded_session(hook):
     event, payload = hook.samples.get("b_tool_approve", "PermissionRequest")
     hook.run(event, payload, env=env)
     st = hook.status()
-    assert (st["status"], st["detail"]) == ("waiting_permission", "Bash: touch fixture_marker.txt")
+    assert (st["status"], st["detail"]) == ("waiting_permission", "Bash: touch stub_marker.txt")
     assert isinstance(st["ts"], int)  # date +%s: whole seconds
     assert st["convId"] == payload["session_id"]
     event, payload = hook.samples.get("b_tool_approve", "PostToolUse")

@@ -15,6 +15,8 @@ Each key below stands for a dialog claude 2.1.x would otherwise stop at:
   ~/.claude/settings.json
                   permissions.defaultMode "default"  else claude starts in auto mode and the
                                                      permission dialogs the tests need never show
+                  permissions.allow "Bash(python3 -c:*)"
+                                                     the stub's RUN_FAIL runs without a dialog
 Stdlib only; prints nothing.
 """
 
@@ -45,7 +47,7 @@ def seed(home, api_key, trusted):
     }
     os.makedirs(os.path.join(home, ".claude"), mode=0o700, exist_ok=True)
     write_json(os.path.join(home, ".claude.json"), config, 0o600)
-    settings = {"permissions": {"defaultMode": "default"}}
+    settings = {"permissions": {"defaultMode": "default", "allow": ["Bash(python3 -c:*)"]}}
     write_json(os.path.join(home, ".claude", "settings.json"), settings, 0o644)
 
 

@@ -11,6 +11,7 @@ is picked by a magic word in the last prompt typed (first match in this order):
                     shows "Do you want to proceed?"
   RUN_AGENT         the Agent tool: a general-purpose subagent that runs in the background
   RUN_ASK           AskUserQuestion "Which colour should the stub use?" (Red / Blue)
+  RUN_FAIL          Bash that exits with status 3 (allowed by seed_home.py: no dialog)
   SLOW[=n]          n seconds (default 15) of SSE pings, then "slow reply finished"
   anything else     "Hello from the fake Anthropic API."
 
@@ -83,6 +84,9 @@ def plan_reply(body):
         return [tool_block("Agent", AGENT)], "tool_use", 0
     if "RUN_ASK" in prompt:
         return [tool_block("AskUserQuestion", ASK)], "tool_use", 0
+    if "RUN_FAIL" in prompt:
+        fail = {"command": "python3 -c 'import sys; sys.exit(3)'", "description": "Exit with 3"}
+        return [tool_block("Bash", fail)], "tool_use", 0
     slow = re.search(r"SLOW(?:=(\d+(?:\.\d+)?))?", prompt)
     if slow:
         return [text_block("slow reply finished")], "end_turn", float(slow.group(1) or 15)
