@@ -346,10 +346,18 @@ class StateStore:
                 continue
             old, new = os.path.join(self.dir, name), os.path.join(self.dir, new)
             try:
-                if os.path.lexists(new):
-                    os.unlink(old)
-                else:
-                    os.rename(old, new)
+                os.link(old, new)  # never replaces a file a newer tclaude wrote meanwhile
+            except FileExistsError:
+                pass
+            except OSError:  # gone already, or a file system without hard links
+                try:
+                    if not os.path.lexists(new):
+                        os.rename(old, new)
+                except OSError:
+                    pass  # tried again next time
+                continue
+            try:
+                os.unlink(old)
             except OSError:
                 pass
 
