@@ -340,6 +340,9 @@ def run_until_session_start(world, *args, env=None, expect_hooks=True):
         try:
             if expect_hooks:
                 wait_until(lambda: "SessionStart" in world.events(), message="SessionStart")
+            else:  # no hook to wait for: the registry file appears when SessionStart would fire
+                registry = os.path.join(world.home, ".claude", "sessions", "%d.json" % proc.pid)
+                wait_until(lambda: os.path.exists(registry), message="the prompt box")
             time.sleep(0.3)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=5) == 128 + signal.SIGTERM
