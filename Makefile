@@ -5,7 +5,7 @@
 #   make lint                                          ruff, ruff format --check, vermin, shellcheck
 #   make fmt                                           ruff --fix-only + ruff format
 #   make bench [BENCH_ARGS=...]                        tests/bench.py, bench_hook.py, bench_watch.py
-#   make e2e [KIT=...] [E2E_ARGS=...]                  real claude CLI, offline (needs npm once)
+#   make e2e [E2E_ARGS=...]                            real claude CLI, offline (tests/kit; npm once)
 #   make install / make uninstall                      ./install.sh [--uninstall]
 #   make clean / make distclean                        caches / caches + .venv
 
@@ -13,14 +13,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
-KIT ?= ../shared/claude-code/offline
+KIT ?= tests/kit
 E2E_ARGS ?= tests/e2e
 INSTALL_ARGS ?=
 
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.tclaude-dev-installed
 PY_SOURCES := tclaude.py tests
-SH_SOURCES := tclaude-hook.sh install.sh .ci/run
+SH_SOURCES := tclaude-hook.sh install.sh .ci/run tests/kit/install-claude.sh tests/kit/env.sh
 BENCHES := tests/bench.py tests/bench_hook.py tests/bench_watch.py
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -66,11 +66,12 @@ bench: $(STAMP)
 	    if [ -f "$$f" ]; then echo "$(VPY) $$f $(BENCH_ARGS)"; "$(VPY)" "$$f" $(BENCH_ARGS) || exit $$?; ran=1; fi; \
 	done; [ $$ran = 1 ] || echo "no benchmarks yet ($(BENCHES))"
 
-# Installs the pinned claude CLI once (npm), then runs the real_claude tests inside the kit's
-# offline env (stub API, temp HOME, private tmux server), always tearing it down.
+# Installs the pinned claude CLI once (npm, into ~/.cache/tclaude-kit), then runs the
+# real_claude tests inside the kit's offline env (stub API, temp HOME, private tmux server),
+# always tearing it down.
 e2e: $(STAMP)
 	"$(KIT)/install-claude.sh" >/dev/null
-	bash -c 'source "$$1/offline-env.sh" || exit 2; "$$2" -m pytest -m real_claude $(E2E_ARGS); rc=$$?; offline_env_stop; exit $$rc' \
+	bash -c 'source "$$1/env.sh" || exit 2; "$$2" -m pytest -p no:cacheprovider -m real_claude $(E2E_ARGS); rc=$$?; kit_stop; exit $$rc' \
 	    e2e "$(KIT)" "$(abspath $(VPY))"
 
 install:

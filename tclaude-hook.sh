@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # tclaude-hook.sh EVENT -- Claude Code hook that records a tclaude session's status.
 #
-# Contract: /work/notes/contract.md ("tclaude-hook.sh contract").  Called by claude (via sh -c)
+# The files it writes are the ones README "State files" describes.  Called by claude (via sh -c)
 # as `bash '<abs path>/tclaude-hook.sh' <Event>` (what tclaude.py's settings say: no shebang
-# lookup; running it directly through /usr/bin/env costs one more exec, ~0.5 ms), JSON payload
-# on stdin,
-# env TCLAUDE_SESSION_ID, TCLAUDE_STATE_DIR (default $HOME/.tofu/claude-sessions), CLAUDE_PID.
+# lookup), for the events of tclaude.py's HOOK_EVENTS, JSON payload on stdin, env
+# TCLAUDE_SESSION_ID, TCLAUDE_STATE_DIR (both always set by tclaude's pane command), CLAUDE_PID.
 # Writes ONE line of JSON to <dir>/<id>.status (temp file in the same dir + mv -f):
 #   {"v":1,"ts":..,"event":"..","status":"..","since":..,"detail":"..","convId":"..",
 #    "claudePid":..,"transcriptPath":"..","reason":".."}
@@ -13,7 +12,8 @@
 # It runs on EVERY tool call, so the hot path is pure bash builtins: no jq/python/sed/grep and
 # no $(...) subshells.  The only external commands: `mv -f` (the atomic rename), a background
 # `cat` that drains a payload larger than the prefix we parse, and `date +%s` on bash < 4.2.
-# It prints nothing, always exits 0, and never waits more than ~2 s on stdin.
+# It prints nothing, always exits 0, and never waits more than ~2 s on stdin.  What it costs
+# is measured by tests/bench_hook.py (make bench).
 #
 # Portability: bash 3.2 (macOS /bin/bash) and later.  Newer features sit behind fallbacks:
 #   EPOCHREALTIME (bash 5)      -> printf '%(%s)T' (bash 4.2) -> date +%s (3.2, one fork)
@@ -34,7 +34,7 @@ hook_cleanup() {
 trap 'exit 0' EXIT            # whatever happens (even a fatal expansion error), exit status 0
 trap 'hook_cleanup; exit 0' HUP INT TERM
 LC_ALL=C                      # bytes, not characters: faster read/regex, byte-exact truncation
-umask 077                     # status files are 0600 (contract)
+umask 077                     # status files are 0600 (README "State files")
 
 # Drain what is left of stdin in the background so claude never gets EPIPE writing a large
 # payload (tool events routinely exceed the 64 KiB pipe buffer), without making the hook wait
@@ -66,24 +66,21 @@ maybe_notify() {
 
 # ---- session, state dir: no-op unless this is a tclaude session with a state file ---------
 hook_id=${TCLAUDE_SESSION_ID-}
-# ^[a-z0-9][a-z0-9_-]{0,63}$ (contract); refuses "", "../x", "a/b", "." ...
+# ^[a-z0-9][a-z0-9_-]{0,63}$ (README "State files"); refuses "", "../x", "a/b", "." ...
 if ! [[ ${#hook_id} -le 64 && $hook_id =~ ^[a-z0-9][a-z0-9_-]*$ ]]; then drain_stdin; exit 0; fi
 hook_dir=${TCLAUDE_STATE_DIR-}
-if [[ -z $hook_dir ]]; then
-  if [[ -z ${HOME-} ]]; then drain_stdin; exit 0; fi
-  hook_dir=$HOME/.tofu/claude-sessions
-fi
-# never created here: a missing dir or <id>.json means "not ours (any more)"
-if [[ ! -f $hook_dir/$hook_id.json ]]; then drain_stdin; exit 0; fi
+# never created here: no dir or no <id>.json means "not ours (any more)"
+if [[ -z $hook_dir || ! -f $hook_dir/$hook_id.json ]]; then drain_stdin; exit 0; fi
 
 hook_event=${1-}
 case $hook_event in
+  # the events of tclaude.py's HOOK_EVENTS, the one list (tests/test_hook.py checks they agree)
   SessionStart | UserPromptSubmit | PreToolUse | PostToolUse | PostToolUseFailure | \
-    PostToolBatch | PermissionRequest | Stop | StopFailure | SessionEnd) ;;
+    PermissionRequest | Stop | StopFailure | SessionEnd) ;;
   '') ;; # no argv: the payload's hook_event_name decides (below)
   *)
-    # Notification (async, late: never moves the status), SubagentStart/Stop (background
-    # work), anything unknown or malformed: nothing to record
+    # Notification (late and async: it never moves the status; an older tclaude registered
+    # it), SubagentStart/Stop (background work), anything unknown or malformed: nothing to record
     drain_stdin
     exit 0
     ;;
@@ -93,19 +90,11 @@ esac
 # claude-controlled keys come first (session_id, transcript_path, cwd, ..., hook_event_name,
 # source/reason/tool_name), user/model text later, so a prefix is enough.  With real-looking
 # paths (HOME 25 chars, cwd 60) the recorded payloads put the last key we need at byte 340-620.
-#
-# Measured (bash 5.2.15, Linux, 2-CPU VM; a one-line script doing only the read, fed 20 KB
-# through a pipe; CPU ms per run over the same script without the read; bash -c : is ~0.9):
-#                                   1 KiB  2 KiB  4 KiB  8 KiB
-#   read -r -d '' -n N -t 1         1.39   2.75   5.52   10.87  (read(2) of 1 byte + pselect +
-#                                                                 2 sigprocmask per BYTE: a pipe
-#                                                                 is unseekable)
-#   read -r -N N -t 1               0.42   0.82   1.56   3.10   (read(2) in 4 KiB chunks, still
-#                                                                 2 sigprocmask per byte)
-#   read -r -N N (no timeout)       0.02   -      0.05   0.09   (not allowed: can hang forever)
-# So: read -N (bash >= 4.1) with a timeout, 1 KiB first, and a second read of 3 KiB only when
-# the key this event needs is missing or too close to the end of the first KiB (long paths).
-# Worst case with a never-closed stdin: 1 s (or 2 s when the first KiB arrived).
+# read -N (bash >= 4.1) reads in chunks where read -n reads one byte per read(2) from a pipe,
+# and a timeout is a must (a stdin that never closes must not hang claude): so read -N with a
+# timeout, 1 KiB first, and a second read of 3 KiB only when the key this event needs is missing
+# or too close to the end of the first KiB (long paths).  tests/bench_hook.py measures the
+# variants.  Worst case with a never-closed stdin: 1 s (or 2 s when the first KiB arrived).
 if ((!hook_old_bash && (BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 1)))); then
   hook_read_n=1
 else
@@ -131,7 +120,7 @@ if ((hook_rc == 0)); then
   case $hook_event in
     SessionStart) hook_anchor=source ;;
     UserPromptSubmit) hook_anchor=prompt ;;
-    PreToolUse | PostToolUse | PostToolUseFailure | PostToolBatch | PermissionRequest)
+    PreToolUse | PostToolUse | PostToolUseFailure | PermissionRequest)
       hook_anchor=tool_input
       ;;
     Stop) hook_anchor=last_assistant_message ;;
@@ -258,7 +247,7 @@ case $hook_event in
       fi
     fi
     ;;
-  PreToolUse | PostToolUse | PostToolUseFailure | PostToolBatch | PermissionRequest)
+  PreToolUse | PostToolUse | PostToolUseFailure | PermissionRequest)
     if [[ $hook_event == PermissionRequest ]]; then
       hook_status=waiting_permission
     else

@@ -49,8 +49,9 @@ ID_RE = re.compile(r"^[0-9a-f]{8}$")
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-# Events whose hooks tclaude needs; see README "How status works".  MessageDisplay and
-# PostToolBatch are left out on purpose: they add hook runs without changing any outcome.
+# Events whose hooks tclaude needs, the ones tclaude-hook.sh handles; see README "How status
+# works".  MessageDisplay, PostToolBatch and Notification are left out on purpose: they add hook
+# runs without changing any outcome (a Notification is late and async and never moves a status).
 HOOK_EVENTS = (
     "SessionStart",
     "UserPromptSubmit",
@@ -58,7 +59,6 @@ HOOK_EVENTS = (
     "PostToolUse",
     "PostToolUseFailure",
     "PermissionRequest",
-    "Notification",
     "Stop",
     "StopFailure",
     "SessionEnd",
@@ -130,7 +130,14 @@ def claude_settings_path():
 
 
 # What ``tclaude hooks install`` created in a settings file, so uninstall removes exactly that.
-HOOKS_RECORD = "hooks-install.json"
+HOOKS_RECORD = "hooks-install.record"
+# The hooks a session's claude gets with --settings (JSON).  Neither name ends in .json: the
+# state dir's *.json are the session records and nothing else (``jq . *.json`` meets only them).
+SETTINGS_SUFFIX = ".settings"
+# Names tclaude used before (renamed on first sight; claude reads its --settings file at
+# start-up only, so a live session loses nothing when its file moves).
+LEGACY_NAMES = {"hooks-install.json": HOOKS_RECORD}
+LEGACY_SETTINGS_SUFFIX = ".settings.json"
 
 
 def transcript_slug(cwd):
@@ -302,12 +309,13 @@ def process_running(pid):
 # --------------------------------------------------------------------------------------------
 
 
-SESSION_SUFFIXES = (".json", ".status", ".settings.json", ".notify")
+SESSION_SUFFIXES = (".json", ".status", SETTINGS_SUFFIX, LEGACY_SETTINGS_SUFFIX, ".notify")
 
 
 class StateStore:
     """``<id>.json`` is tclaude's record (written here, atomically); ``<id>.status`` is the
-    hook's record (written by tclaude-hook.sh, only read here)."""
+    hook's record (written by tclaude-hook.sh, only read here); ``<id>.settings`` the hooks
+    handed to its claude; ``<id>.notify`` a marker."""
 
     def __init__(self, directory=None):
         self.dir = directory or state_dir()
@@ -350,7 +358,7 @@ class StateStore:
         self.write_atomic(self.path(state["id"]), text)
 
     def write_settings(self, sid, settings):
-        path = self.path(sid, ".settings.json")
+        path = self.path(sid, SETTINGS_SUFFIX)
         self.write_atomic(path, json.dumps(settings, indent=2) + "\n")
         return path
 
@@ -361,7 +369,38 @@ class StateStore:
             return []
         except OSError as exc:
             raise UserError("cannot read state dir %s: %s" % (self.dir, exc.strerror)) from None
+        if any(n.endswith(LEGACY_SETTINGS_SUFFIX) or n in LEGACY_NAMES for n in names):
+            self.migrate_legacy_names(names)
         return sorted(n[:-5] for n in names if n.endswith(".json") and ID_RE.match(n[:-5]))
+
+    def migrate_legacy_names(self, names):
+        """Rename the files older tclaudes named ``*.json`` (``<id>.settings.json``,
+        ``hooks-install.json``); a file already under its new name wins.  Best effort: what
+        cannot be renamed now is tried again next time."""
+        for name in names:
+            sid = name[: -len(LEGACY_SETTINGS_SUFFIX)]
+            if name.endswith(LEGACY_SETTINGS_SUFFIX) and ID_RE.match(sid):
+                new = sid + SETTINGS_SUFFIX
+            elif name in LEGACY_NAMES:
+                new = LEGACY_NAMES[name]
+            else:
+                continue
+            old, new = os.path.join(self.dir, name), os.path.join(self.dir, new)
+            try:
+                os.link(old, new)  # never replaces a file a newer tclaude wrote meanwhile
+            except FileExistsError:
+                pass
+            except OSError:  # gone already, or a file system without hard links
+                try:
+                    if not os.path.lexists(new):
+                        os.rename(old, new)
+                except OSError:
+                    pass  # tried again next time
+                continue
+            try:
+                os.unlink(old)
+            except OSError:
+                pass
 
     def load(self, sid):
         """The session's record, or raises ValueError/OSError for a corrupt or missing file."""
@@ -535,6 +574,7 @@ class StateStore:
 
     def load_hooks_record(self):
         """{settings path: what ``hooks install`` created there}; {} when none or unreadable."""
+        self.migrate_legacy_names(list(LEGACY_NAMES))
         try:
             data = read_json_file(os.path.join(self.dir, HOOKS_RECORD))
         except (OSError, ValueError):
@@ -559,10 +599,10 @@ class StateStore:
         of writers that died mid-write (tclaude's ``.<name>.<pid>.tmp``, the hook's
         ``.<id>.status.<pid>``)."""
         try:
+            ids = set(self.ids())  # (first: it renames legacy files)
             names = os.listdir(self.dir)
-        except OSError:
+        except (OSError, UserError):
             return []
-        ids = set(self.ids())
         stray = []
         for name in sorted(names):
             temp = re.match(r"^\.(.+)\.(\d+)(\.tmp)?$", name)
@@ -570,7 +610,7 @@ class StateStore:
                 if not pid_alive(int(temp.group(2))):
                     stray.append(self.path(name, ""))
                 continue
-            for suffix in (".status", ".settings.json", ".notify"):
+            for suffix in (".status", SETTINGS_SUFFIX, LEGACY_SETTINGS_SUFFIX, ".notify"):
                 sid = name[: -len(suffix)]
                 if name.endswith(suffix) and ID_RE.match(sid) and sid not in ids:
                     stray.append(self.path(name, ""))

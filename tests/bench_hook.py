@@ -3,7 +3,7 @@
 
 Usage: python3 tests/bench_hook.py [-n RUNS] [--hook PATH]
 
-For each recorded payload (from the Claude Code samples) the hook is run RUNS times the way
+For each recorded payload (tests/samples) the hook is run RUNS times the way
 tclaude's hook settings run it (`bash <hook> <Event>`, payload on a stdin pipe, a state dir
 holding the session's <id>.json and its previous .status), interleaved in rounds with the same
 number of `bash -c :` runs fed the same payload.  Prints the mean wall time per run in ms and the ratio hook / baseline; the goal
@@ -25,9 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "tclaude-hook.sh"
-SAMPLES = Path(
-    os.environ.get("TCLAUDE_SAMPLES_DIR", str(ROOT.parent / "shared" / "claude-code" / "samples"))
-)
+SAMPLES = Path(os.environ.get("TCLAUDE_SAMPLES_DIR") or ROOT / "tests" / "samples")
 SESSION_ID = "bench001"
 
 # The least any status hook can cost with the required design (bash, a bounded read, a temp
@@ -188,8 +186,39 @@ def main():
             print("worst %-4s ratio %.2fx (goal < 3x): %s" % (kind, worst[kind], verdict))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    bench_read_variants(bash, args.runs)
     bench_hook_to_ls(bash, cases)
     return 0
+
+
+# The bounded stdin reads tclaude-hook.sh could use, by bytes read (the hook uses read -N with a
+# timeout; read -n is its fallback for bash < 4.1; a read without a timeout can hang forever on a
+# stdin that never closes, so it is here only as the floor).
+READS = (
+    ("read -r -d '' -n N -t 1", "IFS= read -r -d '' -n %d -t 1 buf"),
+    ("read -r -N N -t 1", "IFS= read -r -N %d -t 1 buf"),
+    ("read -r -N N (no timeout)", "IFS= read -r -N %d buf"),
+)
+
+
+def bench_read_variants(bash, runs, sizes=(1024, 4096)):
+    """CPU ms per run of a script doing one bounded read of a 20 KB pipe, over the same script
+    without the read."""
+    data = b"x" * (20 * 1024)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
+    count = max(20, runs // 4)
+    _, bare = run_many([bash, "-c", "exit 0"], data, env, count)
+    print()
+    print(
+        "bounded read of a 20 KB stdin pipe: CPU ms per run over `bash -c 'exit 0'` (%.2f)" % bare
+    )
+    print("%-28s" % "" + "".join("%9s" % ("%d B" % n) for n in sizes))
+    for label, script in READS:
+        cells = []
+        for n in sizes:
+            _, cpu = run_many([bash, "-c", script % n], data, env, count)
+            cells.append("%9.2f" % (cpu - bare))
+        print("%-28s" % label + "".join(cells))
 
 
 def bench_hook_to_ls(bash, cases, rounds=10):

@@ -272,63 +272,45 @@ def test_attach_without_a_terminal_is_a_clear_error(sandbox):
     assert_one_line_error(proc, r"attach needs a terminal")
 
 
-def outer_terminal(sandbox, name="outer"):
-    """A second, separate tmux server standing in for the user's terminal."""
-    sock = os.path.join(sandbox.tmux_tmpdir, "outer.sock")
-
-    def outer(*args):
-        return subprocess.run(
-            ["tmux", "-S", sock, *args],
-            env=sandbox.env,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-
-    outer("new-session", "-d", "-s", name, "-x", "120", "-y", "40", "sh")
-    return outer
+def open_terminal(outer):
+    """The user's terminal: a shell in a pane of the outer tmux server (session "outer")."""
+    outer("new-session", "-d", "-s", "outer", "-x", "120", "-y", "40", "sh")
 
 
-def test_attach_shows_the_session_and_detaching_returns_to_the_shell(sandbox):
+def test_attach_shows_the_session_and_detaching_returns_to_the_shell(sandbox, outer):
     sid = sandbox.new(sandbox.work)
     sandbox.wait_status(sid, "waiting_input")
-    outer = outer_terminal(sandbox)
-    try:
-        cmd = "env -u TMUX %s %s session attach %s; echo attach-returned-$?" % (
-            sys.executable,
-            TCLAUDE,
-            sid,
-        )
-        outer("send-keys", "-t", "=outer:", cmd, "Enter")
+    open_terminal(outer)
+    cmd = "env -u TMUX %s %s session attach %s; echo attach-returned-$?" % (
+        sys.executable,
+        TCLAUDE,
+        sid,
+    )
+    outer("send-keys", "-t", "=outer:", cmd, "Enter")
 
-        def screen():
-            return outer("capture-pane", "-p", "-t", "=outer:").stdout
+    def screen():
+        return outer("capture-pane", "-p", "-t", "=outer:").stdout
 
-        wait_until(lambda: "❯" in screen(), message="claude's prompt through attach")
-        assert sandbox.tmux("list-clients", "-t", "=tofu-claude-" + sid).stdout.strip()
-        outer("send-keys", "-t", "=outer:", "C-b", "d")
-        wait_until(lambda: "attach-returned-0" in screen(), message="attach to return after detach")
-    finally:
-        outer("kill-server")
+    wait_until(lambda: "❯" in screen(), message="claude's prompt through attach")
+    assert sandbox.tmux("list-clients", "-t", "=tofu-claude-" + sid).stdout.strip()
+    outer("send-keys", "-t", "=outer:", "C-b", "d")
+    wait_until(lambda: "attach-returned-0" in screen(), message="attach to return after detach")
 
 
-def test_attach_from_inside_tmux_switches_the_client_instead_of_nesting(sandbox):
+def test_attach_from_inside_tmux_switches_the_client_instead_of_nesting(sandbox, outer):
     sid = sandbox.new(sandbox.work)
     sandbox.tmux("new-session", "-d", "-s", "home", "-x", "120", "-y", "40", "sh")
-    outer = outer_terminal(sandbox)
-    try:
-        # the user's terminal shows the "home" session of the tclaude server
-        outer("send-keys", "-t", "=outer:", "env -u TMUX tmux attach -t =home", "Enter")
-        wait_until(lambda: sandbox.tmux("list-clients").stdout.strip(), message="a client")
-        cmd = "%s %s session attach %s" % (sys.executable, TCLAUDE, sid)
-        sandbox.tmux("send-keys", "-t", "=home:", cmd, "Enter")
-        wait_until(
-            lambda: "tofu-claude-" + sid
-            in sandbox.tmux("list-clients", "-F", "#{client_session}").stdout,
-            message="the client to switch to the claude session",
-        )
-    finally:
-        outer("kill-server")
+    open_terminal(outer)
+    # the user's terminal shows the "home" session of the tclaude server
+    outer("send-keys", "-t", "=outer:", "env -u TMUX tmux attach -t =home", "Enter")
+    wait_until(lambda: sandbox.tmux("list-clients").stdout.strip(), message="a client")
+    cmd = "%s %s session attach %s" % (sys.executable, TCLAUDE, sid)
+    sandbox.tmux("send-keys", "-t", "=home:", cmd, "Enter")
+    wait_until(
+        lambda: "tofu-claude-" + sid
+        in sandbox.tmux("list-clients", "-F", "#{client_session}").stdout,
+        message="the client to switch to the claude session",
+    )
 
 
 # -- kill ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -619,15 +620,62 @@ def test_prune_dry_run_says_what_would_go_and_changes_nothing(sandbox):
 def test_prune_removes_orphan_hook_and_settings_files(sandbox):
     live = ready(sandbox)
     os.makedirs(sandbox.state_dir, exist_ok=True)
-    for name in ("0badf00d.status", "0badf00d.settings.json"):
+    for name in ("0badf00d.status", "0badf00d.settings"):
         touch_ago(os.path.join(sandbox.state_dir, name), 0)
     proc = sandbox.run("session", "prune", check=True)
     assert proc.stdout == (
-        "removed orphan file 0badf00d.settings.json\nremoved orphan file 0badf00d.status\n"
+        "removed orphan file 0badf00d.settings\nremoved orphan file 0badf00d.status\n"
     )
     assert sorted(os.listdir(sandbox.state_dir)) == sorted(
-        [".lock", live + ".json", live + ".status", live + ".settings.json"]
+        [".lock", live + ".json", live + ".status", live + ".settings"]
     )
+
+
+# -- the state dir's *.json are session records only ------------------------------------------
+
+
+def json_files(sandbox):
+    return sorted(n for n in os.listdir(sandbox.state_dir) if n.endswith(".json"))
+
+
+def test_the_state_dir_json_files_are_only_session_records(sandbox):
+    sid = ready(sandbox)
+    sandbox.run("hooks", "install", check=True)
+    assert json_files(sandbox) == [sid + ".json"]
+    assert os.path.exists(sandbox.state_file(sid, ".settings"))
+    assert os.path.exists(os.path.join(sandbox.state_dir, "hooks-install.record"))
+
+
+def test_files_an_older_tclaude_named_json_are_renamed_on_first_run(sandbox):
+    sid = ready(sandbox)
+    sandbox.run("hooks", "install", check=True)
+    moves = [
+        (sid + ".settings", sid + ".settings.json"),
+        ("hooks-install.record", "hooks-install.json"),
+    ]
+    contents = {}
+    for new, old in moves:  # put the state dir back the way an older tclaude left it
+        os.rename(os.path.join(sandbox.state_dir, new), os.path.join(sandbox.state_dir, old))
+        with open(os.path.join(sandbox.state_dir, old), "rb") as fh:
+            contents[new] = fh.read()
+    assert sandbox.session(sid)["status"] == "waiting_input"  # any run migrates
+    assert json_files(sandbox) == [sid + ".json"]
+    for new, _ in moves:
+        path = os.path.join(sandbox.state_dir, new)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        with open(path, "rb") as fh:
+            assert fh.read() == contents[new]
+    assert sandbox.run("session", "prune", "--dry-run", check=True).stdout == "nothing to prune\n"
+
+
+def test_a_legacy_settings_file_beside_a_new_one_is_dropped(sandbox):
+    sid = ready(sandbox)
+    legacy = sandbox.state_file(sid, ".settings.json")
+    touch_ago(legacy, 0, "{}")
+    sandbox.session(sid)
+    assert not os.path.exists(legacy)
+    with open(sandbox.state_file(sid, ".settings"), encoding="utf-8") as fh:
+        assert "hooks" in json.load(fh)  # the current file, not the stale copy
 
 
 def test_prune_removes_temp_files_whose_writer_died_but_not_those_being_written(sandbox):

@@ -17,11 +17,10 @@ import tempfile
 import time
 
 import pytest
-from conftest import wait_until
+from conftest import SAMPLES, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAKE = os.path.join(ROOT, "tests", "fakebin", "claude")
-SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "claude-code", "samples")
 SCRUBBED = (
     "TMUX",
     "TMUX_PANE",
@@ -341,6 +340,9 @@ def run_until_session_start(world, *args, env=None, expect_hooks=True):
         try:
             if expect_hooks:
                 wait_until(lambda: "SessionStart" in world.events(), message="SessionStart")
+            else:  # no hook to wait for: the registry file appears when SessionStart would fire
+                registry = os.path.join(world.home, ".claude", "sessions", "%d.json" % proc.pid)
+                wait_until(lambda: os.path.exists(registry), message="the prompt box")
             time.sleep(0.3)
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=5) == 128 + signal.SIGTERM
@@ -483,14 +485,13 @@ def test_plain_turn_payloads_registry_and_exit(world):
     assert world.events().count("Notification") == 1
     assert_no_violations(world)
 
-    if os.path.isdir(SAMPLES):  # golden key order from the recordings themselves
-        with open(os.path.join(SAMPLES, "a_plain.jsonl"), encoding="utf-8") as fh:
-            golden = {}
-            for line in fh:
-                rec = json.loads(line)
-                golden.setdefault(rec["event"], list(rec["stdin"]))
-        for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"):
-            assert KEYS[event] == golden[event]
+    with open(os.path.join(SAMPLES, "a_plain.jsonl"), encoding="utf-8") as fh:
+        golden = {}  # key order from the recording itself
+        for line in fh:
+            rec = json.loads(line)
+            golden.setdefault(rec["event"], list(rec["stdin"]))
+    for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"):
+        assert KEYS[event] == golden[event]
 
 
 @needs_tmux

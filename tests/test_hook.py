@@ -2,7 +2,7 @@
 
 The hook runs as a subprocess, the way claude runs it (executable + event name, JSON on stdin),
 with a temp HOME and TCLAUDE_STATE_DIR.  Payloads are the real ones recorded from claude
-(samples/*.jsonl) with their placeholders replaced by temp paths; where no recording exists
+(tests/samples/*.jsonl) with their placeholders replaced by temp paths; where no recording exists
 (compact, StopFailure, Edit, subagent tool calls) a recorded payload is minimally edited.
 """
 
@@ -13,16 +13,17 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import time
 from collections import OrderedDict
 
 import pytest
+from conftest import ROOT, SAMPLES
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+import tclaude  # (its HOOK_EVENTS is the list the hook must agree with)
+
 HOOK = os.path.join(ROOT, "tclaude-hook.sh")
-SAMPLES = os.environ.get(
-    "TCLAUDE_SAMPLES_DIR", os.path.join(os.path.dirname(ROOT), "shared", "claude-code", "samples")
-)
 SID = "ab12cd34"
 CLAUDE_PID = "4242"
 
@@ -242,7 +243,7 @@ def test_post_tool_use_runs(hook):
     hook.sample("b_tool_approve", "PostToolUse")
     st = hook.status()
     assert (st["event"], st["status"]) == ("PostToolUse", "running")
-    assert st["detail"] == "Bash: touch fixture_marker.txt"
+    assert st["detail"] == "Bash: touch stub_marker.txt"
 
 
 def test_post_tool_use_failure_runs(hook):
@@ -256,14 +257,14 @@ def test_permission_request_waits_for_permission_with_the_command(hook):
     hook.sample("b_tool_approve", "PermissionRequest")
     st = hook.status()
     assert (st["event"], st["status"]) == ("PermissionRequest", "waiting_permission")
-    assert st["detail"] == "Bash: touch fixture_marker.txt"
+    assert st["detail"] == "Bash: touch stub_marker.txt"
 
 
 def test_ask_user_question_waits_for_permission_with_the_question(hook):
     hook.sample("i_subagent_and_question", "PermissionRequest", tool_name="AskUserQuestion")
     st = hook.status()
     assert st["status"] == "waiting_permission"
-    assert st["detail"] == "AskUserQuestion: Which colour should the fixture use?"
+    assert st["detail"] == "AskUserQuestion: Which colour should the stub use?"
 
 
 def test_edit_permission_shows_the_file_path(hook):
@@ -285,6 +286,26 @@ def test_notification_never_moves_the_status(hook, notification):
     scenario = "b_tool_approve" if notification == "permission_prompt" else "e_idle"
     hook.sample(scenario, "Notification", notification_type=notification)
     assert hook.raw() == before
+
+
+def test_post_tool_batch_is_not_an_event_of_the_hook(hook):
+    hook.sample("a_plain", "Stop")
+    before = hook.raw()
+    hook.sample("b_tool_approve", "PostToolBatch")
+    assert hook.raw() == before
+
+
+def hook_handled_events():
+    """The event names of the hook's first `case $hook_event in` arm (what it records)."""
+    with open(HOOK, encoding="utf-8") as fh:
+        text = fh.read()
+    arm = text.split("case $hook_event in", 1)[1].split(") ;;", 1)[0]
+    code = "\n".join(line.split("#", 1)[0] for line in arm.splitlines())
+    return sorted(re.findall(r"[A-Z][A-Za-z]+", code))
+
+
+def test_the_hook_handles_exactly_the_events_tclaude_registers():
+    assert hook_handled_events() == sorted(tclaude.HOOK_EVENTS)
 
 
 def test_notification_alone_writes_nothing(hook):
@@ -379,7 +400,7 @@ def test_whitespace_around_colons_is_tolerated(hook):
     _, payload = hook.samples.get("b_tool_approve", "PermissionRequest")
     hook.run("PermissionRequest", encode(payload, indent=2, separators=(" ,", " : ")))
     st = hook.status()
-    assert (st["status"], st["detail"]) == ("waiting_permission", "Bash: touch fixture_marker.txt")
+    assert (st["status"], st["detail"]) == ("waiting_permission", "Bash: touch stub_marker.txt")
     assert st["convId"] == payload["session_id"]
 
 
@@ -482,14 +503,14 @@ def test_missing_state_dir_is_not_created(hook):
     assert not os.path.exists(hook.state)
 
 
-def test_default_state_dir_is_under_home(hook):
+def test_no_state_dir_in_the_environment_is_a_no_op(hook):
+    # tclaude's pane command always passes TCLAUDE_STATE_DIR: without it the hook guesses nothing
     default = os.path.join(hook.home, ".tofu", "claude-sessions")
     os.makedirs(default, mode=0o700)
     shutil.copy(hook.path(".json"), default)
     _, payload = hook.samples.get("a_plain", "Stop")
     hook.run("Stop", payload, env=hook.env(TCLAUDE_STATE_DIR=None))
-    with open(os.path.join(default, SID + ".status")) as fh:
-        assert json.loads(fh.read())["status"] == "waiting_input"
+    assert os.listdir(default) == [SID + ".json"]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
@@ -612,7 +633,7 @@ def test_large_payload_is_drained_so_claude_never_sees_epipe(hook):
     assert proc.stdout.read() == b"" and proc.stderr.read() == b""
     proc.stdout.close()
     proc.stderr.close()
-    assert hook.status()["detail"] == "Bash: touch fixture_marker.txt"
+    assert hook.status()["detail"] == "Bash: touch stub_marker.txt"
 
 
 @pytest.mark.parametrize(
@@ -677,7 +698,7 @@ def test_fallback_paths_map_a_recorded_session(hook):
     event, payload = hook.samples.get("b_tool_approve", "PermissionRequest")
     hook.run(event, payload, env=env)
     st = hook.status()
-    assert (st["status"], st["detail"]) == ("waiting_permission", "Bash: touch fixture_marker.txt")
+    assert (st["status"], st["detail"]) == ("waiting_permission", "Bash: touch stub_marker.txt")
     assert isinstance(st["ts"], int)  # date +%s: whole seconds
     assert st["convId"] == payload["session_id"]
     event, payload = hook.samples.get("b_tool_approve", "PostToolUse")

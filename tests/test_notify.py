@@ -599,14 +599,17 @@ def test_a_background_agent_bouncing_between_states_sends_one_notification(
                                              "claude needs permission · agent"]  # fmt: skip
 
 
-def attach_client(box, sid):
-    """A real tmux client on the session (from a second tmux server's pane, which gives it
-    a terminal); returns a function that detaches it."""
-    outer = ["tmux", "-L", "outer"]
-    box.env.setdefault("TMUX_TMPDIR", box.tmux_tmpdir)
-    command = "env -u TMUX tmux attach -t =tofu-claude-%s" % sid
-    subprocess.run(
-        [*outer, "new-session", "-d", "-x", "120", "-y", "40", command], env=box.env, check=True
+def attach_client(box, outer, sid):
+    """A real tmux client on the session (from a pane of the outer tmux server, which gives
+    it a terminal); returns a function that detaches it."""
+    outer(
+        "new-session",
+        "-d",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "env -u TMUX tmux attach -t =tofu-claude-" + sid,
     )
     wait_until(
         lambda: "tofu-claude-%s" % sid
@@ -615,18 +618,18 @@ def attach_client(box, sid):
     )
 
     def detach():
-        subprocess.run([*outer, "kill-server"], env=box.env, check=False)
+        outer("kill-server", check=False)
         wait_until(lambda: box.tmux("list-clients").stdout == "", message="the client gone")
 
     return detach
 
 
 @needs_bus
-def test_nothing_is_sent_while_a_client_shows_the_session(box, notifyd, use_backends):
+def test_nothing_is_sent_while_a_client_shows_the_session(box, outer, notifyd, use_backends):
     use_backends("gdbus")
     box.run("notify", "on", check=True)
     sid = start(box, box.work, "--name", "seen")
-    detach = attach_client(box, sid)
+    detach = attach_client(box, outer, sid)
     try:
         box.type(sid, "hello")
         last = notify_last(box, sid, "watched")
@@ -641,7 +644,7 @@ def test_nothing_is_sent_while_a_client_shows_the_session(box, notifyd, use_back
 
 @needs_bus
 def test_a_client_on_another_window_of_the_session_does_not_count_as_watching(
-    box, notifyd, use_backends
+    box, outer, notifyd, use_backends
 ):
     use_backends("gdbus")
     box.run("notify", "on", check=True)
@@ -649,7 +652,7 @@ def test_a_client_on_another_window_of_the_session_does_not_count_as_watching(
     target = "=tofu-claude-%s:" % sid
     claude_pane = box.tmux("display-message", "-p", "-t", target, "#{pane_id}").stdout.strip()
     box.tmux("new-window", "-t", target, "sleep 600")  # the user's shell, now the current window
-    detach = attach_client(box, sid)
+    detach = attach_client(box, outer, sid)
     try:
         box.tmux("send-keys", "-t", claude_pane, "-l", "hello")
         time.sleep(0.3)  # type like a person (see conftest's type)

@@ -22,7 +22,6 @@ from conftest import (
     wait_until,
     write_registry,
 )
-from test_cli_core import outer_terminal
 
 HOOK_EVENTS = (
     "SessionStart",
@@ -31,7 +30,6 @@ HOOK_EVENTS = (
     "PostToolUse",
     "PostToolUseFailure",
     "PermissionRequest",
-    "Notification",
     "Stop",
     "StopFailure",
     "SessionEnd",
@@ -89,7 +87,7 @@ def printed_settings(sandbox):
 
 def test_hooks_print_shows_the_settings_tclaude_passes_to_its_sessions(sandbox):
     sid = sandbox.new(sandbox.work)
-    with open(sandbox.state_file(sid, ".settings.json"), encoding="utf-8") as fh:
+    with open(sandbox.state_file(sid, ".settings"), encoding="utf-8") as fh:
         passed = json.load(fh)
     assert printed_settings(sandbox) == passed
 
@@ -266,6 +264,17 @@ def test_uninstall_after_install_gives_back_the_original(sandbox, case):
         assert read_settings(sandbox) == original
 
 
+def test_uninstall_finds_what_an_older_tclaude_recorded_under_hooks_install_json(sandbox):
+    original = ORIGINALS["other keys only"]
+    write_settings(sandbox, original)
+    sandbox.run("hooks", "install", check=True)
+    record = os.path.join(sandbox.state_dir, "hooks-install.record")
+    os.rename(record, os.path.join(sandbox.state_dir, "hooks-install.json"))  # as it used to be
+    sandbox.run("hooks", "uninstall", check=True)
+    assert read_settings(sandbox) == original
+    assert not os.path.exists(os.path.join(sandbox.state_dir, "hooks-install.json"))
+
+
 def test_uninstall_keeps_hooks_the_user_added_after_install(sandbox):
     sandbox.run("hooks", "install", check=True)
     settings = read_settings(sandbox)
@@ -279,7 +288,7 @@ def test_uninstall_backs_up_the_file_it_changes(sandbox):
     sandbox.run("hooks", "install", check=True)
     installed = read_bytes(settings_path(sandbox))
     proc = sandbox.run("hooks", "uninstall", check=True)
-    assert "removed 10 tclaude hooks" in proc.stdout
+    assert "removed %d tclaude hooks" % len(HOOK_EVENTS) in proc.stdout
     assert [read_bytes(b) for b in backups(sandbox)] == [installed]
 
 
@@ -524,22 +533,19 @@ def test_kill_all_exited_leaves_the_tmux_session_of_an_adopted_claude_alone(sand
     assert sandbox.tmux("has-session", "-t", "=work", check=False).returncode == 0
 
 
-def test_attach_to_an_adopted_session_lands_on_claudes_pane(sandbox):
+def test_attach_to_an_adopted_session_lands_on_claudes_pane(sandbox, outer):
     pane, _ = start_claude_by_hand(sandbox)
     sid, _ = adopt(sandbox, pane)
     sandbox.tmux("new-window", "-t", "=work:", "bash --norc --noprofile")  # user looks elsewhere
-    outer = outer_terminal(sandbox)
-    try:
-        outer("send-keys", "-t", "=outer:", "env -u TMUX tmux attach -t =work", "Enter")
-        wait_until(lambda: sandbox.tmux("list-clients").stdout.strip(), message="a client")
-        cmd = "%s %s session attach %s" % (sys.executable, TCLAUDE, sid)
-        sandbox.tmux("send-keys", "-t", "=work:1", cmd, "Enter")
-        wait_until(
-            lambda: sandbox.tmux("list-clients", "-F", "#{pane_id}").stdout.strip() == pane,
-            message="the client to show claude's pane",
-        )
-    finally:
-        outer("kill-server")
+    # the user's terminal, attached to the "work" session of the sandbox's server
+    outer("new-session", "-d", "-x", "120", "-y", "40", "env -u TMUX tmux attach -t =work")
+    wait_until(lambda: sandbox.tmux("list-clients").stdout.strip(), message="a client")
+    cmd = "%s %s session attach %s" % (sys.executable, TCLAUDE, sid)
+    sandbox.tmux("send-keys", "-t", "=work:1", cmd, "Enter")
+    wait_until(
+        lambda: sandbox.tmux("list-clients", "-F", "#{pane_id}").stdout.strip() == pane,
+        message="the client to show claude's pane",
+    )
 
 
 def test_adopt_refuses_a_pane_without_claude(sandbox):

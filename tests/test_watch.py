@@ -13,82 +13,25 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, TCLAUDE, process_gone, wait_until, write_transcript
+from conftest import (
+    ROOT,
+    ROW,
+    Pane,
+    fake_sessions,
+    iso,
+    open_dashboard,
+    process_gone,
+    wait_until,
+    watch_command,
+)
 
 sys.path.insert(0, ROOT)
 import tclaude  # (the pure text helpers are tested directly)
 
-ROW = re.compile(r"^([> ])([!? -]) ([0-9a-f]{8}) ")
 NOW_ISO = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 120))
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def iso(seconds_ago):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds_ago))
-
-
-def fake_sessions(sandbox, specs):
-    """Sessions as tclaude and its hook leave them, with ``sleep`` standing in for claude.
-    Each spec: sid, status (exited: no tmux session), optional name/detail/created/cwd/command."""
-    os.makedirs(sandbox.state_dir, mode=0o700, exist_ok=True)
-    live = [s for s in specs if s["status"] != "exited"]
-    for first in range(0, len(live), 50):
-        args = []
-        for spec in live[first : first + 50]:
-            if args:
-                args.append(";")
-            command = spec.get("command", "sleep 3600")
-            args += ["new-session", "-d", "-s", "tofu-claude-" + spec["sid"], command]
-        sandbox.tmux(*args)
-    panes = sandbox.tmux("list-panes", "-a", "-F", "#{session_name} #{pane_pid}", check=False)
-    pids = dict(line.split() for line in panes.stdout.splitlines())
-    now = time.time()
-    for spec in specs:
-        sid = spec["sid"]
-        created = spec.get("created", iso(600))
-        pid = int(pids["tofu-claude-" + sid]) if spec["status"] != "exited" else None
-        record = {
-            "id": sid,
-            "name": spec.get("name"),
-            "tmuxSession": "tofu-claude-" + sid,
-            "tmuxSocket": sandbox.socket,
-            "pid": pid,
-            "cwd": spec.get("cwd", sandbox.work),
-            "convId": "0b5e55ed-1234-4abc-8def-%s0000" % sid,
-            "status": "running",
-            "statusDetail": "starting",
-            "statusSince": created,
-            "created": created,
-            "spawned": created,
-            "updated": created,
-        }
-        with open(sandbox.state_file(sid), "w", encoding="utf-8") as fh:
-            json.dump(record, fh)
-        if spec["status"] == "exited":
-            write_transcript(sandbox, record["convId"], record["cwd"])  # its claude had run
-            continue
-        hook = {
-            "v": 1,
-            "ts": now - 5,
-            "event": "Stop",
-            "status": spec["status"],
-            "since": now - 5,
-            "detail": spec.get("detail", "Bash: npm test"),
-            "convId": record["convId"],
-            "claudePid": pid,
-        }
-        with open(sandbox.state_file(sid, ".status"), "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(hook) + "\n")
-        if spec.get("registry"):  # claude's own registry, as 2.1.x keeps it: no screen reads
-            registry = os.path.join(sandbox.home, ".claude", "sessions")
-            os.makedirs(registry, exist_ok=True)
-            busy = {"running": "busy", "waiting_permission": "waiting"}.get(spec["status"], "idle")
-            with open(os.path.join(registry, "%d.json" % pid), "w") as fh:
-                json.dump(
-                    {"pid": pid, "status": busy, "statusUpdatedAt": int(now * 1000 - 9000)}, fh
-                )
 
 
 EVERY_STATUS = [
@@ -109,74 +52,6 @@ EVERY_STATUS_ORDER = [
     "a0000006",
     "a0000003",
 ]
-
-
-def watch_command(sandbox, *args, env=None):
-    """The dashboard as a shell command for a tmux pane, with the sandbox's world spelled out
-    (a pane inherits the server's environment, not ours)."""
-    values = {k: sandbox.env[k] for k in ("HOME", "PATH", "TMUX_TMPDIR", "LANG")}
-    values.update(env or {})
-    words = ["env"] + ["%s=%s" % kv for kv in sorted(values.items())]
-    words += [sys.executable, TCLAUDE, "session", "watch", *args]
-    return " ".join(shlex.quote(w) for w in words)
-
-
-class Pane:
-    """A tmux pane of some server (the sandbox's, or an outer one) we type into and read."""
-
-    def __init__(self, tmux, target):
-        self.tmux = tmux
-        self.target = target
-
-    def text(self):
-        return self.tmux("capture-pane", "-p", "-t", self.target).stdout
-
-    def styled(self):
-        return self.tmux("capture-pane", "-p", "-e", "-t", self.target).stdout
-
-    def lines(self):
-        return self.text().split("\n")
-
-    def keys(self, *keys):
-        self.tmux("send-keys", "-t", self.target, *keys)
-
-    def wait(self, predicate, message, timeout=10.0):
-        return wait_until(lambda: predicate(self.text()), timeout=timeout, message=message)
-
-    def wait_text(self, text, timeout=10.0):
-        return self.wait(lambda screen: text in screen, "%r on the dashboard" % text, timeout)
-
-    def rows(self):
-        """[(selected, marker, id, the rest of the line)] of the session rows on screen."""
-        found = []
-        for line in self.lines():
-            m = ROW.match(line)
-            if m:
-                found.append((m.group(1) == ">", m.group(2), m.group(3), line[m.end() :]))
-        return found
-
-    def ids(self):
-        return [row[2] for row in self.rows()]
-
-    def wait_ids(self, expected, timeout=10.0):
-        return self.wait(lambda _: self.ids() == expected, "rows %s" % expected, timeout=timeout)
-
-    def selected(self):
-        chosen = [row[2] for row in self.rows() if row[0]]
-        return chosen[0] if len(chosen) == 1 else None
-
-    def wait_selected(self, sid):
-        return self.wait(lambda _: self.selected() == sid, "%s selected" % sid)
-
-
-def open_dashboard(sandbox, *args, width=120, height=30, env=None, name="dash"):
-    command = watch_command(sandbox, "--interval", "0.3", *args, env=env)
-    sandbox.tmux(
-        "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command
-    )  # fmt: skip
-    pane = Pane(sandbox.tmux, "=%s:" % name)
-    pane.wait_text("session")  # the header is drawn
-    return pane
 
 
 def open_shell(sandbox, name="shell", width=100, height=20):
@@ -658,19 +533,6 @@ def test_attaching_an_exited_session_explains_how_to_resume(sandbox):
     dash.wait_ids(["a0000003"])
     dash.keys("Enter")
     dash.wait_text("a0000003 has exited; resume with: tclaude session new --resume 0b5e55ed-")
-
-
-@pytest.fixture
-def outer(sandbox):
-    """A second tmux server (its own socket), standing in for the user's terminal: a pane
-    there is a real terminal, and what runs in it is outside the sandbox's tmux."""
-    sock = os.path.join(sandbox.tmux_tmpdir, "outer")
-
-    def tmux(*args, check=True):
-        return sandbox.tmux("-S", sock, *args, check=check)
-
-    yield tmux
-    tmux("kill-server", check=False)
 
 
 def test_attach_hands_the_terminal_to_claude_and_detaching_comes_back(sandbox, outer):

@@ -13,16 +13,19 @@ import subprocess
 import sys
 import time
 
-import pytest
 from conftest import (
     ROOT,
+    Pane,
+    fake_sessions,
+    iso,
+    open_dashboard,
     process_gone,
     start_claude_by_hand,
     start_pane,
     wait_until,
+    watch_command,
     write_registry,
 )
-from test_watch import Pane, fake_sessions, iso, open_dashboard, watch_command
 
 sys.path.insert(0, ROOT)
 import tclaude
@@ -97,18 +100,6 @@ def dim_rows(styled):
 
 def once(sandbox, *args, env=None):
     return sandbox.run("session", "watch", "--once", *args, env=env, check=True).stdout
-
-
-@pytest.fixture
-def outer(sandbox):
-    """A second tmux server standing in for the user's terminal."""
-    sock = os.path.join(sandbox.tmux_tmpdir, "outer")
-
-    def tmux(*args, check=True):
-        return sandbox.tmux("-S", sock, *args, check=check)
-
-    yield tmux
-    tmux("kill-server", check=False)
 
 
 def client_panes(sandbox):

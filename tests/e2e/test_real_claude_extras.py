@@ -1,17 +1,15 @@
 """session send / wait / resume against the REAL claude CLI (offline kit: `make e2e`).
 
-Same rules as test_real_claude.py (whose helpers this uses): skipped unless the kit's env is
+Same rules as test_real_claude.py (helpers in real_claude.py): skipped unless the kit's env is
 armed, so it never runs against a real account.
 """
 
 import json
 import os
 
-from test_real_claude import answer, screen, session, tclaude, view, wait, wait_status
-from test_real_claude import pytestmark as real_claude_only
+from real_claude import answer, pytestmark, screen, session, tclaude, view, wait, wait_status
 
-pytestmark = real_claude_only
-assert session  # a fixture: used by name below
+assert pytestmark and session  # used by pytest: the module's marks, a fixture by name
 
 
 def user_prompts(sid):
