@@ -1730,8 +1730,13 @@ class Watcher:
             self.marks[sid] = self.fingerprint(sid, self.views.get(sid, {}).get("pid"))
             try:
                 states.append(self.store.load(sid))
-            except (OSError, ValueError):
+            except FileNotFoundError:
                 self.views[sid] = {"id": sid, "status": "exited", "statusDetail": "removed"}
+            except (OSError, ValueError) as exc:
+                # unreadable is not removed: keep what was last seen until it reads again
+                if sid not in self.views:
+                    raise UserError("cannot read session %s: %s" % (sid, one_line(str(exc))))
+                warn_once("cannot read session %s: %s" % (sid, one_line(str(exc))))
         return states
 
     def keep(self, views):

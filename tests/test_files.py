@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import HOOK, ROOT, assert_one_line_error, start_pane, write_record
@@ -300,3 +301,30 @@ def test_the_hook_never_blocks_on_a_planted_link_to_a_fifo(sandbox, tmp_path):
     assert proc.returncode == 0 and proc.stdout == ""
     with open(sandbox.state_file(SID, ".status")) as fh:
         assert json.loads(fh.read())["status"] == "waiting_input"
+
+
+def test_status_line_counts_around_a_record_left_by_a_killed_new(sandbox):
+    live_session(sandbox, OTHER, status="waiting_input")
+    write_record(sandbox, SID, pid=None)  # `session new` killed before tmux started claude
+    proc = sandbox.run("status-line")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.strip() == "claude 1?"
+
+
+def test_wait_does_not_take_an_unreadable_record_for_a_removed_session(sandbox):
+    live_session(sandbox, SID, status="running")
+    import threading
+
+    def swap():
+        time.sleep(0.8)
+        os.rename(sandbox.state_file(SID), sandbox.state_file(SID) + ".away")
+        os.mkfifo(sandbox.state_file(SID))
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    try:
+        proc = sandbox.run("session", "wait", SID, "--timeout", "3", timeout=20)
+    finally:
+        swapper.join()
+    assert proc.returncode == 124, proc.stderr  # timed out, not "exited before reaching"
+    assert "is a FIFO" in proc.stderr
