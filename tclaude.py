@@ -1735,7 +1735,9 @@ class Watcher:
             except (OSError, ValueError) as exc:
                 # unreadable is not removed: keep what was last seen until it reads again
                 if sid not in self.views:
-                    raise UserError("cannot read session %s: %s" % (sid, one_line(str(exc))))
+                    raise UserError(
+                        "cannot read session %s: %s" % (sid, one_line(str(exc)))
+                    ) from None
                 warn_once("cannot read session %s: %s" % (sid, one_line(str(exc))))
         return states
 
