@@ -274,6 +274,8 @@ def read_small(path, limit=65536, follow=True):
                 break
             chunks.append(chunk)
             size += len(chunk)
+            if size >= st.st_size > 0:
+                break  # all fstat promised: spare the read that would only see EOF
     finally:
         os.close(fd)
     data = b"".join(chunks)
