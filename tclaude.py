@@ -227,7 +227,7 @@ NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 def file_kind(mode):
     for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
-                       (stat.S_ISBLK, "a device"), (stat.S_ISLNK, "a symbolic link")):  # fmt: skip
+                       (stat.S_ISBLK, "a device")):  # fmt: skip
         if test(mode):
             return kind
     return "not a regular file"
@@ -245,7 +245,7 @@ def open_regular(path, flags, follow=True, mode=0o600):
         if exc.errno == errno.EISDIR:
             raise UnfitFile("%s is a directory" % path) from None
         if exc.errno == errno.ENXIO:  # O_WRONLY|O_NONBLOCK on a FIFO nobody reads
-            raise UnfitFile("%s is a FIFO" % path) from None
+            raise UnfitFile("%s is a FIFO or a socket, not a regular file" % path) from None
         raise
     try:
         st = os.fstat(fd)
