@@ -261,26 +261,22 @@ def open_regular(path, flags, follow=True, mode=0o600):
 def read_small(path, limit=65536, follow=True):
     """The bytes of a small regular file, read raw (no text layer: cheap for hundreds of files
     per refresh).  A FIFO, a directory or a device is refused without blocking, a file over
-    ``limit`` bytes is refused (UnfitFile), and with ``follow=False`` so is a symlink.  /proc
-    files report size 0: read up to ``limit``."""
+    ``limit`` bytes is refused (UnfitFile), and with ``follow=False`` so is a symlink."""
     fd, st = open_regular(path, os.O_RDONLY, follow)
     try:
-        if st.st_size > limit:
-            raise UnfitFile("%s is too large (%d bytes, at most %d)" % (path, st.st_size, limit))
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, limit + 1 - size)
+        size = st.st_size
+        if size > limit:
+            raise UnfitFile("%s is too large (%d bytes, at most %d)" % (path, size, limit))
+        if not size:  # /proc files say 0: one read, as much as the kernel gives
+            return os.read(fd, limit)
+        data = os.read(fd, size + 1)  # a byte more than fstat said shows a file still growing
+        while len(data) < size:  # a short read (a signal, a network file system)
+            chunk = os.read(fd, size + 1 - len(data))
             if not chunk:
                 break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= st.st_size > 0:
-                break  # all fstat promised: spare the read that would only see EOF
+            data += chunk
     finally:
         os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > limit:
-        raise UnfitFile("%s is too large (over %d bytes)" % (path, limit))
     return data
 
 
@@ -398,111 +394,84 @@ def process_running(pid):
 # Every record and hook file is checked where it is loaded: a field of the wrong type is dropped
 # with a warning (the rest of the file still counts), a field these tables do not name is kept
 # as it is (newer tclaude versions add some).  So no later code meets a name that is a number
-# or a time stamp that overflows gmtime.
+# or a time stamp that overflows gmtime.  A rule is (exact types allowed, extra test or None):
+# exact types, so True is no pid; the test sees only values of those types, never None.
 
 MAX_EPOCH = 1e11  # seconds: the year 5138; far beyond anything real, well inside gmtime's range
-
-
-def is_text(value):
-    return isinstance(value, str)
-
-
-def is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def is_epoch(value):
-    """Seconds since 1970 that utc_iso can format."""
-    return (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < MAX_EPOCH
-    )
-
-
-def is_epoch_ms(value):
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and 0 <= value < MAX_EPOCH * 1000
-    )
-
-
-def is_pid(value):
-    return is_int(value) and 0 < value < 1 << 31
-
-
-def is_status(value):
-    return value in STATUSES if isinstance(value, str) else False
-
-
-def optional(test):
-    def check(value):
-        return value is None or test(value)
-
-    check.__name__ = "optional_" + test.__name__
-    return check
-
-
-def is_text_list(value):
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-def is_flag(value):
-    return isinstance(value, bool)
-
+NONE = type(None)
+TEXT = ((str,), None)
+OPT_TEXT = ((str, NONE), None)
+OPT_FLAG = ((bool, NONE), None)
+OPT_INT = ((int, NONE), None)
+NUMBER = (int, float)
+EPOCH = (NUMBER, lambda v: 0 <= v < MAX_EPOCH)
+EPOCH_MS = (NUMBER, lambda v: 0 <= v < MAX_EPOCH * 1000)
+PID = ((int,), lambda v: 0 < v < 1 << 31)
+STATUS = ((str,), lambda v: v in STATUSES)
+PROC_START = ((str, int), None)
 
 RECORD_FIELDS = {
-    "tmuxSession": is_text,
-    "name": optional(is_text),
-    "pid": optional(is_pid),
-    "cwd": optional(is_text),
-    "convId": optional(is_text),
-    "status": is_status,
-    "statusDetail": optional(is_text),
-    "statusSince": optional(is_text),
-    "created": optional(is_text),
-    "createdTs": optional(is_epoch),
-    "updated": optional(is_text),
-    "spawned": optional(is_text),
-    "resumed": optional(is_flag),
-    "claudeArgs": is_text_list,
-    "transcriptPath": optional(is_text),
-    "exitedAt": optional(is_text),
-    "exitCode": optional(is_int),
-    "notify": optional(is_flag),
-    "notifyId": optional(is_int),
-    "notifyLast": optional(lambda v: isinstance(v, dict)),
-    "adopted": optional(is_flag),
-    "recovered": optional(is_flag),
-    "tmuxPane": optional(is_text),
-    "procStart": optional(lambda v: is_text(v) or is_int(v)),
-    "tmuxSocket": optional(is_text),
+    "tmuxSession": TEXT,
+    "name": OPT_TEXT,
+    "pid": ((int, NONE), PID[1]),
+    "cwd": OPT_TEXT,
+    "convId": OPT_TEXT,
+    "status": STATUS,
+    "statusDetail": OPT_TEXT,
+    "statusSince": OPT_TEXT,
+    "created": OPT_TEXT,
+    "createdTs": ((int, float, NONE), EPOCH[1]),
+    "updated": OPT_TEXT,
+    "spawned": OPT_TEXT,
+    "resumed": OPT_FLAG,
+    "claudeArgs": ((list,), lambda v: all(isinstance(a, str) for a in v)),
+    "transcriptPath": OPT_TEXT,
+    "exitedAt": OPT_TEXT,
+    "exitCode": OPT_INT,
+    "notify": OPT_FLAG,
+    "notifyId": OPT_INT,
+    "notifyLast": ((dict, NONE), None),
+    "adopted": OPT_FLAG,
+    "recovered": OPT_FLAG,
+    "tmuxPane": OPT_TEXT,
+    "procStart": ((str, int, NONE), None),
+    "tmuxSocket": OPT_TEXT,
 }
 HOOK_FIELDS = {
-    "v": is_int,
-    "ts": is_epoch,
-    "event": is_text,
-    "status": is_status,
-    "since": is_epoch,
-    "detail": is_text,
-    "convId": is_text,
-    "claudePid": is_pid,
-    "transcriptPath": is_text,
-    "reason": is_text,
+    "v": ((int,), None),
+    "ts": EPOCH,
+    "event": TEXT,
+    "status": STATUS,
+    "since": EPOCH,
+    "detail": TEXT,
+    "convId": TEXT,
+    "claudePid": PID,
+    "transcriptPath": TEXT,
+    "reason": TEXT,
 }
 # claude's own registry file (~/.claude/sessions/<pid>.json): only the fields tclaude reads
 REGISTRY_FIELDS = {
-    "sessionId": is_text,
-    "cwd": is_text,
-    "startedAt": is_epoch_ms,
-    "procStart": lambda v: is_text(v) or is_int(v),
-    "version": is_text,
-    "kind": is_text,
-    "status": is_text,
-    "updatedAt": is_epoch_ms,
-    "statusUpdatedAt": is_epoch_ms,
-    "tmux": is_text,
+    "sessionId": TEXT,
+    "cwd": TEXT,
+    "startedAt": EPOCH_MS,
+    "procStart": PROC_START,
+    "version": TEXT,
+    "kind": TEXT,
+    "status": TEXT,
+    "updatedAt": EPOCH_MS,
+    "statusUpdatedAt": EPOCH_MS,
+    "tmux": TEXT,
 }
-CONFIG_FIELDS = {"notify": is_flag}
+CONFIG_FIELDS = {"notify": ((bool,), None)}
+
+
+def usable(rule, value):
+    types, test = rule
+    return type(value) in types and (test is None or value is None or test(value))
+
+
+def is_pid(value):
+    return usable(PID, value)
 
 
 def warn_once(message):
@@ -515,10 +484,10 @@ def warn_once(message):
 
 def checked_fields(data, schema, path):
     """``data`` without the fields ``schema`` says are unusable, one warning for each."""
-    for key, usable in schema.items():
-        if key in data and not usable(data[key]):
-            value = one_line(repr(data.pop(key)))
-            warn_once("%s: ignoring field %s = %s (wrong type or out of range)" % (
+    bad = [key for key, value in data.items() if key in schema and not usable(schema[key], value)]
+    for key in bad:
+        value = one_line(repr(data.pop(key)))
+        warn_once("%s: ignoring field %s = %s (wrong type or out of range)" % (
                 path, key, value[:40] + ("..." if len(value) > 40 else "")))  # fmt: skip
     return data
 
