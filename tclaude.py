@@ -339,8 +339,8 @@ def write_file_atomic(path, data, mode=0o600, tmp=None, before_replace=None):
 
 
 def json_bytes(value, **dump_args):
-    """``value`` as JSON text in UTF-8, checked to read back as the same JSON: a record is only
-    ever replaced by one that parses.  A lone surrogate (a non-UTF-8 byte of a path or name,
+    """``value`` as strict JSON text (no NaN) in UTF-8, checked to parse again before it is
+    written: a record is only ever replaced by one that reads back.  A lone surrogate (a non-UTF-8 byte of a path or name,
     or a hand-edited "\\ud800") becomes a JSON \\u escape instead of a crash."""
     try:
         text = json.dumps(value, allow_nan=False, **dump_args) + "\n"
