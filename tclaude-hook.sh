@@ -29,7 +29,7 @@ if [[ -n ${TCLAUDE_HOOK_FALLBACKS-} ]]; then hook_old_bash=1 HOOK_T0=; fi
 hook_tmp=
 hook_cleanup() {
   # only on a signal between writing the temp file and renaming it (rare: one fork)
-  if [[ -n $hook_tmp && -e $hook_tmp ]]; then rm -f -- "$hook_tmp"; fi
+  if [[ -n $hook_tmp && -f $hook_tmp && ! -L $hook_tmp ]]; then rm -f -- "$hook_tmp"; fi
 }
 trap 'exit 0' EXIT            # whatever happens (even a fatal expansion error), exit status 0
 trap 'hook_cleanup; exit 0' HUP INT TERM
@@ -376,6 +376,12 @@ hook_line+='}'
 # (a directory in the way would swallow the file: `mv -f tmp dir` moves it inside)
 if [[ -d $hook_file ]]; then exit 0; fi
 hook_tmp=$hook_dir/.$hook_id.status.$$
+# The temp file must be ours: noclobber makes `>` create it with O_EXCL (never through a
+# planted symlink, never into someone's file).  But for a name that exists and is not a regular
+# file (a link to a FIFO or a device) bash opens what is there, so such a leftover goes first:
+# rm removes the link itself, never its target (one fork, only in that odd case).
+if [[ -e $hook_tmp || -L $hook_tmp ]]; then rm -f -- "$hook_tmp"; fi
+set -o noclobber
 if printf '%s\n' "$hook_line" >"$hook_tmp" && mv -f -- "$hook_tmp" "$hook_file"; then
   hook_tmp=
   if [[ $hook_status != "$hook_old_status" ]]; then

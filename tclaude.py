@@ -25,11 +25,13 @@ Map of this file, top to bottom:
 Python 3.8+ standard library only.  State contract: README.md, "State files".
 """
 
+import errno
 import json
 import os
 import re
 import shlex
 import signal
+import stat
 import sys
 import time
 
@@ -258,19 +260,143 @@ def which(name):
     return None
 
 
-def read_small(path, limit=65536):
-    """The first ``limit`` bytes of a file in one raw read (no text layer: cheap for hundreds
-    of files per refresh)."""
-    fd = os.open(path, os.O_RDONLY)
+class UnfitFile(ValueError):
+    """A path that holds something other than a small regular file (a FIFO, a directory, a
+    symlink where none belongs, a file far too large): reported, never waited on or parsed."""
+
+
+# tclaude's own files are never symlinks: one planted there must not redirect a read or write.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def file_kind(mode):
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device")):  # fmt: skip
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def open_regular(path, flags, follow=True, mode=0o600):
+    """A descriptor of ``path`` opened with ``flags`` (non-blocking), checked to be a regular
+    file; raises OSError, or UnfitFile for anything else at that path."""
+    flags |= getattr(os, "O_NONBLOCK", 0) | (0 if follow else NOFOLLOW)
     try:
-        return os.read(fd, limit)
+        fd = os.open(path, flags, mode)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) and not follow:
+            raise UnfitFile("%s is a symbolic link" % path) from None
+        if exc.errno == errno.EISDIR:
+            raise UnfitFile("%s is a directory" % path) from None
+        if exc.errno == errno.ENXIO:  # O_WRONLY|O_NONBLOCK on a FIFO nobody reads
+            raise UnfitFile("%s is a FIFO or a socket, not a regular file" % path) from None
+        raise
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise UnfitFile("%s is %s, not a regular file" % (path, file_kind(st.st_mode)))
+    return fd, st
+
+
+def read_small(path, limit=65536, follow=True):
+    """The bytes of a small regular file, read raw (no text layer: cheap for hundreds of files
+    per refresh).  A FIFO, a directory or a device is refused without blocking, a file over
+    ``limit`` bytes is refused (UnfitFile), and with ``follow=False`` so is a symlink."""
+    fd, st = open_regular(path, os.O_RDONLY, follow)
+    try:
+        size = st.st_size
+        if size > limit:
+            raise UnfitFile("%s is too large (%d bytes, at most %d)" % (path, size, limit))
+        if not size:  # /proc files say 0: one read, as much as the kernel gives
+            return os.read(fd, limit)
+        data = os.read(fd, size + 1)  # a byte more than fstat said shows a file still growing
+        while len(data) < size:  # a short read (a signal, a network file system)
+            chunk = os.read(fd, size + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
     finally:
         os.close(fd)
+    return data
 
 
-def read_json_file(path, limit=1 << 20):
-    """Parse a small JSON file with one raw read."""
-    return json.loads(read_small(path, limit).decode("utf-8", "replace"))
+def read_json_file(path, limit=1 << 20, follow=True):
+    """Parse a small JSON file (see read_small for what is refused)."""
+    return json.loads(read_small(path, limit, follow).decode("utf-8", "replace"))
+
+
+def write_all(fd, data):
+    """os.write until every byte is out: a write may be short (a nearly full disk, a signal)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
+def create_exclusive(path, mode):
+    """A new file at ``path``, created by us (O_EXCL, never through a planted symlink)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW
+    return os.open(path, flags, mode)
+
+
+def write_file_atomic(path, data, mode=0o600, tmp=None, before_replace=None):
+    """Replace ``path`` with ``data`` (bytes) all at once, or not at all: a temp file of our own
+    in the same directory (created exclusively), every byte written, fsync, then rename.
+    ``before_replace()`` may veto at the last moment by raising.  Any failure removes the temp
+    file and raises UserError; the old file is then untouched."""
+    folder, base = os.path.split(path)
+    tmp = tmp or os.path.join(folder, ".%s.%d.tmp" % (base, os.getpid()))
+    made = False
+    try:
+        try:
+            fd = create_exclusive(tmp, mode)
+        except FileExistsError:
+            # our pid's name, so its writer died (pid reuse) or a link was planted: unlinking
+            # removes the entry itself, never what a link points to
+            os.unlink(tmp)
+            fd = create_exclusive(tmp, mode)
+        made = True
+        try:
+            write_all(fd, data)
+            os.fchmod(fd, mode)  # the umask may have narrowed it
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if before_replace:
+            before_replace()
+        os.replace(tmp, path)
+        made = False
+    except OSError as exc:
+        raise UserError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+    finally:
+        if made:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def json_bytes(value, **dump_args):
+    """``value`` as strict JSON text (no NaN) in UTF-8, checked to parse again before it is
+    written: a record is only ever replaced by one that reads back.  A lone surrogate (a non-UTF-8 byte of a path or name,
+    or a hand-edited "\\ud800") becomes a JSON \\u escape instead of a crash."""
+    try:
+        text = json.dumps(value, allow_nan=False, **dump_args) + "\n"
+    except (TypeError, ValueError) as exc:
+        raise UserError("refusing to write an invalid record: %s" % exc) from None
+    data = text.encode("utf-8", "backslashreplace")
+    try:
+        json.loads(data.decode("utf-8"))
+    except ValueError as exc:
+        raise UserError("refusing to write an invalid record: %s" % exc) from None
+    return data
 
 
 def pid_alive(pid):
@@ -312,6 +438,118 @@ def process_running(pid):
 SESSION_SUFFIXES = (".json", ".status", SETTINGS_SUFFIX, LEGACY_SETTINGS_SUFFIX, ".notify")
 
 
+# ---- schemas: what a field of each file may hold ---------------------------------------------
+# Every record and hook file is checked where it is loaded: a field of the wrong type is dropped
+# with a warning (the rest of the file still counts), a field these tables do not name is kept
+# as it is (newer tclaude versions add some).  So no later code meets a name that is a number
+# or a time stamp that overflows gmtime.  A rule is (exact types allowed, extra test or None):
+# exact types, so True is no pid; the test sees only values of those types, never None.
+
+MAX_EPOCH = 1e11  # seconds: the year 5138; far beyond anything real, well inside gmtime's range
+NONE = type(None)
+TEXT = ((str,), None)
+OPT_TEXT = ((str, NONE), None)
+OPT_FLAG = ((bool, NONE), None)
+OPT_INT = ((int, NONE), None)
+NUMBER = (int, float)
+EPOCH = (NUMBER, lambda v: 0 <= v < MAX_EPOCH)
+EPOCH_MS = (NUMBER, lambda v: 0 <= v < MAX_EPOCH * 1000)
+PID = ((int,), lambda v: 0 < v < 1 << 31)
+STATUS = ((str,), lambda v: v in STATUSES)
+PROC_START = ((str, int), None)
+
+RECORD_FIELDS = {
+    "tmuxSession": TEXT,
+    "name": OPT_TEXT,
+    "pid": ((int, NONE), PID[1]),
+    "cwd": OPT_TEXT,
+    "convId": OPT_TEXT,
+    "status": STATUS,
+    "statusDetail": OPT_TEXT,
+    "statusSince": OPT_TEXT,
+    "created": OPT_TEXT,
+    "createdTs": ((int, float, NONE), EPOCH[1]),
+    "updated": OPT_TEXT,
+    "spawned": OPT_TEXT,
+    "resumed": OPT_FLAG,
+    "claudeArgs": ((list,), lambda v: all(isinstance(a, str) for a in v)),
+    "transcriptPath": OPT_TEXT,
+    "exitedAt": OPT_TEXT,
+    "exitCode": OPT_INT,
+    "notify": OPT_FLAG,
+    "notifyId": OPT_INT,
+    "notifyLast": ((dict, NONE), None),
+    "adopted": OPT_FLAG,
+    "recovered": OPT_FLAG,
+    "tmuxPane": OPT_TEXT,
+    "procStart": ((str, int, NONE), None),
+    "tmuxSocket": OPT_TEXT,
+}
+HOOK_FIELDS = {
+    "v": ((int,), None),
+    "ts": EPOCH,
+    "event": TEXT,
+    "status": STATUS,
+    "since": EPOCH,
+    "detail": TEXT,
+    "convId": TEXT,
+    "claudePid": PID,
+    "transcriptPath": TEXT,
+    "reason": TEXT,
+}
+# claude's own registry file (~/.claude/sessions/<pid>.json): only the fields tclaude reads
+REGISTRY_FIELDS = {
+    "sessionId": TEXT,
+    "cwd": TEXT,
+    "startedAt": EPOCH_MS,
+    "procStart": PROC_START,
+    "version": TEXT,
+    "kind": TEXT,
+    "status": TEXT,
+    "updatedAt": EPOCH_MS,
+    "statusUpdatedAt": EPOCH_MS,
+    "tmux": TEXT,
+}
+CONFIG_FIELDS = {"notify": ((bool,), None)}
+
+
+def usable(rule, value):
+    types, test = rule
+    return type(value) in types and (test is None or value is None or test(value))
+
+
+def is_pid(value):
+    return usable(PID, value)
+
+
+def warn_once(message):
+    """A warning a process gives once (a waiter or the dashboard reloads files many times)."""
+    said = _memo.setdefault("warned", set())
+    if message not in said:
+        said.add(message)
+        warn(message)
+
+
+def checked_fields(data, schema, path):
+    """``data`` without the fields ``schema`` says are unusable, one warning for each."""
+    bad = [key for key, value in data.items() if key in schema and not usable(schema[key], value)]
+    for key in bad:
+        value = one_line(repr(data.pop(key)))
+        warn_once("%s: ignoring field %s = %s (wrong type or out of range)" % (
+                path, key, value[:40] + ("..." if len(value) > 40 else "")))  # fmt: skip
+    return data
+
+
+def checked_record(state, path):
+    """A session record with its unusable fields dropped, and the two every command needs put
+    back: the tmux session name is fixed by the id, and a status is what hooks and liveness
+    refine anyway."""
+    checked_fields(state, RECORD_FIELDS, path)
+    state.setdefault("tmuxSession", TMUX_PREFIX + state["id"])
+    state.setdefault("status", "running")
+    return state
+
+
 class StateStore:
     """``<id>.json`` is tclaude's record (written here, atomically); ``<id>.status`` is the
     hook's record (written by tclaude-hook.sh, only read here); ``<id>.settings`` the hooks
@@ -331,35 +569,17 @@ class StateStore:
         if not os.access(self.dir, os.W_OK | os.X_OK):
             raise UserError("state dir %s is not writable" % self.dir)
 
-    def write_atomic(self, path, data):
-        """Temp file + fsync + rename in the same directory: readers see old or new, never half."""
-        folder, base = os.path.split(path)
-        tmp = os.path.join(folder, ".%s.%d.tmp" % (base, os.getpid()))
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                # backslashreplace: a lone surrogate (a non-UTF-8 byte of a path or name, or a
-                # hand-edited "\ud800") becomes a JSON \u escape instead of a crash
-                os.write(fd, data.encode("utf-8", "backslashreplace"))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except OSError as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise UserError("cannot write %s: %s" % (path, exc.strerror)) from None
+    def write_json(self, path, value, **dump_args):
+        """All or nothing (see write_file_atomic), and only JSON that reads back."""
+        write_file_atomic(path, json_bytes(value, **dump_args))
 
     def save(self, state):
         state["updated"] = utc_iso()
-        text = json.dumps(state, indent=2, ensure_ascii=False) + "\n"
-        self.write_atomic(self.path(state["id"]), text)
+        self.write_json(self.path(state["id"]), state, indent=2, ensure_ascii=False)
 
     def write_settings(self, sid, settings):
         path = self.path(sid, SETTINGS_SUFFIX)
-        self.write_atomic(path, json.dumps(settings, indent=2) + "\n")
+        self.write_json(path, settings, indent=2)
         return path
 
     def ids(self):
@@ -403,11 +623,14 @@ class StateStore:
                 pass
 
     def load(self, sid):
-        """The session's record, or raises ValueError/OSError for a corrupt or missing file."""
-        state = read_json_file(self.path(sid))
+        """The session's record, fields checked against RECORD_FIELDS (a wrong-typed one is
+        dropped with a warning); raises ValueError/OSError for a corrupt, missing or unfit
+        file."""
+        path = self.path(sid)
+        state = read_json_file(path, follow=False)
         if not isinstance(state, dict) or state.get("id") != sid:
             raise ValueError("not a tclaude session record")
-        return state
+        return checked_record(state, path)
 
     def load_all(self):
         """Every readable record; corrupt ones are reported once and left untouched."""
@@ -423,13 +646,19 @@ class StateStore:
 
     def load_hook_status(self, sid):
         """The hook's last word, or None.  Written by bash, so be lenient about its bytes."""
+        path = self.path(sid, ".status")
         try:
-            data = read_json_file(self.path(sid, ".status"), 65536)
-        except (OSError, ValueError):
+            data = read_json_file(path, 65536, follow=False)
+        except FileNotFoundError:
             return None
+        except UnfitFile as exc:
+            warn_once("ignoring %s" % exc)
+            return None
+        except (OSError, ValueError):
+            return None  # being replaced, or half-written by a hook from before the rename fix
         if not isinstance(data, dict) or data.get("status") not in STATUSES:
             return None
-        return data
+        return checked_fields(data, HOOK_FIELDS, path)
 
     def remove(self, sid, expect=None):
         """Forget a session, under the state lock; with ``expect``, only if its record still
@@ -512,20 +741,28 @@ class StateStore:
 
     def check_removable(self, sid=None):
         """Raise before a command acts (stops a claude, kills a tmux session) when it could not
-        then forget the session: a read-only state dir, or one of its files a directory."""
+        then forget the session: a read-only state dir, or one of its files a directory
+        (unlink cannot remove a directory someone left at its name)."""
         if not os.access(self.dir, os.W_OK | os.X_OK):
             raise UserError("state dir %s is not writable; nothing was changed" % self.dir)
         for suffix in SESSION_SUFFIXES if sid else ():
             path = self.path(sid, suffix)
-            if os.path.isdir(path) and not os.path.islink(path):
-                raise UserError("%s is a directory; move it away (nothing was changed)" % path)
+            try:
+                mode = os.lstat(path).st_mode
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise UserError("cannot check %s: %s" % (path, exc.strerror)) from None
+            if stat.S_ISDIR(mode):
+                raise UserError("%s is a directory, so the session's files cannot be removed; "
+                                "remove it first, nothing was changed" % path)  # fmt: skip
 
     def load_config(self):
         """tclaude.json as a dict: {} when missing; a corrupt file is reported, never rewritten
         behind the user's back."""
         path = config_path()
         try:
-            config = read_json_file(path, 65536)
+            config = read_json_file(path, 65536)  # may be a link into a dotfiles repo
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
@@ -534,7 +771,7 @@ class StateStore:
             ) from None
         if not isinstance(config, dict):
             raise UserError("%s is not a JSON object; fix or remove it" % path)
-        return config
+        return checked_fields(config, CONFIG_FIELDS, path)
 
     def save_config(self, config):
         path = config_path()
@@ -544,7 +781,7 @@ class StateStore:
             raise UserError(
                 "cannot create %s: %s" % (os.path.dirname(path), exc.strerror)
             ) from None
-        self.write_atomic(path, json.dumps(config, indent=2, sort_keys=True) + "\n")
+        self.write_json(os.path.realpath(path), config, indent=2, sort_keys=True)
 
     def set_notify_marker(self, sid, on):
         """``<id>.notify`` exists exactly when the session notifies: the hook tests it with one
@@ -552,11 +789,13 @@ class StateStore:
         path = self.path(sid, ".notify")
         try:
             if on:
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+                os.close(open_regular(path, os.O_WRONLY | os.O_CREAT, follow=False)[0])
             else:
                 os.unlink(path)
         except FileNotFoundError:
             pass
+        except UnfitFile as exc:
+            raise UserError("cannot update %s; remove it" % exc) from None
         except OSError as exc:
             raise UserError("cannot update %s: %s" % (path, exc.strerror)) from None
 
@@ -566,8 +805,8 @@ class StateStore:
         import fcntl
 
         try:
-            fd = os.open(self.path(sid, ".notify"), os.O_RDONLY)
-        except OSError:
+            fd = open_regular(self.path(sid, ".notify"), os.O_RDONLY, follow=False)[0]
+        except (OSError, UnfitFile):
             return None
         fcntl.flock(fd, fcntl.LOCK_EX)
         return _Lock(fd)
@@ -576,7 +815,7 @@ class StateStore:
         """{settings path: what ``hooks install`` created there}; {} when none or unreadable."""
         self.migrate_legacy_names(list(LEGACY_NAMES))
         try:
-            data = read_json_file(os.path.join(self.dir, HOOKS_RECORD))
+            data = read_json_file(os.path.join(self.dir, HOOKS_RECORD), follow=False)
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
@@ -585,7 +824,7 @@ class StateStore:
         path = os.path.join(self.dir, HOOKS_RECORD)
         if record:
             self.ensure_dir()
-            self.write_atomic(path, json.dumps(record, indent=2) + "\n")
+            self.write_json(path, record, indent=2)
             return
         try:
             os.unlink(path)
@@ -632,9 +871,11 @@ class StateStore:
         self.ensure_dir()
         path = os.path.join(self.dir, ".lock")
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = open_regular(path, os.O_RDWR | os.O_CREAT, follow=False)[0]
+        except UnfitFile as exc:
+            raise UserError("cannot lock the state dir: %s; remove it" % exc) from None
         except OSError as exc:
-            raise UserError("cannot open %s: %s" % (path, exc.strerror)) from None
+            raise UserError("cannot lock the state dir: %s: %s" % (path, exc.strerror)) from None
         fcntl.flock(fd, fcntl.LOCK_EX)
         held = _HELD_LOCKS[key] = [fd, 1, key]
         return _Lock(held)
@@ -1150,16 +1391,38 @@ STARTUP_GRACE = 3.0
 REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
 
 
-class Snapshot:
+class BaseSnapshot:
+    """The one interface resolve() reads liveness through, whatever the snapshot's source:
+    ``started`` (when it was taken), ``panes`` ({tmux session name: Pane}), ``sight(state)``
+    (the session's Pane or None, and what its server said) and ``screen(name)`` ("" when this
+    snapshot has no tmux to ask)."""
+
+    def __init__(self, tmux):
+        self.tmux = tmux
+        self.started = time.time()
+        self.sockets = {}  # tmux session name -> socket, for screens
+
+    @property
+    def panes(self):
+        raise NotImplementedError
+
+    def sight(self, state):
+        raise NotImplementedError
+
+    def screen(self, name):
+        if not self.tmux:
+            return ""
+        return self.tmux.at(self.sockets.get(name)).capture(name)
+
+
+class Snapshot(BaseSnapshot):
     """What one refresh knows: the panes of every tmux server the sessions live on (one
     ``list-panes`` per server, all started at once) and lazily captured screens."""
 
     def __init__(self, tmux, states=()):
-        self.tmux = tmux
-        self.started = time.time()
+        super().__init__(tmux)
         self._queries = {}
         self._servers = {}
-        self.sockets = {}  # tmux session name -> socket, for screens
         self.ask(states)
 
     def ask(self, states):
@@ -1196,18 +1459,20 @@ class Snapshot:
             found.update(self.server(sock).panes)
         return found
 
-    def screen(self, name):
-        return self.tmux.at(self.sockets.get(name)).capture(name)
-
 
 def read_registry(pid):
+    """Claude's registry entry of a live ``pid``, its fields checked, or None."""
+    path = claude_registry_path(pid)
     try:
-        data = read_json_file(claude_registry_path(pid), 65536)
+        data = read_json_file(path, 65536)
+    except UnfitFile as exc:
+        warn_once("ignoring %s" % exc)
+        return None
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("pid") != pid:
+    if not isinstance(data, dict) or data.get("pid") != pid or not is_pid(pid):
         return None
-    return data
+    return checked_fields(data, REGISTRY_FIELDS, path)
 
 
 # A record without a pid younger than this belongs to a `session new` still spawning tmux.
@@ -1933,8 +2198,15 @@ class Watcher:
             self.marks[sid] = self.fingerprint(sid, self.views.get(sid, {}).get("pid"))
             try:
                 states.append(self.store.load(sid))
-            except (OSError, ValueError):
+            except FileNotFoundError:
                 self.views[sid] = {"id": sid, "status": "exited", "statusDetail": "removed"}
+            except (OSError, ValueError) as exc:
+                # unreadable is not removed: keep what was last seen until it reads again
+                if sid not in self.views:
+                    raise UserError(
+                        "cannot read session %s: %s" % (sid, one_line(str(exc)))
+                    ) from None
+                warn_once("cannot read session %s: %s" % (sid, one_line(str(exc))))
         return states
 
     def keep(self, views):
@@ -2400,22 +2672,21 @@ def recovered_record(sid, name, pane):
     return state
 
 
-class PidSnapshot:
+class PidSnapshot(BaseSnapshot):
     """A Snapshot that asks tmux nothing about liveness: a pane per recorded claude pid, dead
     when the process is gone.  Screens come from ``tmux`` when given (a waiter's glance), else
     read blank, which changes nothing (the status line)."""
 
     def __init__(self, states, hooks, tmux=None):
-        self.tmux = tmux
-        self.panes = {}
-        self.sockets = {}
+        super().__init__(tmux)
+        self._panes = {}
         for state in states:
             hook = hooks.get(state["id"]) or {}
             pid = state.get("pid") or hook.get("claudePid")
             name = state.get("tmuxSession")
             self.sockets[name] = state.get("tmuxSocket")
             if isinstance(pid, int) and pid > 0:
-                self.panes[name] = Pane(name, pid, not process_running(pid), None)
+                self._panes[name] = Pane(name, pid, not process_running(pid), None)
 
     def sight(self, state):
         """A session without a pid is one only tmux can judge: its server counts as one that
@@ -2425,10 +2696,9 @@ class PidSnapshot:
             return pane, None
         return None, ServerSight(record_socket(state)[0], problem="not asked (no claude pid)")
 
-    def screen(self, name):
-        if not self.tmux:
-            return ""
-        return self.tmux.at(self.sockets.get(name)).capture(name)
+    @property
+    def panes(self):
+        return self._panes
 
 
 def cmd_status_line(args):
@@ -3512,14 +3782,18 @@ def tclaude_hook_commands(settings):
     return sorted(found)
 
 
+SETTINGS_LIMIT = 16 << 20
+
+
 def load_claude_settings(path):
     """(settings object, raw bytes or None when there is no file).  Anything claude itself
     would choke on is an error here too, before a single byte is written."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_small(path, SETTINGS_LIMIT)
     except FileNotFoundError:
         return {}, None
+    except UnfitFile as exc:
+        raise UserError("cannot read %s; nothing was changed" % exc) from None
     except OSError as exc:
         raise UserError("cannot read %s: %s" % (path, exc.strerror)) from None
     if not raw.strip():
@@ -3594,16 +3868,20 @@ def write_backup(path, raw):
     for n in range(100):
         backup = "%s.bak-%s%s" % (path, stamp, "-%d" % n if n else "")
         try:
-            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            fd = create_exclusive(backup, mode)
         except FileExistsError:
             continue
         except OSError as exc:
             raise UserError("cannot write backup %s: %s" % (backup, exc.strerror)) from None
         try:
-            os.write(fd, raw)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            try:
+                write_all(fd, raw)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            os.unlink(backup)  # a partial backup is worse than none: it looks like one
+            raise UserError("cannot write backup %s: %s" % (backup, exc.strerror)) from None
         return backup
     raise UserError("cannot find a free backup name for %s" % path)
 
@@ -3619,24 +3897,12 @@ def replace_settings(path, text, raw_before):
     except OSError as exc:
         raise UserError("cannot write %s: %s" % (path, exc.strerror)) from None
     tmp = os.path.join(folder, ".%s.tclaude.%d.tmp" % (os.path.basename(real), os.getpid()))
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        try:
-            os.write(fd, text.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(tmp, mode)  # the umask may have narrowed it
+
+    def unchanged():
         if load_claude_settings(path)[1] != raw_before:
             raise UserError("%s changed while tclaude was editing it; run the command again" % path)
-        os.replace(tmp, real)
-    except OSError as exc:
-        raise UserError("cannot write %s: %s" % (path, exc.strerror)) from None
-    finally:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+
+    write_file_atomic(real, text.encode("utf-8"), mode, tmp, before_replace=unchanged)
 
 
 def remove_settings_file(path, raw_before):
