@@ -3846,104 +3846,111 @@ def cmd_notify(args):
 # Every command's reference lives in its --help: description, options, then this epilog (what
 # it prints, exit status, examples).  Outputs shown were captured against tests/fakebin/claude.
 
-MAIN_HELP = """examples:
+MAIN_HELP = """\
+examples:
   tclaude session new ~/src/api --name api     start claude in ~/src/api
   tclaude session ls                           what every session is doing
   tclaude session attach api                   take over (tmux prefix + d detaches)
   tclaude session new . --resume <conv-id>     continue an earlier conversation
   tclaude session kill 3fa9                    end it (a unique id prefix is enough)
 
-Every command has --help with its reference and examples (tclaude session new --help).
-Errors are one line on stderr; exit status 1 for a problem, 2 for a usage mistake.
+Every command's --help is its manual, with examples: tclaude session new --help.
+Errors are one line on stderr: exit status 1 for a problem, 2 for a usage mistake.
 """
-NEW_HELP = """Starts claude in DIR (default: the current directory) inside a detached tmux session
-tofu-claude-<id>, with tclaude's hooks passed by --settings (nothing in ~/.claude or the
+NEW_HELP = """\
+Starts claude in DIR (default: the current directory) in a detached tmux session
+tofu-claude-<id>, handing it tclaude's hooks with --settings (nothing in ~/.claude or the
 project is edited).  The id is 8 hex characters; wherever an id is expected a unique prefix
-or the --name works too.  The conversation id is fixed up front (claude --session-id), so ls
-shows it at once.  Everything after -- goes to claude untouched.
+or the --name works too.  The conversation id is fixed up front (claude --session-id), so
+ls shows it at once.  Everything after -- goes to claude untouched.
 
---resume needs a conversation UUID whose transcript exists; a conversation already open in a
-live session, or a --name a live session holds, is refused (under a lock, so two racing runs
-yield one session).  --notify/--no-notify override `tclaude notify on|off` for this session.
-
-prints:
-  started session 7af3ff19 (api) in ~/src/api
-  attach with: tclaude session attach 7af3ff19
-  (with -q only the id: 7af3ff19)
+--resume takes a conversation UUID whose transcript exists (start in its directory).  A
+conversation already open in a live session, or a name a live session holds, is refused,
+under a lock: two racing runs yield one session.  --notify / --no-notify override
+`tclaude notify on|off` for this session.
 
 examples:
-  tclaude session new ~/src/api --name api
-  tclaude session new -q ~/src/web -- --model opus
-  tclaude session new ~/src/api --resume 4991d3c6-9fd3-4342-8b7f-ce2dc245dbf4
+  $ tclaude session new ~/src/api --name api
+  started session 4a780bef (api) in ~/src/api
+  attach with: tclaude session attach 4a780bef
+  $ tclaude session new -q ~/src/web -- --model opus     (-q: only the id)
+  fc5a0f6b
+  tclaude session new ~/src/api --resume eab99639-87ac-4b6c-ac5f-2e4b22750860
   tclaude session new . --no-notify
 """
-LS_HELP = """One row per session, oldest first: ID, NAME, STATUS (running, waiting_input,
-waiting_permission, exited), AGE (time in that status), CWD, CONV (conversation id) and
-DETAIL (the tool, the question, the start of claude's reply, or how to resume).  --json
-prints the state objects (the fields of ~/.tofu/claude-sessions/<id>.json with the live
-status merged in).  --all adds live claude sessions started by hand, as ext:<pid> (their
-status comes from claude's own registry; "external": true in --json).
+LS_HELP = """\
+One row per session, oldest first.  STATUS is running, waiting_input, waiting_permission
+or exited; AGE is the time in that status; CONV starts the conversation id; DETAIL is the
+tool, the question, the start of the prompt, or how to resume.  --json prints the state
+objects (the fields of ~/.tofu/claude-sessions/<id>.json, live status merged in).  --all
+adds live claudes started by hand as ext:<pid> (status from claude's own registry;
+"external": true in --json).
 
 examples:
   $ tclaude session ls
-  ID        NAME  STATUS              AGE  CWD        CONV      DETAIL
-  76518007  web   waiting_permission  1s   ~/src/web  19ce16a4  Bash: touch out.txt
-  7af3ff19  api   waiting_input       3s   ~/src/api  4991d3c6
+  ID        NAME  STATUS              AGE  CWD         CONV      DETAIL
+  4a780bef  api   waiting_input       3s   ~/src/api   eab99639
+  fc5a0f6b  web   waiting_permission  2s   ~/src/web   53fd249c  Bash: touch out.txt
+  41c4d900  -     running             2s   ~/src/docs  c411fa4f  SLOW=60 refactor the parser
   $ tclaude session ls --json | jq -r '.[] | select(.status == "waiting_input") | .id'
-  7af3ff19
+  4a780bef
   $ tclaude session ls --all
+  ...
+  ext:9714  -         waiting_input       3s   ~/src/docs  b0be6dbb  tmux notes:%5
 """
-ATTACH_HELP = """Attaches your terminal to the session's tmux session; inside tmux it switches your client
-instead of nesting.  For an adopted or hand-started claude (ext:<pid>) its pane is brought
-to the front first.  An exited session cannot be attached: the error says how to resume it.
+ATTACH_HELP = """\
+Attaches your terminal to the session's tmux session (inside tmux it switches your client
+instead of nesting).  For an adopted claude its pane is brought to the front first.  An
+exited session cannot be attached: the error says how to resume it.
 
 examples:
-  tclaude session attach api          (tmux prefix + d detaches again)
-  tclaude session attach 7af
-  $ tclaude session attach 26
-  tclaude: session 26caedd9 has exited (claude killed by signal 9); resume it with: tclaude session resume 26caedd9
+  tclaude session attach api             (tmux prefix + d detaches again)
+  $ tclaude session attach 41c4
+  tclaude: session 41c4d900 has exited (exit: other); resume it with: tclaude session resume 41c4d900
 """
-KILL_HELP = """Ends claude through its own exit path (SIGTERM: its SessionEnd hooks run and the
-transcript is flushed), waits up to 4 s, then SIGKILL; removes the tmux session and the
-session's files and prints how to resume the conversation.  For an adopted claude only the
-claude process is ended, never your tmux session or pane.  --all-exited removes every
-exited session instead.
+KILL_HELP = """\
+Ends claude through its own exit path (SIGTERM: its SessionEnd hooks run, the transcript
+is flushed), waits up to 4 s, then SIGKILL; removes the tmux session and the session's files
+and prints how to resume the conversation.  Of an adopted claude only the claude process
+ends, never your tmux session or pane.  --all-exited removes every exited session instead.
 
 examples:
   $ tclaude session kill api
-  killed 7af3ff19; resume the conversation with: tclaude session new ~/src/api --resume 4991d3c6-9fd3-4342-8b7f-ce2dc245dbf4
+  killed 4a780bef; resume the conversation with: tclaude session new ~/src/api --resume eab99639-87ac-4b6c-ac5f-2e4b22750860
   $ tclaude session kill --all-exited
-  removed 26caedd9 (claude killed by signal 9)
+  removed 41c4d900 (exit: other)
 """
-WATCH_EPILOG = """Rows: permission first, then waiting, running, exited; within a group in creation order.
-Marks: ! permission, ? waiting for input, - exited, > the selection.  Columns leave as the
-terminal narrows: CONV, CWD, RSS, CPU, NAME, then DETAIL.  CPU is % of one core for claude
-and everything it started.  Warnings go on the line above the keys.
+WATCH_EPILOG = """\
+Rows: permission first, then waiting, running, exited; creation order within each.
+Marks: ! permission, ? waiting for input, - exited, > the selection (they say what the
+colours say; NO_COLOR turns colours off).  As the terminal narrows the columns leave in this
+order: CONV, CWD, RSS, CPU, NAME, DETAIL.  CPU (% of one core) and RSS count claude and all
+it started.  Warnings show above the key line.
 
 keys:
-  Up/Down j/k   move          PgUp/PgDn g/G   page; first / last
-  a Enter       attach        x K             kill (asks y/n)
-  r             refresh       ?               help
-  q Esc Ctrl-C  quit
+  Up/Down j/k    move               PgUp/PgDn g/G   page; first / last
+  a Enter        attach             x K             kill (asks y/n)
+  r              refresh            ?               help
+  q Esc Ctrl-C   quit
 
 Without --once, stdin and stdout must be a terminal.  Exit status 0 on q or Ctrl-C, 143 on
-SIGTERM, 129 on SIGHUP; the terminal is always restored.
+SIGTERM, 129 on SIGHUP; the terminal is always restored.  --once uses the terminal's width
+(or $COLUMNS) and cuts nothing when stdout is not a terminal.
 
 examples:
-  tclaude session watch
   tclaude session watch --interval 0.5 --all
   $ tclaude session watch --once
-  3 sessions: 1 waiting, 1 permission, 1 running  01:51:18
-    ID       NAME STATUS     AGE  CPU RSS CONV     CWD       DETAIL
-  ! 2197844f api  permission 4s  1.4% 19M 65109d89 ~/src/api Bash: touch migrations.sql
-  ? 545690c7 docs waiting    4s  1.5% 19M 3b536607 ~/src/docs
-    8bc07233 web  running    4s  1.3% 19M 4765c4ca ~/src/web SLOW=3000 refactor the page
+  3 sessions: 1 waiting, 1 permission, 1 running                          18:36:59
+    ID       NAME STATUS     AGE  CPU RSS CONV     CWD        DETAIL
+  ! fc5a0f6b web  permission 5s  1.4% 19M 53fd249c ~/src/web  Bash: touch out.txt
+  ? 4a780bef api  waiting    6s  1.7% 19M eab99639 ~/src/api
+    41c4d900 -    running    5s  1.7% 19M c411fa4f ~/src/docs SLOW=60 refactor the parser
 """
-WAIT_HELP = """Without --until, any waiting state or exited counts; --until waiting means either
-waiting state.  A session already there counts at once, and counts from the first moment it
-is seen in the state even if it moves on while others are still awaited.  Prints
-"<id> <status>" for each session that got there.  A waiter polls files, not tmux: dozens cost
-almost nothing.
+WAIT_HELP = """\
+Without --until, any waiting state or exited counts (waiting: either waiting state).  A
+session already there counts at once, and counts from the first moment it is seen in the
+state even if it moves on while others are still awaited.  A waiter stats files and asks
+tmux only when one changes, so dozens of waiters cost almost nothing.
 
 exit status:
   0    reached: prints "<id> <status>" for each session that got there
@@ -3955,90 +3962,110 @@ exit status:
 
 examples:
   $ tclaude session wait api web
-  2b69c508 waiting_input
-  7e960b9b waiting_input
+  4a780bef waiting_input
+  fc5a0f6b waiting_permission
+  $ tclaude session wait 41c4 --timeout 1
+  tclaude: timed out: 41c4d900 is running
   tclaude session wait api web --until waiting_input --timeout 600
   tclaude session wait api web --any && tclaude session ls
 """
-SEND_HELP = """The prompt is pasted as one bracketed paste (newlines stay inside it), then submitted
-with Enter.  Refused unless the session is waiting_input (--force overrides; never into an
-exited session).  Returns once claude has picked the prompt up (a hook or its registry says
-so), or warns after 5 s (exit 0: the text was typed).  Line endings become \\n, trailing
-newlines and control characters other than tab and newline are dropped.  Slash commands
-work too (/clear, /exit).  Your own tmux paste buffers are never touched.
+SEND_HELP = """\
+The prompt is pasted as one bracketed paste (newlines stay inside it), then submitted
+with Enter; your own tmux paste buffers are never touched.  Refused unless the session is
+waiting_input (--force types it anyway; never into an exited session).  Returns once claude
+has picked the prompt up (its hook or registry says so); after 5 s it warns and exits 0,
+since the text was typed.  Line endings become \\n; trailing newlines and control characters
+other than tab and newline are dropped.  Slash commands work too (/clear, /exit).
 
 examples:
   $ tclaude session send api "run the tests and fix what fails"
-  sent to 2b69c508 (1 line)
+  sent to 4a780bef (1 line)
+  $ tclaude session send web hello
+  tclaude: session fc5a0f6b is waiting_permission (Bash: touch out.txt), not waiting for input; nothing sent (--force types it anyway)
   git diff | tclaude session send api -
   tclaude session send api < prompt.md && tclaude session wait api
 """
-RESUME_HELP = """Restarts claude with --resume <convId> in the session's own directory; the session keeps
-its id, name and claude arguments.  Refused while the session is alive, for an adopted
-session (the error prints the session new --resume command to use), while another live
-session has the conversation open or the name, or when the conversation cannot be found.
+RESUME_HELP = """\
+Restarts claude with --resume <convId> in the session's own directory; the session keeps
+its id, name and claude arguments.  Refused while the session is alive, for an adopted one
+(the error prints the `session new ... --resume` to use instead), while another live session
+has the conversation open or the name, or when the conversation cannot be found.
 
 examples:
-  $ tclaude session resume api
-  resumed session 2b69c508 (api) in ~/src/api
-  attach with: tclaude session attach 2b69c508
+  $ tclaude session resume 41c4
+  resumed session 41c4d900 in ~/src/docs
+  attach with: tclaude session attach 41c4d900
+  $ tclaude session resume 41c4
+  tclaude: session 41c4d900 is alive (running); attach with: tclaude session attach 41c4d900
 """
-RENAME_HELP = """A name works wherever an id does.  No two live sessions share a name; a new session may
+RENAME_HELP = """\
+A name works wherever an id does.  No two live sessions share a name; a new session may
 take the name of an exited one (when a name is ambiguous, the live session wins).
 
 examples:
   $ tclaude session rename web frontend
-  renamed 7e960b9b (was web) to frontend
+  renamed fc5a0f6b (was web) to frontend
 """
-PRUNE_HELP = """Removes the state of exited sessions (and their dead tmux sessions), hook and
-settings files whose session record is gone, and temp files whose writer died mid-write.
-Reports tofu-claude-* tmux sessions that have no record; --adopt gives them one (for a claude
-you started by hand in your own tmux pane, see session adopt).  Never touches a live session.
---older-than only limits which exited sessions go (units s, m, h, d, w).
+PRUNE_HELP = """\
+Removes the records of exited sessions (and their dead tmux sessions), hook and settings
+files whose record is gone, and temp files whose writer died mid-write.  Never touches a
+live session.  --older-than limits which exited sessions go (units s, m, h, d, w).  Reports
+tofu-claude-* tmux sessions that have no record; --adopt gives each one ("recovered": true;
+for a claude you started by hand in your own pane, use session adopt).
 
 examples:
   $ tclaude session prune --dry-run
   would remove orphan file deadbeef.status
-  tmux session tofu-claude-0123abcd (alive) has no record; adopt it with: tclaude session prune --adopt
   tclaude session prune --older-than 7d
   tclaude session prune --adopt
 """
-ADOPT_HELP = """Writes a normal session record ("adopted": true) for the claude in PANE; its status comes
-from claude's own registry, since a claude started by hand runs no tclaude hook (so DETAIL
-stays empty).  attach brings its pane to the front; kill ends only that claude (SIGTERM,
+ADOPT_HELP = """\
+Writes a session record ("adopted": true) for the claude running in PANE.  Its status
+comes from claude's own registry: a claude started by hand runs no tclaude hook, so DETAIL
+stays empty.  attach brings its pane to the front; kill ends only that claude (SIGTERM, then
 SIGKILL after 4 s), never your tmux session or pane.  Refused: a pane that does not exist or
-runs no claude, a claude outside tmux, a claude tclaude already tracks.
+runs no claude, a pane of a tclaude session, a claude outside tmux, one already adopted.
 
 examples:
-  $ tclaude session adopt %1 --name by-hand
-  adopted claude pid 25574 in pane %1 as session cb7c1558 (by-hand)
+  $ tclaude session adopt %4 --name by-hand
+  adopted claude pid 6689 in pane %4 as session 9dab8ba3 (by-hand)
   its status comes from claude's registry: a claude started by hand runs no tclaude hook
-  tclaude session adopt work:1.0
-  tclaude session adopt ext:25574
+  $ tclaude session adopt %99
+  tclaude: no tmux pane '%99' (no such pane); list panes with: tmux list-panes -a
+  tclaude session adopt ext:9714
 """
-STATUS_LINE_HELP = """Prints e.g. "claude 2! 1? 5~": 2 sessions wait for a permission (!), 1 for
+STATUS_LINE_HELP = """\
+Prints e.g. "claude 2! 1? 5~": 2 sessions wait for a permission (!), 1 for
 input (?), 5 are running (~); nothing at all when no session is live.  Reads only the state
 files (no tmux call), so it is cheap enough for a 1-second status interval.
 
-in ~/.tmux.conf:
+in ~/.tmux.conf (tmux runs #() with its server's PATH: give the full path if needed):
   set -g status-right '#(tclaude status-line) %H:%M'
   set -g status-interval 2
 
-(tmux runs #() with its server's PATH: write ~/.tofu/bin/tclaude if tclaude is not on it.)
+examples:
+  $ tclaude status-line
+  claude 1! 1? 1~
 """
-NOTIFY_HELP = """on/off switch notifications for every session (a session started with --notify or
+NOTIFY_HELP = """\
+on/off switch notifications for every session (a session started with --notify or
 --no-notify keeps its choice); status shows the switch and the backend; test sends one now.
-Backends, first found wins: notify-send, gdbus (Linux), osascript (macOS).  Nothing is sent
-while a tmux client shows that session, nor for a new session's first prompt.  The switch
-lives in ~/.tofu/tclaude.json; `session ls --json` shows each session's last decision
-(notifyLast).
+Backends, first found wins: notify-send, then gdbus (Linux); osascript (macOS).  Nothing is
+sent while a tmux client shows that session, nor for a new session's first prompt.  The
+switch lives in ~/.tofu/tclaude.json; `session ls --json` shows each session's last decision
+(notifyLast: sent, watched, no-backend or failed).
 
 examples:
-  tclaude notify on                 notify for every session (unless started with --no-notify)
+  $ tclaude notify status
+  notifications: off
+  backend: gdbus (/usr/bin/gdbus; replaces a session's previous notification)
+  $ tclaude notify on
+  notifications on: a desktop notification when a session needs permission or waits for input (via gdbus)
   tclaude notify test               send a test notification now
   tclaude session new . --notify    notify for this session even while notifications are off
 """
-HOOKS_HELP = """tclaude passes its hooks to each claude it starts with --settings, so nothing here is
+HOOKS_HELP = """\
+tclaude passes its hooks to each claude it starts with --settings, so nothing here is
 needed for tclaude's own sessions.  install merges the same hooks into claude's user settings
 (${CLAUDE_CONFIG_DIR:-~/.claude}/settings.json) after a backup; uninstall removes exactly
 them.  In claude sessions tclaude did not start the hook does nothing: tclaude lists those
@@ -4049,40 +4076,48 @@ examples:
   tclaude hooks install --dry-run
   tclaude hooks uninstall
 """
-HOOKS_PRINT_HELP = """Prints the settings JSON tclaude hands every claude it starts (--settings).
+HOOKS_PRINT_HELP = """\
+Prints the hooks settings JSON tclaude hands every claude it starts (--settings).
 
 examples:
   tclaude hooks print | jq '.hooks | keys'
 """
-HOOKS_INSTALL_HELP = """Merges tclaude's hooks into ${CLAUDE_CONFIG_DIR:-~/.claude}/settings.json, keeping every
-other key and hook (yours run first).  Idempotent; copies the file to settings.json.bak-<UTC
-stamp> first; writes atomically, keeps the mode and a symlink; stops, writing nothing, on a
-corrupt file or when claude changes it meanwhile.  --dry-run prints a unified diff only.
+HOOKS_INSTALL_HELP = """\
+Merges tclaude's hooks into ${CLAUDE_CONFIG_DIR:-~/.claude}/settings.json, keeping every
+other key and hook (tclaude's group goes after yours).  Idempotent.  Backs the file up to
+settings.json.bak-<UTC stamp> first, writes atomically, keeps its mode and a symlink; stops
+with nothing written on a corrupt file or when claude changes it meanwhile.
 
 examples:
   $ tclaude hooks install
   installed tclaude's hooks (10 events) in ~/.claude/settings.json
-  backup of the previous file: ~/.claude/settings.json.bak-20261125T015020Z
-  tclaude hooks install --dry-run
+  $ tclaude hooks install
+  tclaude's hooks are already in ~/.claude/settings.json; nothing changed
+  tclaude hooks install --dry-run        (a unified diff; nothing changes)
 """
-HOOKS_UNINSTALL_HELP = """Removes every hook whose command runs tclaude-hook.sh, and the groups, event lists or
-file that install created (recorded in the state dir), so install + uninstall gives back the
-same settings.  --dry-run prints a unified diff only.
+HOOKS_UNINSTALL_HELP = """\
+Removes every hook whose command runs tclaude-hook.sh, and the groups, event lists or
+file that install created (it keeps a note of them), so install + uninstall gives back the
+same settings.  Backs the file up first.
 
 examples:
   $ tclaude hooks uninstall
   removed 10 tclaude hooks from ~/.claude/settings.json
-  tclaude hooks uninstall --dry-run
+  backup of the previous file: ~/.claude/settings.json.bak-20261204T183734Z
+  tclaude hooks uninstall --dry-run      (a unified diff; nothing changes)
 """
-DOCTOR_HELP = """Checks python, tmux, claude, the hook, bash, the state dir and files, the notify backend,
+DOCTOR_HELP = """\
+Checks python, tmux, claude, the hook, bash, the state dir and files, the notify backend,
 claude's settings (disableAllHooks), user hooks and the environment (CLAUDECODE).  One line
-per check (ok / warn / FAIL) with what to fix; exit status 1 when anything FAILs, else 0.
+per check, ok / warn / FAIL, with what to fix; exit status 1 when anything FAILs, else 0.
 
 examples:
   $ tclaude doctor
   ok    python        3.11.7 (/usr/bin/python3)
   ok    tmux          tmux 3.3a (/usr/bin/tmux)
+  ok    claude        2.1.331 (Claude Code) (/usr/local/bin/claude)
   ...
+  ok    environment   CLAUDECODE not set
   11 ok, 0 warn, 0 FAIL
 """
 
@@ -4098,21 +4133,16 @@ def sentence(text):
 
 
 class Command:
-    """A row of command_table().  ``name`` is the words that select it; a row without ``func`` is a
-    group (``dest``/``metavar`` name its subcommand) whose rows follow it."""
+    """A row of command_table(): ``name`` is the words that select it.  A row without ``func``
+    is a group (``dest`` and ``metavar`` name its subcommand); its rows follow it."""
 
-    def __init__(self, name, func, help, epilog, *args, **extra):
-        self.name, self.func, self.help, self.epilog, self.args = name, func, help, epilog, args
-        self.description = extra.pop("description", None) or sentence(help)
-        self.usage = extra.pop("usage", None)
-        self.usage_tail = extra.pop("usage_tail", None)
-        self.defaults = extra.pop("defaults", {})
-        self.dest, self.metavar = extra.pop("dest", None), extra.pop("metavar", None)
-        assert not extra, extra
-
-    @property
-    def words(self):
-        return self.name.split()
+    def __init__(self, name, func, help, epilog, *args, description=None, usage=None,
+                 usage_tail=None, defaults=None, dest=None, metavar=None):  # fmt: skip
+        self.name, self.words, self.func, self.help = name, name.split(), func, help
+        self.epilog, self.args, self.defaults = epilog, args, defaults or {}
+        self.description = description or sentence(help)
+        self.usage, self.usage_tail = usage, usage_tail  # usage: all of it; tail: appended
+        self.dest, self.metavar = dest, metavar
 
 
 def command_table():
@@ -4122,8 +4152,9 @@ def command_table():
     dry_run = arg("--dry-run", action="store_true", help="print the change as a diff only")
     # fmt: off
     return (
-        Command("session", None, "manage claude sessions", MAIN_HELP, dest="command",
-                metavar="SUBCOMMAND", description="Manage claude sessions running detached in tmux."),
+        Command("session", None, "manage claude sessions", MAIN_HELP,
+            dest="command", metavar="SUBCOMMAND",
+            description="Manage claude sessions running detached in tmux."),
         Command("session new", cmd_new, "start a detached claude session in tmux", NEW_HELP,
             arg("dir", nargs="?", help="project directory (default: the current one)"),
             arg("--name", help="a label usable wherever an id is"),
@@ -4144,8 +4175,8 @@ def command_table():
         Command("session kill", cmd_kill, "end a session and remove its state", KILL_HELP,
             arg("id", nargs="?", help="session id, unique id prefix, or name"),
             arg("--all-exited", action="store_true", help="clean up every exited session")),
-        Command("session wait", cmd_wait, "block until sessions need you (or reach a given state)",
-            WAIT_HELP,
+        Command("session wait", cmd_wait,
+            "block until sessions need you (or reach a given state)", WAIT_HELP,
             arg("ids", nargs="+", metavar="id", help="session id, unique id prefix, or name"),
             arg("--until", choices=sorted(WAIT_TARGETS), help="the state to wait for"),
             arg("--any", action="store_true", help="return when any one session gets there"),
@@ -4159,17 +4190,18 @@ def command_table():
         Command("session resume", cmd_resume,
             "restart an exited session on its conversation (same id and name)", RESUME_HELP,
             id_arg),
-        Command("session rename", cmd_rename, "give a session a new name (unique among live ones)",
-            RENAME_HELP,
+        Command("session rename", cmd_rename,
+            "give a session a new name (unique among live ones)", RENAME_HELP,
             id_arg,
             arg("name", help="the new name")),
-        Command("session prune", cmd_prune, "remove exited sessions and leftover files", PRUNE_HELP,
+        Command("session prune", cmd_prune, "remove exited sessions and leftover files",
+            PRUNE_HELP,
             arg("--older-than", metavar="DURATION",
                 help="only sessions exited longer ago (e.g. 30m, 2h, 7d)"),
             arg("--dry-run", action="store_true", help="say what would go, change nothing"),
             arg("--adopt", action="store_true", help="create records for stray tmux sessions")),
-        Command("session watch", cmd_watch, "live dashboard of every session (waiting ones first)",
-            WATCH_EPILOG,
+        Command("session watch", cmd_watch,
+            "live dashboard of every session (waiting ones first)", WATCH_EPILOG,
             arg("--interval", type=float, default=1.0, metavar="SECONDS",
                 help="time between refreshes (default: 1)"),
             arg("--once", action="store_true", help="print one frame as plain text and exit"),
@@ -4194,11 +4226,13 @@ def command_table():
             dry_run),
         Command("doctor", cmd_doctor, "check tmux, claude, the hook and the state dir",
             DOCTOR_HELP),
-        Command("notify", cmd_notify, "desktop notifications when a session needs you", NOTIFY_HELP,
+        Command("notify", cmd_notify, "desktop notifications when a session needs you",
+            NOTIFY_HELP,
             arg("action", choices=("on", "off", "status", "test"),
-                help="on/off: the global switch; status: the switch and the backend; test: send "
-                     "one now")),
-        Command("_notify", cmd_notify_event, None, None,  # the hook's; no help: not listed
+                help="on/off: the global switch; status: the switch and the backend; "
+                     "test: send one now")),
+        # The hook's; without help it is left out of the command list.
+        Command("_notify", cmd_notify_event, None, None,
             arg("id"),
             arg("status")),
     )
@@ -4232,7 +4266,7 @@ def needed_rows(wanted):
 
 
 def build_parser(argv=None):
-    """The command-line parser from command_table(); with ``argv``, only the subcommand it names."""
+    """The parser, built from command_table(); with ``argv``, only the subcommand it names."""
     # argparse is imported here, not at the top: `status-line` (run by tmux every second)
     # never builds a parser and should not pay for importing it.
     import argparse
@@ -4257,12 +4291,10 @@ def build_parser(argv=None):
     subparsers[()].required = True
     for row in rows:
         words = tuple(row.words)
-        kwargs = {"help": row.help} if row.help else {}
-        if row.help:
-            kwargs.update(description=row.description, epilog=row.epilog, formatter_class=raw)
-        if row.usage:
-            kwargs["usage"] = row.usage
-        p = subparsers[words[:-1]].add_parser(words[-1], **kwargs)
+        kwargs = dict(description=row.description, epilog=row.epilog, usage=row.usage)
+        if row.help:  # a row without help stays out of the command list
+            kwargs["help"] = row.help
+        p = subparsers[words[:-1]].add_parser(words[-1], formatter_class=raw, **kwargs)
         add_arguments(p, row.args)
         if row.func is None:
             subparsers[words] = p.add_subparsers(dest=row.dest, metavar=row.metavar,
