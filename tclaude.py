@@ -4107,16 +4107,30 @@ examples:
   tclaude hooks uninstall --dry-run      (a unified diff; nothing changes)
 """
 DOCTOR_HELP = """\
-Checks python, tmux, claude, the hook, bash, the state dir and files, the notify backend,
-claude's settings (disableAllHooks), user hooks and the environment (CLAUDECODE).  One line
-per check, ok / warn / FAIL, with what to fix; exit status 1 when anything FAILs, else 0.
+One line per check, ok / warn / FAIL, with what to fix; exit status 1 when anything FAILs,
+else 0 (warnings do not fail).  Checks and what makes them FAIL (or warn):
+  python        older than 3.8
+  tmux          missing or older than 2.6 (warn: version unreadable)
+  claude        not on PATH, or --version fails (warn: it hangs 20 s)
+  hook          tclaude-hook.sh missing or unreadable beside tclaude.py
+  bash          not on PATH
+  state dir     not a writable directory (warn: mode other than 0700)
+  state files   (warn: corrupt records, left in place; stray files of gone sessions)
+  notify        (warn: no notify-send, gdbus or osascript)
+  settings      disableAllHooks in claude's user settings (warn: unreadable)
+  user hooks    (warn: `hooks install` was done for another path or version)
+  environment   (warn: CLAUDECODE set, as inside Claude Code)
 
 examples:
   $ tclaude doctor
-  ok    python        3.11.7 (/usr/bin/python3)
-  ok    tmux          tmux 3.3a (/usr/bin/tmux)
-  ok    claude        2.1.331 (Claude Code) (/usr/local/bin/claude)
   ...
+  ok    tmux          tmux 3.3a (/usr/bin/tmux)
+  ...
+  ok    state dir     ~/.tofu/claude-sessions (0700, writable)
+  ok    state files   2 session records, none corrupt or stray
+  ok    notify        gdbus (/usr/bin/gdbus); notifications off (tclaude notify on)
+  ok    settings      ~/.claude/settings.json absent (hooks allowed)
+  ok    user hooks    not installed (optional: tclaude hooks install)
   ok    environment   CLAUDECODE not set
   11 ok, 0 warn, 0 FAIL
 """
