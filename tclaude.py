@@ -3846,6 +3846,7 @@ def cmd_notify(args):
 # Every command's reference lives in its --help: description, options, then this epilog (what
 # it prints, exit status, examples).  Outputs shown were captured against tests/fakebin/claude.
 
+DESCRIPTION = "Run Claude Code sessions detached in tmux and see which ones need you."
 MAIN_HELP = """\
 examples:
   tclaude session new ~/src/api --name api     start claude in ~/src/api
@@ -4296,7 +4297,7 @@ def build_parser(argv=None):
     raw = argparse.RawDescriptionHelpFormatter
     parser = Parser(
         prog="tclaude",
-        description="Run Claude Code sessions detached in tmux and see which ones need you.",
+        description=DESCRIPTION,
         epilog=MAIN_HELP,
         formatter_class=raw,
     )
