@@ -3935,8 +3935,8 @@ keys:
   q Esc Ctrl-C   quit
 
 Without --once, stdin and stdout must be a terminal.  Exit status 0 on q or Ctrl-C, 143 on
-SIGTERM, 129 on SIGHUP; the terminal is always restored.  --once uses the terminal's width
-(or $COLUMNS) and cuts nothing when stdout is not a terminal.
+SIGTERM, 129 on SIGHUP; the terminal is always restored.  --once fits $COLUMNS, else the
+terminal; when stdout is no terminal and COLUMNS is unset, it cuts nothing.
 
 examples:
   tclaude session watch --interval 0.5 --all
