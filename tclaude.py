@@ -4267,8 +4267,8 @@ def wanted_command(argv):
 
 
 def needed_rows(wanted):
-    """The rows of command_table() a run needs: building all ~20 parsers costs more than the rest of
-    `ls`, so a run that names its command builds only that one (and its group)."""
+    """The rows a run needs: building all ~20 parsers costs more than the rest of `ls`, so a
+    run that names its command builds only that row and its group's."""
     table = command_table()
     if wanted is None:
         return table
