@@ -23,7 +23,7 @@ Map of this file, top to bottom:
   11. main                  the command table (every command, option and --help text),
                             the parser built from it, and the error boundary
 
-Python 3.8+ standard library only.  State contract: README.md, "State files".
+Python 3.8+ standard library only.  State contract: README.md, "Files and environment".
 """
 
 import json
@@ -46,7 +46,7 @@ ID_RE = re.compile(r"^[0-9a-f]{8}$")
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-# Events whose hooks tclaude needs; see README "How status works".  MessageDisplay and
+# Events whose hooks tclaude needs; see docs/status.md.  MessageDisplay and
 # PostToolBatch are left out on purpose: they add hook runs without changing any outcome.
 HOOK_EVENTS = (
     "SessionStart",
@@ -117,7 +117,7 @@ def claude_config_dir():
 
 
 def claude_registry_path(pid):
-    """Claude's own per-process registry file (undocumented; see README "No-hook gaps")."""
+    """Claude's own per-process registry file (undocumented; docs/status.md has its rules)."""
     return os.path.join(claude_config_dir(), "sessions", "%d.json" % pid)
 
 
