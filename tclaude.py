@@ -20,9 +20,10 @@ Map of this file, top to bottom:
   8. dashboard              session watch: a live, top-like view (curses, imported lazily)
   9. tools                  hooks print/install/uninstall, sessions started by hand, doctor
   10. notifications         desktop notifications when a session starts waiting (tclaude notify)
-  11. main                  argparse wiring and the error boundary
+  11. main                  the command table (every command, option and --help text),
+                            the parser built from it, and the error boundary
 
-Python 3.8+ standard library only.  State contract: README.md, "State files".
+Python 3.8+ standard library only.  State contract: README.md, "Files and environment".
 """
 
 import errno
@@ -51,9 +52,9 @@ ID_RE = re.compile(r"^[0-9a-f]{8}$")
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-# Events whose hooks tclaude needs, the ones tclaude-hook.sh handles; see README "How status
-# works".  MessageDisplay, PostToolBatch and Notification are left out on purpose: they add hook
-# runs without changing any outcome (a Notification is late and async and never moves a status).
+# Events whose hooks tclaude needs, the ones tclaude-hook.sh handles; see docs/status.md.
+# MessageDisplay, PostToolBatch and Notification are left out on purpose: they add hook runs
+# without changing any outcome (a Notification is late and async and never moves a status).
 HOOK_EVENTS = (
     "SessionStart",
     "UserPromptSubmit",
@@ -122,7 +123,7 @@ def claude_config_dir():
 
 
 def claude_registry_path(pid):
-    """Claude's own per-process registry file (undocumented; see README "No-hook gaps")."""
+    """Claude's own per-process registry file (undocumented; docs/status.md has its rules)."""
     return os.path.join(claude_config_dir(), "sessions", "%d.json" % pid)
 
 
@@ -2722,138 +2723,6 @@ def cmd_status_line(args):
     return 0
 
 
-WAIT_HELP = """exit status:
-  0    reached: prints "<id> <status>" for each session that got there
-  1    a session is unknown (or another error)
-  2    usage error
-  3    a session exited before reaching the state (it never will, short of a resume)
-  124  --timeout passed first
-  130  interrupted
-
-Without --until, any waiting state or exited counts.  A session counts from the first moment
-it is seen in the state, even if it moves on while others are still awaited.
-
-examples:
-  tclaude session wait api                          until api needs you (or exits)
-  tclaude session wait api web --until waiting_input --timeout 600
-  tclaude session wait api web --any && tclaude session ls
-"""
-
-SEND_HELP = """The prompt is pasted as one bracketed paste (newlines stay inside it), then submitted
-with Enter.  Refused unless the session is waiting_input (--force overrides).  Returns once
-claude has picked the prompt up (a hook or its registry says so), or warns after a few
-seconds.  Slash
-commands work too (/clear, /exit).
-
-examples:
-  tclaude session send api "run the tests and fix what fails"
-  git diff | tclaude session send api -
-  tclaude session send api < prompt.md && tclaude session wait api
-"""
-
-PRUNE_HELP = """Removes the state of exited sessions (and their dead tmux sessions), hook and
-settings files whose session record is gone, and temp files whose writer died mid-write.
-Reports tofu-claude-* tmux sessions that have no record; --adopt gives them one (for a claude
-you started by hand in your own tmux pane, see session adopt).  Never touches a live session.
---older-than only limits which exited sessions go.
-
-examples:
-  tclaude session prune --dry-run
-  tclaude session prune --older-than 7d
-  tclaude session prune --adopt
-"""
-
-RESUME_HELP = """With --all: every session that died with its tmux server (a crash, a reboot,
-tmux kill-server) or whose tmux session vanished, each on its own conversation with its id and
-name kept; one line per session says resumed, or why not.  Sessions ended on purpose (/exit,
-exit status 0) are left alone; sessions killed with tclaude are gone already.
-
-examples:
-  tclaude session resume api
-  tclaude session resume --all        after a reboot or a tmux server crash
-"""
-
-STATUS_LINE_HELP = """Prints e.g. "claude 2! 1? 5~": 2 sessions wait for a permission (!), 1 for
-input (?), 5 are running (~), and * counts those whose status cannot be told (their tmux server
-cannot be asked); nothing at all when no session is live.  Reads only the state
-files (no tmux call), so it is cheap enough for a 1-second status interval.
-
-in ~/.tmux.conf:
-  set -g status-right '#(tclaude status-line) %H:%M'
-  set -g status-interval 2
-"""
-
-
-def add_extra_commands(sub, top):
-    import argparse
-
-    raw = argparse.RawDescriptionHelpFormatter
-    p = sub.add_parser(
-        "wait",
-        help="block until sessions need you (or reach a given state)",
-        description="Block until the sessions reach a state.",
-        epilog=WAIT_HELP,
-        formatter_class=raw,
-    )
-    p.add_argument("ids", nargs="+", metavar="id", help="session id, unique id prefix, or name")
-    p.add_argument("--until", choices=sorted(WAIT_TARGETS), help="the state to wait for")
-    p.add_argument("--any", action="store_true", help="return when any one session gets there")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="give up (exit 124) after")
-    p.set_defaults(func=cmd_wait)
-
-    p = sub.add_parser(
-        "send",
-        help="type a prompt into a session waiting for input and submit it",
-        description="Type a prompt into a session and submit it.",
-        usage="tclaude session send [--force] id [text ... | -]",
-        epilog=SEND_HELP,
-        formatter_class=raw,
-    )
-    p.add_argument("id", help="session id, unique id prefix, or name")
-    p.add_argument("text", nargs="*", help="the prompt (words are joined); none or - reads stdin")
-    p.add_argument("--force", action="store_true", help="send even if it is not waiting_input")
-    p.set_defaults(func=cmd_send)
-
-    p = sub.add_parser(
-        "resume",
-        help="restart an exited session on its conversation (same id and name)",
-        description="Restart an exited session in its directory with claude --resume.",
-        epilog=RESUME_HELP,
-        formatter_class=raw,
-    )
-    p.add_argument("id", nargs="?", help="session id, unique id prefix, or name")
-    p.add_argument("--all", action="store_true", help="every session lost with its tmux server "
-                   "or tmux session (a crash, a reboot)")  # fmt: skip
-    p.set_defaults(func=cmd_resume)
-
-    p = sub.add_parser("rename", help="give a session a new name (unique among live ones)")
-    p.add_argument("id", help="session id, unique id prefix, or name")
-    p.add_argument("name", help="the new name")
-    p.set_defaults(func=cmd_rename)
-
-    p = sub.add_parser(
-        "prune",
-        help="remove exited sessions and leftover files",
-        description="Clean the state dir.",
-        epilog=PRUNE_HELP,
-        formatter_class=raw,
-    )
-    p.add_argument("--older-than", metavar="DURATION", help="only sessions exited longer ago "
-                   "(e.g. 30m, 2h, 7d)")  # fmt: skip
-    p.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
-    p.add_argument("--adopt", action="store_true", help="create records for stray tmux sessions")
-    p.set_defaults(func=cmd_prune)
-
-    p = top.add_parser(
-        "status-line",
-        help="session counts for tmux's status bar",
-        description="Session counts for tmux's status bar.",
-        epilog=STATUS_LINE_HELP,
-        formatter_class=raw,
-    )
-    p.set_defaults(func=cmd_status_line)
-
-
 # --------------------------------------------------------------------------------------------
 # 8. Dashboard: session watch
 # --------------------------------------------------------------------------------------------
@@ -3735,29 +3604,6 @@ def cmd_watch(args):
     return 128 + dashboard.stop_signal if dashboard.stop_signal else 0
 
 
-def add_watch_command(sub):
-    p = sub.add_parser(
-        "watch",
-        help="live dashboard of every session (waiting ones first)",
-        description="A live, top-like view of every session; sessions waiting for you come "
-        "first.  Keys: j/k move, a attach, x kill, r refresh, ? help, q quit.",
-    )
-    p.add_argument(
-        "--interval",
-        type=float,
-        default=1.0,
-        metavar="SECONDS",
-        help="time between refreshes (default: 1)",
-    )
-    p.add_argument("--once", action="store_true", help="print one frame as plain text and exit")
-    p.add_argument(
-        "--all",
-        action="store_true",
-        help="also show claude sessions started by hand (ext:<pid>, dim)",
-    )
-    p.set_defaults(func=cmd_watch)
-
-
 # --------------------------------------------------------------------------------------------
 # 9. Tools: tclaude's hooks in claude's user settings, sessions started by hand, doctor
 # --------------------------------------------------------------------------------------------
@@ -4456,52 +4302,6 @@ def cmd_doctor(args):
     return 1 if counts["FAIL"] else 0
 
 
-HOOKS_HELP = """tclaude passes its hooks to each claude it starts with --settings, so nothing here is
-needed for tclaude's own sessions.  install merges the same hooks into claude's user settings
-(${CLAUDE_CONFIG_DIR:-~/.claude}/settings.json) after a backup; uninstall removes exactly
-them.  In claude sessions tclaude did not start the hook does nothing: tclaude lists those
-from claude's own registry (tclaude session ls --all)."""
-
-
-def add_tools_commands(top, sub):
-    import argparse
-
-    hooks = top.add_parser(
-        "hooks",
-        help="print, install or uninstall tclaude's hooks in claude's user settings",
-        description=HOOKS_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    verbs = hooks.add_subparsers(dest="verb", metavar="ACTION", parser_class=type(hooks))
-    verbs.required = True
-    p = verbs.add_parser("print", help="print the hooks settings JSON tclaude passes to claude")
-    p.set_defaults(func=cmd_hooks_print)
-    p = verbs.add_parser("install", help="merge tclaude's hooks into claude's user settings")
-    p.add_argument("--dry-run", action="store_true", help="print the change as a diff only")
-    p.set_defaults(func=cmd_hooks_install)
-    p = verbs.add_parser("uninstall", help="remove what install added")
-    p.add_argument("--dry-run", action="store_true", help="print the change as a diff only")
-    p.set_defaults(func=cmd_hooks_uninstall)
-
-    p = top.add_parser(
-        "doctor",
-        help="check tmux, claude, the hook and the state dir",
-        description="One line per check (ok / warn / FAIL) with what to fix; "
-        "exit 1 when anything FAILs.",
-    )
-    p.set_defaults(func=cmd_doctor)
-
-    p = sub.add_parser(
-        "adopt",
-        help="bring a claude you started by hand in tmux under tclaude",
-        description="Record the claude running in a tmux pane as a tclaude session.  Its "
-        "status comes from claude's registry: a claude started by hand runs no tclaude hook.",
-    )
-    p.add_argument("pane", help="tmux pane id (%%3), target (work:1.0), or ext:<pid> (ls --all)")
-    p.add_argument("--name", help="a label usable wherever an id is")
-    p.set_defaults(func=cmd_adopt)
-
-
 # --------------------------------------------------------------------------------------------
 # 10. Notifications: a desktop notification when a session starts waiting (tclaude notify)
 # --------------------------------------------------------------------------------------------
@@ -4913,92 +4713,429 @@ def cmd_notify(args):
     return notify_test(store)
 
 
-NOTIFY_EXAMPLES = """examples:
-  tclaude notify on                 notify for every session (unless started with --no-notify)
-  tclaude notify test               send a test notification now
-  tclaude session new . --notify    notify for this session even while notifications are off
-"""
-
-
-def add_notify_commands(top, session_sub):
-    import argparse
-
-    p = top.add_parser(
-        "notify",
-        help="desktop notifications when a session needs you",
-        description="Desktop notifications when a session waits for permission or input\n"
-        "(notify-send or gdbus on Linux, osascript on macOS).  Nothing is sent while you\n"
-        "are attached to that session.",
-        epilog=NOTIFY_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "action",
-        choices=("on", "off", "status", "test"),
-        help="on/off: the global switch; status: the switch and the backend; test: send one now",
-    )
-    p.set_defaults(func=cmd_notify)
-
-    hidden = top.add_parser("_notify")  # no help=: kept out of the command list (the hook's)
-    hidden.add_argument("id")
-    hidden.add_argument("status")
-    hidden.set_defaults(func=cmd_notify_event)
-
-    new = session_sub.choices.get("new")
-    if new is None:
-        return  # `session new` is not built in this run (see build_parser)
-    choice = new.add_mutually_exclusive_group()
-    choice.add_argument(
-        "--notify", dest="notify", action="store_true", help="notify for this session even "
-        "while notifications are off"
-    )  # fmt: skip
-    choice.add_argument(
-        "--no-notify", dest="notify", action="store_false", help="never notify for this session"
-    )
-    new.set_defaults(notify=None)
-    if new.usage:
-        new.usage = new.usage.replace(" [-q]", " [--notify | --no-notify] [-q]")
-
-
 # --------------------------------------------------------------------------------------------
-# 11. main
+# 11. main: the whole command line in one table, and the error boundary
 # --------------------------------------------------------------------------------------------
 
-EXAMPLES = """examples:
+# Every command's reference lives in its --help: description, options, then this epilog (what
+# it prints, exit status, examples).  Outputs shown were captured against tests/fakebin/claude.
+
+DESCRIPTION = "Run Claude Code sessions detached in tmux and see which ones need you."
+MAIN_HELP = """\
+examples:
   tclaude session new ~/src/api --name api     start claude in ~/src/api
   tclaude session ls                           what every session is doing
   tclaude session attach api                   take over (tmux prefix + d detaches)
   tclaude session new . --resume <conv-id>     continue an earlier conversation
   tclaude session kill 3fa9                    end it (a unique id prefix is enough)
+
+Every command's --help is its manual, with examples: tclaude session new --help.
+Errors are one line on stderr: exit status 1 for a problem, 2 for a usage mistake.
+"""
+NEW_HELP = """\
+Starts claude in DIR (default: the current directory) in a detached tmux session
+tofu-claude-<id>, handing it tclaude's hooks with --settings (nothing in ~/.claude or the
+project is edited).  The id is 8 hex characters; wherever an id is expected a unique prefix
+or the --name works too.  The conversation id is fixed up front (claude --session-id), so
+ls shows it at once.  Everything after -- goes to claude untouched.
+
+--resume takes a conversation UUID whose transcript exists (start in its directory).  A
+conversation already open in a live session, or a name a live session holds, is refused,
+under a lock: two racing runs yield one session.  --notify / --no-notify override
+`tclaude notify on|off` for this session.
+
+examples:
+  $ tclaude session new ~/src/api --name api
+  started session 4a780bef (api) in ~/src/api
+  attach with: tclaude session attach 4a780bef
+  $ tclaude session new -q ~/src/web -- --model opus     (-q: only the id)
+  fc5a0f6b
+  tclaude session new ~/src/api --resume eab99639-87ac-4b6c-ac5f-2e4b22750860
+  tclaude session new . --no-notify
+"""
+LS_HELP = """\
+One row per session, oldest first.  STATUS is running, waiting_input, waiting_permission
+or exited, or unknown when the session's own tmux server cannot be asked (DETAIL says why;
+nothing is written then, and only proof ever makes a session exited); AGE is the time in that status; CONV starts the conversation id; DETAIL is the
+tool, the question, the start of the prompt, or how to resume.  --json prints the state
+objects (the fields of ~/.tofu/claude-sessions/<id>.json, live status merged in).  --all
+adds live claudes started by hand as ext:<pid> (status from claude's own registry;
+"external": true in --json).
+
+examples:
+  $ tclaude session ls
+  ID        NAME  STATUS              AGE  CWD         CONV      DETAIL
+  4a780bef  api   waiting_input       3s   ~/src/api   eab99639
+  fc5a0f6b  web   waiting_permission  2s   ~/src/web   53fd249c  Bash: touch out.txt
+  41c4d900  -     running             2s   ~/src/docs  c411fa4f  SLOW=60 refactor the parser
+  $ tclaude session ls --json | jq -r '.[] | select(.status == "waiting_input") | .id'
+  4a780bef
+  $ tclaude session ls --all
+  ...
+  ext:9714  -         waiting_input       3s   ~/src/docs  b0be6dbb  tmux notes:%5
+"""
+ATTACH_HELP = """\
+Attaches your terminal to the session's tmux session (inside tmux it switches your client
+instead of nesting).  For an adopted claude its pane is brought to the front first.  An
+exited session cannot be attached: the error says how to resume it.
+
+examples:
+  tclaude session attach api             (tmux prefix + d detaches again)
+  $ tclaude session attach 41c4
+  tclaude: session 41c4d900 has exited (exit: other); resume it with: tclaude session resume 41c4d900
+"""
+KILL_HELP = """\
+Ends claude through its own exit path (SIGTERM: its SessionEnd hooks run, the transcript
+is flushed), waits up to 4 s, then SIGKILL; removes the tmux session and the session's files
+and prints how to resume the conversation.  Of an adopted claude only the claude process
+ends, never your tmux session or pane.  --all-exited removes every exited session instead.
+
+examples:
+  $ tclaude session kill api
+  killed 4a780bef; resume the conversation with: tclaude session new ~/src/api --resume eab99639-87ac-4b6c-ac5f-2e4b22750860
+  $ tclaude session kill --all-exited
+  removed 41c4d900 (exit: other)
+"""
+WATCH_EPILOG = """\
+Rows: permission first, then waiting, running, exited; creation order within each.
+Marks: ! permission, ? waiting for input, - exited, > the selection (they say what the
+colours say; NO_COLOR turns colours off).  As the terminal narrows the columns leave in this
+order: CONV, CWD, RSS, CPU, NAME, DETAIL.  CPU (% of one core) and RSS count claude and all
+it started.  Warnings show above the key line.
+
+keys:
+  Up/Down j/k    move               PgUp/PgDn g/G   page; first / last
+  a Enter        attach             x K             kill (asks y/n)
+  r              refresh            ?               help
+  q Esc Ctrl-C   quit
+
+Without --once, stdin and stdout must be a terminal.  Exit status 0 on q or Ctrl-C, 143 on
+SIGTERM, 129 on SIGHUP; the terminal is always restored.  --once fits $COLUMNS, else the
+terminal; when stdout is no terminal and COLUMNS is unset, it cuts nothing.
+
+examples:
+  tclaude session watch --interval 0.5 --all
+  $ tclaude session watch --once
+  3 sessions: 1 waiting, 1 permission, 1 running                          18:36:59
+    ID       NAME STATUS     AGE  CPU RSS CONV     CWD        DETAIL
+  ! fc5a0f6b web  permission 5s  1.4% 19M 53fd249c ~/src/web  Bash: touch out.txt
+  ? 4a780bef api  waiting    6s  1.7% 19M eab99639 ~/src/api
+    41c4d900 -    running    5s  1.7% 19M c411fa4f ~/src/docs SLOW=60 refactor the parser
+"""
+WAIT_HELP = """\
+Without --until, any waiting state or exited counts (waiting: either waiting state).  A
+session already there counts at once, and counts from the first moment it is seen in the
+state even if it moves on while others are still awaited.  A waiter stats files and asks
+tmux only when one changes, so dozens of waiters cost almost nothing.
+
+exit status:
+  0    reached: prints "<id> <status>" for each session that got there
+  1    a session is unknown (or another error)
+  2    usage error
+  3    a session exited before reaching the state (it never will, short of a resume)
+  124  --timeout passed first
+  130  interrupted
+
+examples:
+  $ tclaude session wait api web
+  4a780bef waiting_input
+  fc5a0f6b waiting_permission
+  $ tclaude session wait 41c4 --timeout 1
+  tclaude: timed out: 41c4d900 is running
+  tclaude session wait api web --until waiting_input --timeout 600
+  tclaude session wait api web --any && tclaude session ls
+"""
+SEND_HELP = """\
+The prompt is pasted as one bracketed paste (newlines stay inside it), then submitted
+with Enter; your own tmux paste buffers are never touched.  Refused unless the session is
+waiting_input (--force types it anyway; never into an exited session).  Returns once claude
+has picked the prompt up (its hook or registry says so); after 5 s it warns and exits 0,
+since the text was typed.  Line endings become \\n; trailing newlines and control characters
+other than tab and newline are dropped.  Slash commands work too (/clear, /exit).
+
+examples:
+  $ tclaude session send api "run the tests and fix what fails"
+  sent to 4a780bef (1 line)
+  $ tclaude session send web hello
+  tclaude: session fc5a0f6b is waiting_permission (Bash: touch out.txt), not waiting for input; nothing sent (--force types it anyway)
+  git diff | tclaude session send api -
+  tclaude session send api < prompt.md && tclaude session wait api
+"""
+RESUME_HELP = """\
+Restarts claude with --resume <convId> in the session's own directory; the session keeps
+its id, name and claude arguments.  Refused while the session is alive, for an adopted one
+(the error prints the `session new ... --resume` to use instead), while another live session
+has the conversation open or the name, or when the conversation cannot be found.
+
+With --all: every session that died with its tmux server (a crash, a reboot, tmux
+kill-server) or whose tmux session vanished, each on its own conversation with its id and
+name kept; one line per session says resumed, or why not.  Sessions ended on purpose (/exit,
+exit status 0) are left alone; sessions killed with tclaude are gone already.
+
+examples:
+  tclaude session resume --all        after a reboot or a tmux server crash
+  $ tclaude session resume 41c4
+  resumed session 41c4d900 in ~/src/docs
+  attach with: tclaude session attach 41c4d900
+  $ tclaude session resume 41c4
+  tclaude: session 41c4d900 is alive (running); attach with: tclaude session attach 41c4d900
+"""
+RENAME_HELP = """\
+A name works wherever an id does.  No two live sessions share a name; a new session may
+take the name of an exited one (when a name is ambiguous, the live session wins).
+
+examples:
+  $ tclaude session rename web frontend
+  renamed fc5a0f6b (was web) to frontend
+"""
+PRUNE_HELP = """\
+Removes the records of exited sessions (and their dead tmux sessions), hook and settings
+files whose record is gone, and temp files whose writer died mid-write.  Never touches a
+live session.  --older-than limits which exited sessions go (units s, m, h, d, w).  Reports
+tofu-claude-* tmux sessions that have no record; --adopt gives each one ("recovered": true;
+for a claude you started by hand in your own pane, use session adopt).
+
+examples:
+  $ tclaude session prune --dry-run
+  would remove orphan file deadbeef.status
+  tclaude session prune --older-than 7d
+  tclaude session prune --adopt
+"""
+ADOPT_HELP = """\
+Writes a session record ("adopted": true) for the claude running in PANE.  Its status
+comes from claude's own registry: a claude started by hand runs no tclaude hook, so DETAIL
+stays empty.  attach brings its pane to the front; kill ends only that claude (SIGTERM, then
+SIGKILL after 4 s), never your tmux session or pane.  Refused: a pane that does not exist or
+runs no claude, a pane of a tclaude session, a claude outside tmux, one already adopted.
+
+examples:
+  $ tclaude session adopt %4 --name by-hand
+  adopted claude pid 6689 in pane %4 as session 9dab8ba3 (by-hand)
+  its status comes from claude's registry: a claude started by hand runs no tclaude hook
+  $ tclaude session adopt %99
+  tclaude: no tmux pane '%99' (no such pane); list panes with: tmux list-panes -a
+  tclaude session adopt ext:9714
+"""
+STATUS_LINE_HELP = """\
+Prints e.g. "claude 2! 1? 5~": 2 sessions wait for a permission (!), 1 for
+input (?), 5 are running (~), and * counts those whose status cannot be told (their tmux
+server cannot be asked); nothing at all when no session is live.  Reads only the state
+files (no tmux call), so it is cheap enough for a 1-second status interval.
+
+in ~/.tmux.conf (tmux runs #() with its server's PATH: give the full path if needed):
+  set -g status-right '#(tclaude status-line) %H:%M'
+  set -g status-interval 2
+
+examples:
+  $ tclaude status-line
+  claude 1! 1? 1~
+"""
+NOTIFY_HELP = """\
+on/off switch notifications for every session (a session started with --notify or
+--no-notify keeps its choice); status shows the switch and the backend; test sends one now.
+Backends, first found wins: notify-send, then gdbus (Linux); osascript (macOS).  Nothing is
+sent while a tmux client shows that session, nor for a new session's first prompt.  The
+switch lives in ~/.tofu/tclaude.json; `session ls --json` shows each session's last decision
+(notifyLast: sent, watched, no-backend or failed).
+
+examples:
+  $ tclaude notify status
+  notifications: off
+  backend: gdbus (/usr/bin/gdbus; replaces a session's previous notification)
+  $ tclaude notify on
+  notifications on: a desktop notification when a session needs permission or waits for input (via gdbus)
+  tclaude notify test               send a test notification now
+  tclaude session new . --notify    notify for this session even while notifications are off
+"""
+HOOKS_HELP = """\
+tclaude passes its hooks to each claude it starts with --settings, so nothing here is
+needed for tclaude's own sessions.  install merges the same hooks into claude's user settings
+(${CLAUDE_CONFIG_DIR:-~/.claude}/settings.json) after a backup; uninstall removes exactly
+them.  In claude sessions tclaude did not start the hook does nothing: tclaude lists those
+from claude's own registry (tclaude session ls --all).
+
+examples:
+  tclaude hooks print
+  tclaude hooks install --dry-run
+  tclaude hooks uninstall
+"""
+HOOKS_PRINT_HELP = """\
+Prints the hooks settings JSON tclaude hands every claude it starts (--settings).
+
+examples:
+  tclaude hooks print | jq '.hooks | keys'
+"""
+HOOKS_INSTALL_HELP = """\
+Merges tclaude's hooks into ${CLAUDE_CONFIG_DIR:-~/.claude}/settings.json, keeping every
+other key and hook (tclaude's group goes after yours).  Idempotent.  Backs the file up to
+settings.json.bak-<UTC stamp> first, writes atomically, keeps its mode and a symlink; stops
+with nothing written on a corrupt file or when claude changes it meanwhile.
+
+examples:
+  $ tclaude hooks install
+  installed tclaude's hooks (10 events) in ~/.claude/settings.json
+  $ tclaude hooks install
+  tclaude's hooks are already in ~/.claude/settings.json; nothing changed
+  tclaude hooks install --dry-run        (a unified diff; nothing changes)
+"""
+HOOKS_UNINSTALL_HELP = """\
+Removes every hook whose command runs tclaude-hook.sh, and the groups, event lists or
+file that install created (it keeps a note of them), so install + uninstall gives back the
+same settings.  Backs the file up first.
+
+examples:
+  $ tclaude hooks uninstall
+  removed 10 tclaude hooks from ~/.claude/settings.json
+  backup of the previous file: ~/.claude/settings.json.bak-20261204T183734Z
+  tclaude hooks uninstall --dry-run      (a unified diff; nothing changes)
+"""
+DOCTOR_HELP = """\
+One line per check, ok / warn / FAIL, with what to fix; exit status 1 when anything FAILs,
+else 0 (warnings do not fail).  Checks and what makes them FAIL (or warn):
+  python        older than 3.8
+  tmux          missing or older than 2.6 (warn: version unreadable)
+  claude        not on PATH, or --version fails (warn: it hangs 20 s)
+  hook          tclaude-hook.sh missing or unreadable beside tclaude.py
+  bash          not on PATH
+  state dir     not a writable directory (warn: mode other than 0700)
+  state files   (warn: corrupt records, left in place; stray files of gone sessions)
+  notify        (warn: no notify-send, gdbus or osascript)
+  settings      disableAllHooks in claude's user settings (warn: unreadable)
+  user hooks    (warn: `hooks install` was done for another path or version)
+  environment   (warn: CLAUDECODE set, as inside Claude Code)
+
+examples:
+  $ tclaude doctor
+  ...
+  ok    tmux          tmux 3.3a (/usr/bin/tmux)
+  ...
+  ok    state dir     ~/.tofu/claude-sessions (0700, writable)
+  ok    state files   2 session records, none corrupt or stray
+  ok    notify        gdbus (/usr/bin/gdbus); notifications off (tclaude notify on)
+  ok    settings      ~/.claude/settings.json absent (hooks allowed)
+  ok    user hooks    not installed (optional: tclaude hooks install)
+  ok    environment   CLAUDECODE not set
+  11 ok, 0 warn, 0 FAIL
 """
 
 
-class _Skipped:
-    """Stands in for the parser of a subcommand this run does not need: every call is taken
-    and ignored (building all ~30 subparsers costs more than the rest of `ls`)."""
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: self
-
-    def __setattr__(self, name, value):
-        pass
+def arg(*flags, **options):
+    """One option or positional of a command, as add_argument takes it; ``exclusive="x"``
+    puts it in the mutually exclusive group x."""
+    return flags, options
 
 
-class _Only:
-    """Wraps an argparse subparsers action: only the subcommand ``wanted`` is really built."""
+def sentence(text):
+    return text and text[0].upper() + text[1:] + "."
 
-    def __init__(self, real, wanted):
-        self.real, self.wanted, self.hit = real, wanted, False
 
-    @property
-    def choices(self):
-        return {} if isinstance(self.real, _Skipped) else self.real.choices
+class Command:
+    """A row of command_table(): ``name`` is the words that select it.  A row without ``func``
+    is a group (``dest`` and ``metavar`` name its subcommand); its rows follow it."""
 
-    def add_parser(self, name, **kwargs):
-        if self.wanted is None or name == self.wanted:
-            self.hit = True
-            return self.real.add_parser(name, **kwargs)
-        return _Skipped()
+    def __init__(self, name, func, help, epilog, *args, description=None, usage=None,
+                 usage_tail=None, defaults=None, dest=None, metavar=None):  # fmt: skip
+        self.name, self.words, self.func, self.help = name, name.split(), func, help
+        self.epilog, self.args, self.defaults = epilog, args, defaults or {}
+        self.description = description or sentence(help)
+        self.usage, self.usage_tail = usage, usage_tail  # usage: all of it; tail: appended
+        self.dest, self.metavar = dest, metavar
+
+
+def command_table():
+    """Every command: (name, function, help, epilog, arguments...), in --help order.  A
+    function, not a constant, so the cmd_* functions are looked up when a run needs them."""
+    id_arg = arg("id", help="session id, unique id prefix, or name")
+    dry_run = arg("--dry-run", action="store_true", help="print the change as a diff only")
+    # fmt: off
+    return (
+        Command("session", None, "manage claude sessions", MAIN_HELP,
+            dest="command", metavar="SUBCOMMAND",
+            description="Manage claude sessions running detached in tmux."),
+        Command("session new", cmd_new, "start a detached claude session in tmux", NEW_HELP,
+            arg("dir", nargs="?", help="project directory (default: the current one)"),
+            arg("--name", help="a label usable wherever an id is"),
+            arg("--resume", metavar="CONV_ID", help="resume this conversation (claude --resume)"),
+            arg("--notify", dest="notify", action="store_true", exclusive="notify",
+                help="notify for this session even while notifications are off"),
+            arg("--no-notify", dest="notify", action="store_false", exclusive="notify",
+                help="never notify for this session"),
+            arg("-q", "--quiet", action="store_true", help="print only the new id"),
+            usage_tail="[-- CLAUDE_ARGS...]", defaults={"claude_args": [], "notify": None}),
+        Command("session ls", cmd_ls, "list sessions with their live status", LS_HELP,
+            arg("--json", action="store_true", help="print the state objects as JSON"),
+            arg("--all", action="store_true",
+                help="also list claude sessions started by hand (ext:<pid>)")),
+        Command("session attach", cmd_attach, "attach to a session (tmux prefix + d detaches)",
+            ATTACH_HELP,
+            id_arg),
+        Command("session kill", cmd_kill, "end a session and remove its state", KILL_HELP,
+            arg("id", nargs="?", help="session id, unique id prefix, or name"),
+            arg("--all-exited", action="store_true", help="clean up every exited session")),
+        Command("session wait", cmd_wait,
+            "block until sessions need you (or reach a given state)", WAIT_HELP,
+            arg("ids", nargs="+", metavar="id", help="session id, unique id prefix, or name"),
+            arg("--until", choices=sorted(WAIT_TARGETS), help="the state to wait for"),
+            arg("--any", action="store_true", help="return when any one session gets there"),
+            arg("--timeout", type=float, metavar="SECONDS", help="give up (exit 124) after")),
+        Command("session send", cmd_send,
+            "type a prompt into a session waiting for input and submit it", SEND_HELP,
+            id_arg,
+            arg("text", nargs="*", help="the prompt (words are joined); none or - reads stdin"),
+            arg("--force", action="store_true", help="send even if it is not waiting_input"),
+            usage="tclaude session send [--force] id [text ... | -]"),
+        Command("session resume", cmd_resume,
+            "restart an exited session on its conversation (same id and name)", RESUME_HELP,
+            arg("id", nargs="?", help="session id, unique id prefix, or name"),
+            arg("--all", action="store_true",
+                help="every session lost with its tmux server or tmux session (a crash, a reboot)")),
+        Command("session rename", cmd_rename,
+            "give a session a new name (unique among live ones)", RENAME_HELP,
+            id_arg,
+            arg("name", help="the new name")),
+        Command("session prune", cmd_prune, "remove exited sessions and leftover files",
+            PRUNE_HELP,
+            arg("--older-than", metavar="DURATION",
+                help="only sessions exited longer ago (e.g. 30m, 2h, 7d)"),
+            arg("--dry-run", action="store_true", help="say what would go, change nothing"),
+            arg("--adopt", action="store_true", help="create records for stray tmux sessions")),
+        Command("session watch", cmd_watch,
+            "live dashboard of every session (waiting ones first)", WATCH_EPILOG,
+            arg("--interval", type=float, default=1.0, metavar="SECONDS",
+                help="time between refreshes (default: 1)"),
+            arg("--once", action="store_true", help="print one frame as plain text and exit"),
+            arg("--all", action="store_true",
+                help="also show claude sessions started by hand (ext:<pid>, dim)")),
+        Command("session adopt", cmd_adopt,
+            "bring a claude you started by hand in tmux under tclaude", ADOPT_HELP,
+            arg("pane", help="tmux pane id (%%3), target (work:1.0), or ext:<pid> (ls --all)"),
+            arg("--name", help="a label usable wherever an id is")),
+        Command("status-line", cmd_status_line, "session counts for tmux's status bar",
+            STATUS_LINE_HELP),
+        Command("hooks", None,
+            "print, install or uninstall tclaude's hooks in claude's user settings", HOOKS_HELP,
+            dest="verb", metavar="ACTION"),
+        Command("hooks print", cmd_hooks_print,
+            "print the hooks settings JSON tclaude passes to claude", HOOKS_PRINT_HELP),
+        Command("hooks install", cmd_hooks_install,
+            "merge tclaude's hooks into claude's user settings", HOOKS_INSTALL_HELP,
+            dry_run),
+        Command("hooks uninstall", cmd_hooks_uninstall, "remove what install added",
+            HOOKS_UNINSTALL_HELP,
+            dry_run),
+        Command("doctor", cmd_doctor, "check tmux, claude, the hook and the state dir",
+            DOCTOR_HELP),
+        Command("notify", cmd_notify, "desktop notifications when a session needs you",
+            NOTIFY_HELP,
+            arg("action", choices=("on", "off", "status", "test"),
+                help="on/off: the global switch; status: the switch and the backend; "
+                     "test: send one now")),
+        # The hook's; without help it is left out of the command list.
+        Command("_notify", cmd_notify_event, None, None,
+            arg("id"),
+            arg("status")),
+    )
+    # fmt: on
 
 
 def wanted_command(argv):
@@ -5013,8 +5150,22 @@ def wanted_command(argv):
     return "session", argv[1]
 
 
+def needed_rows(wanted):
+    """The rows a run needs: building all ~20 parsers costs more than the rest of `ls`, so a
+    run that names its command builds only that row and its group's."""
+    table = command_table()
+    if wanted is None:
+        return table
+    group, sub = wanted
+    rows = [
+        c for c in table if c.words[0] == group and (sub is None or c.words[1:2] in ([], [sub]))
+    ]
+    leaf = [c for c in rows if c.func and (sub is None or c.words[1:] == [sub])]
+    return rows if leaf else None  # None: an unknown word, let the full parser say what exists
+
+
 def build_parser(argv=None):
-    """The command-line parser; with ``argv``, only the subcommand it names is built."""
+    """The parser, built from command_table(); with ``argv``, only the subcommand it names."""
     # argparse is imported here, not at the top: `status-line` (run by tmux every second)
     # never builds a parser and should not pay for importing it.
     import argparse
@@ -5024,87 +5175,88 @@ def build_parser(argv=None):
             self.print_usage(sys.stderr)
             raise UserError(message, code=2)
 
-    wanted = wanted_command(argv) if argv is not None else None
+    rows = needed_rows(wanted_command(argv)) if argv is not None else None
+    if rows is None:
+        rows = command_table()
+    raw = argparse.RawDescriptionHelpFormatter
     parser = Parser(
         prog="tclaude",
-        description="Run Claude Code sessions detached in tmux and see which ones need you.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=DESCRIPTION,
+        epilog=MAIN_HELP,
+        formatter_class=raw,
     )
     parser.add_argument("--version", action="version", version="tclaude " + __version__)
-    top_real = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=Parser)
-    top_real.required = True
-    top = _Only(top_real, wanted and wanted[0])
-    session = top.add_parser(
-        "session",
-        help="manage claude sessions",
-        description="Manage claude sessions running detached in tmux.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub_real = session.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=Parser)
-    sub_real.required = True
-    sub = _Only(sub_real, wanted and wanted[1])
-    # Each feature registers its own subcommands (one line per feature below).
-    add_core_commands(sub)
-    add_extra_commands(sub, top)
-    add_watch_command(sub)
-    add_tools_commands(top, sub)
-    add_notify_commands(top, sub)
-    if wanted and not (top.hit and (wanted[1] is None or sub.hit)):
-        return build_parser()  # an unknown word: let the full parser say what exists
+    subparsers = {(): parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=Parser)}
+    subparsers[()].required = True
+    for row in rows:
+        words = tuple(row.words)
+        kwargs = dict(description=row.description, epilog=row.epilog, usage=row.usage)
+        if row.help:  # a row without help stays out of the command list
+            kwargs["help"] = row.help
+        p = subparsers[words[:-1]].add_parser(words[-1], formatter_class=raw, **kwargs)
+        add_arguments(p, row.args)
+        if row.func is None:
+            subparsers[words] = p.add_subparsers(dest=row.dest, metavar=row.metavar,
+                                                 parser_class=Parser)  # fmt: skip
+            subparsers[words].required = True
+            continue
+        p.set_defaults(func=row.func, **row.defaults)
+        if row.usage_tail:
+            p.usage = "%s %s" % (p.format_usage()[len("usage: ") :].rstrip(), row.usage_tail)
     return parser
 
 
-def add_core_commands(sub):
-    p = sub.add_parser(
-        "new",
-        help="start a detached claude session in tmux",
-        usage="tclaude session new [dir] [--name NAME] [--resume CONV_ID] [-q] [-- CLAUDE_ARGS...]",
-    )
-    p.add_argument("dir", nargs="?", help="project directory (default: the current one)")
-    p.add_argument("--name", help="a label usable wherever an id is")
-    p.add_argument("--resume", metavar="CONV_ID", help="resume this conversation (claude --resume)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the new id")
-    p.set_defaults(func=cmd_new, claude_args=[])
-
-    p = sub.add_parser("ls", help="list sessions with their live status")
-    p.add_argument("--json", action="store_true", help="print the state objects as JSON")
-    p.add_argument(
-        "--all", action="store_true", help="also list claude sessions started by hand (ext:<pid>)"
-    )
-    p.set_defaults(func=cmd_ls)
-
-    p = sub.add_parser("attach", help="attach to a session (tmux prefix + d detaches)")
-    p.add_argument("id", help="session id, unique id prefix, or name")
-    p.set_defaults(func=cmd_attach)
-
-    p = sub.add_parser("kill", help="end a session and remove its state")
-    p.add_argument("id", nargs="?", help="session id, unique id prefix, or name")
-    p.add_argument("--all-exited", action="store_true", help="clean up every exited session")
-    p.set_defaults(func=cmd_kill)
+def add_arguments(parser, args):
+    groups = {}
+    for flags, options in args:
+        options = dict(options)
+        exclusive = options.pop("exclusive", None)
+        target = parser
+        if exclusive:
+            if exclusive not in groups:
+                groups[exclusive] = parser.add_mutually_exclusive_group()
+            target = groups[exclusive]
+        target.add_argument(*flags, **options)
 
 
 def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """The whole program: split off claude's arguments, run one command, errors in one line."""
+    argv, claude_args = split_claude_args(list(sys.argv[1:] if argv is None else argv))
+    tolerate_undecodable_output()
+    return error_boundary(lambda: run_command(argv, claude_args))
+
+
+def split_claude_args(argv):
+    """Everything after a bare "--" goes to claude untouched (argparse would eat the options)."""
+    if "--" not in argv:
+        return argv, []
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1 :]
+
+
+def tolerate_undecodable_output():
+    """Names and paths may hold bytes that are not UTF-8 (lone surrogates): print, don't die."""
     for stream in (sys.stdout, sys.stderr):
-        # names and paths may hold bytes that are not UTF-8 (lone surrogates): print, don't die
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    # Everything after a bare "--" goes to claude untouched (argparse would eat the options).
-    extra = []
-    if "--" in argv:
-        cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1 :]
+
+
+def run_command(argv, claude_args):
+    if argv == ["status-line"]:
+        return cmd_status_line(None)  # tmux runs it every second: skip building the parser
+    args = build_parser(argv).parse_args(argv)
+    if claude_args:
+        if args.func is not cmd_new:
+            raise UserError("only 'session new' passes arguments after -- to claude", code=2)
+        args.claude_args = claude_args
+    return args.func(args) or 0
+
+
+def error_boundary(run):
+    """Runs ``run``; a UserError is one line and its code, a traceback is a bug shown only on
+    request (TCLAUDE_DEBUG=1)."""
     try:
-        if argv == ["status-line"]:
-            return cmd_status_line(None)  # tmux runs it every second: skip building the parser
-        args = build_parser(argv).parse_args(argv)
-        if extra:
-            if args.func is not cmd_new:
-                raise UserError("only 'session new' passes arguments after -- to claude", code=2)
-            args.claude_args = extra
-        return args.func(args) or 0
+        return run()
     except UserError as exc:
         sys.stderr.write("tclaude: %s\n" % safe_text(str(exc)))
         return exc.code
@@ -5113,7 +5265,7 @@ def main(argv=None):
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # the error boundary: a traceback is a bug, shown only on request
+    except Exception as exc:
         if os.environ.get("TCLAUDE_DEBUG"):
             raise
         sys.stderr.write(
