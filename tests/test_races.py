@@ -259,8 +259,11 @@ def freeze_hook(sandbox, sid, lag=120):
     """claude's registry says busy now; the hook's file is ``lag`` seconds older."""
     pid = claude_pid(sandbox, sid)
     path = os.path.join(sandbox.home, ".claude", "sessions", "%d.json" % pid)
-    entry = wait_until(
-        lambda: [r for r in registry_files(sandbox) if r.get("pid") == pid], message="registry"
+    entry = wait_until(  # settled: the fake writes its registry a moment after the hook
+        lambda: [
+            r for r in registry_files(sandbox) if r.get("pid") == pid and r.get("status") == "idle"
+        ],
+        message="registry idle",
     )[0]
     now_ms = int(time.time() * 1000)
     entry.update(status="busy", statusUpdatedAt=now_ms, updatedAt=now_ms)
