@@ -308,7 +308,7 @@ def test_status_line_counts_around_a_record_left_by_a_killed_new(sandbox):
     write_record(sandbox, SID, pid=None)  # `session new` killed before tmux started claude
     proc = sandbox.run("status-line")
     assert (proc.returncode, proc.stderr) == (0, "")
-    assert proc.stdout.strip() == "claude 1?"
+    assert proc.stdout.strip() == "claude 1? 1*"  # no pid, no tmux call: unknown, not dead
 
 
 def test_wait_does_not_take_an_unreadable_record_for_a_removed_session(sandbox):

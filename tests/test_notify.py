@@ -741,7 +741,8 @@ def test_osascript_gets_a_constant_script_and_the_texts_only_as_arguments(box, u
         "%s\ntclaude session attach %s" % (TOOL_DETAIL, sid),
         "critical",
     ]
-    assert box.read_state(sid)["notifyLast"]["via"] == "osascript"
+    last = wait_until(lambda: box.read_state(sid).get("notifyLast"), message="notifyLast")
+    assert last["via"] == "osascript"  # recorded once the backend has returned
 
 
 def pwned(box):
