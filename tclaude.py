@@ -219,7 +219,9 @@ def one_line(text):
 
 # C0 (with newline and tab), DEL and C1 (U+0080-U+009F: U+009B is a CSI, U+009D an OSC, to a
 # terminal that honours 8-bit controls, no ESC needed).
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Lone surrogates too: an undecodable byte of a path or an argument arrives as
+# U+DC80-U+DCFF (surrogateescape) and would print as a 4-character escape, breaking the width.
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 VISIBLE_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "^[", "\x7f": "^?"}
 
 
@@ -229,6 +231,10 @@ def visible_control(match):
         return VISIBLE_CONTROLS[ch]
     if ch < "\x20":
         return "^" + chr(ord(ch) + 64)  # caret notation, as cat -v: ^A, ^G, ^_
+    if "\udc80" <= ch <= "\udcff":
+        return "\\x%02x" % (ord(ch) - 0xDC00)  # the undecodable byte itself
+    if ch >= "\ud800":
+        return "\\u%04x" % ord(ch)
     return "\\x%02x" % ord(ch)
 
 

@@ -44,6 +44,20 @@ def test_safe_text_shows_every_control_visibly():
     assert shown == "a\\nb\\rc\\td^[e^Gf^?g\\x9dh\\x80"
 
 
+def test_safe_text_shows_an_undecodable_byte_as_that_byte():
+    assert tclaude.safe_text("x\udc9dy\udcff") == "x\\x9dy\\xff"
+
+
+def test_ls_keeps_its_columns_with_an_undecodable_byte_in_a_name(sandbox):
+    name = os.fsdecode(b"n\x9dm")  # argv bytes that are no UTF-8 arrive surrogate-escaped
+    proc = sandbox.run("session", "new", sandbox.work, "--name", name, check=True)
+    sid = re.search(r"started session ([0-9a-f]{8})", proc.stdout).group(1)
+    sandbox.wait_status(sid, "waiting_input")
+    header, row = sandbox.run("session", "ls", check=True).stdout.splitlines()
+    assert row.index("waiting_input") == header.index("STATUS"), (header, row)
+    assert "n\\x9dm" in row
+
+
 def test_one_line_flattens_c1_controls():
     assert tclaude.one_line("a\u009d0;T\u009cb") == "a 0;T b"
 
