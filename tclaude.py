@@ -400,6 +400,11 @@ def json_bytes(value, **dump_args):
     return data
 
 
+# --------------------------------------------------------------------------------------------
+# Processes: the only code that reads /proc or runs ps
+# --------------------------------------------------------------------------------------------
+
+
 def pid_alive(pid):
     if not isinstance(pid, int) or pid <= 0:
         return False
@@ -429,6 +434,209 @@ def process_running(pid):
         return False
     fields = proc_stat_fields(pid)
     return fields is None or fields[:1] not in ([b"Z"], [b"X"])
+
+
+def proc_start_ticks(pid):
+    """Field 22 of /proc/<pid>/stat: the start time claude stores as ``procStart``."""
+    fields = proc_stat_fields(pid)
+    return fields[19].decode() if fields and len(fields) > 19 else None
+
+
+def same_process(pid, proc_start):
+    """pid is alive and, where both are known, started when the registry says: a pid reused
+    by another process after a SIGKILLed claude (which leaves its file behind) is not it."""
+    if not pid_alive(pid):
+        return False
+    actual = proc_start_ticks(pid)
+    return proc_start is None or actual is None or str(proc_start) == actual
+
+
+def descent_depth(pid, ancestor, limit=32):
+    """How many parents up from pid ``ancestor`` is (0: the same), None if it is not one,
+    -1 when the system cannot tell."""
+    for depth in range(limit):
+        if pid == ancestor:
+            return depth
+        fields = proc_stat_fields(pid)
+        if fields is None:
+            return -1 if depth == 0 else None
+        if len(fields) < 2 or not fields[1].isdigit() or int(fields[1]) <= 1:
+            return None
+        pid = int(fields[1])
+    return None
+
+
+def terminate_process(pid, still_there, timeout):
+    """SIGTERM first, SIGKILL when ``still_there()`` after ``timeout`` seconds."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.time() + timeout
+    while still_there() and time.time() < deadline:
+        time.sleep(0.05)
+    if still_there():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def read_proc_stat(pid):
+    """(cpu ticks of the process and its reaped children, rss pages, start time in ticks,
+    parent pid) from /proc/<pid>/stat, or None when it is gone."""
+    fields = proc_stat_fields(pid)
+    if fields is None:
+        return None
+    try:
+        ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        return ticks, int(fields[21]), int(fields[19]), int(fields[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def parse_ps(text):
+    """``ps -A -o pid=,ppid=,pcpu=,rss=`` -> ({pid: (cpu %, rss bytes)}, {ppid: [pids]})."""
+    table, kids = {}, {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        try:
+            pid, ppid = int(parts[0]), int(parts[1])
+            cpu, rss = float(parts[2].replace(",", ".")), int(parts[3]) * 1024
+        except ValueError:
+            continue
+        table[pid] = (cpu, rss)
+        kids.setdefault(ppid, []).append(pid)
+    return table, kids
+
+
+def process_tree(root, children, limit=2000):
+    """``root`` and every descendant, given a function or dict from pid to child pids."""
+    lookup = children.get if isinstance(children, dict) else children
+    found, todo, seen = [], [root], set()
+    while todo and len(found) < limit:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        found.append(pid)
+        todo.extend(lookup(pid) or ())
+    return found
+
+
+def proc_uptime():
+    try:
+        return float(read_small("/proc/uptime").split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class ProcessTrees:
+    """CPU% and RSS of each claude process with its descendants (tools, shells, MCP servers).
+    Linux reads /proc (CPU% from the tick delta between two samples; the first sample shows
+    the average since the process started); macOS makes one ``ps`` call per sample; other
+    systems show ``-``."""
+
+    def __init__(self):
+        self.linux = os.path.isfile("/proc/self/stat")
+        self.darwin = sys.platform == "darwin"
+        self.previous = {}  # root pid -> (start ticks, cpu ticks, monotonic time)
+        if self.linux:
+            self.hz = os.sysconf("SC_CLK_TCK")
+            self.page = os.sysconf("SC_PAGE_SIZE")
+            # /proc/<pid>/task/<tid>/children needs CONFIG_PROC_CHILDREN; else scan /proc
+            me = os.getpid()
+            self.children_files = os.path.exists("/proc/%d/task/%d/children" % (me, me))
+
+    def sample(self, pids):
+        """{root pid: (cpu percent or None, rss bytes)} for those still alive."""
+        if not pids:
+            self.previous = {}
+            return {}
+        if self.linux:
+            return self.sample_proc(pids)
+        if self.darwin:
+            return self.sample_ps(pids)
+        return {}
+
+    def sample_proc(self, pids):
+        now = time.monotonic()
+        children = self.task_children if self.children_files else self.scan_parents()
+        current, result, uptime = {}, {}, None
+        for root in pids:
+            ticks = rss = 0
+            start = None
+            for pid in process_tree(root, children):
+                stat = read_proc_stat(pid)
+                if stat is None:
+                    continue
+                if pid == root:
+                    start = stat[2]
+                ticks += stat[0]
+                rss += stat[1]
+            if start is None:
+                continue  # gone since tmux listed it
+            before = self.previous.get(root)
+            if before and before[0] == start and now > before[2]:
+                cpu = max(0.0, (ticks - before[1]) * 100.0 / self.hz / (now - before[2]))
+            else:
+                uptime = uptime if uptime is not None else proc_uptime()
+                age = uptime - start / self.hz if uptime else 0
+                cpu = ticks * 100.0 / self.hz / age if age > 0.5 else None
+            current[root] = (start, ticks, now)
+            result[root] = (cpu, rss * self.page)
+        self.previous = current
+        return result
+
+    @staticmethod
+    def task_children(pid):
+        """Children of every thread (a child's parent is the thread that forked it)."""
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return []
+        kids = []
+        for tid in tids:
+            try:
+                kids.extend(
+                    int(p) for p in read_small("/proc/%d/task/%s/children" % (pid, tid)).split()
+                )
+            except (OSError, ValueError):
+                continue
+        return kids
+
+    @staticmethod
+    def scan_parents():
+        kids = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                stat = read_proc_stat(int(name))
+                if stat:
+                    kids.setdefault(stat[3], []).append(int(name))
+        return kids
+
+    def sample_ps(self, pids):
+        import subprocess
+
+        try:
+            proc = subprocess.run(
+                ["ps", "-A", "-o", "pid=,ppid=,pcpu=,rss="],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=5,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return {}
+        table, kids = parse_ps(proc.stdout)
+        result = {}
+        for root in pids:
+            if root in table:
+                tree = [table[p] for p in process_tree(root, kids) if p in table]
+                result[root] = (sum(t[0] for t in tree), sum(t[1] for t in tree))
+        return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -2023,22 +2231,6 @@ def attach_view(tmux, view):
     return server.attach(view["tmuxSession"])
 
 
-def terminate_process(pid, still_there, timeout):
-    """SIGTERM first, SIGKILL when ``still_there()`` after ``timeout`` seconds."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except OSError:
-        return
-    deadline = time.time() + timeout
-    while still_there() and time.time() < deadline:
-        time.sleep(0.05)
-    if still_there():
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-
-
 def stop_claude(tmux, view, timeout=4.0):
     """Claude's own exit path first (SIGTERM runs its SessionEnd hooks and flushes the
     transcript), then the tmux session; SIGKILL only for a claude that ignores SIGTERM."""
@@ -2884,163 +3076,6 @@ def format_bytes(size):
     return "%dB" % size
 
 
-def read_proc_stat(pid):
-    """(cpu ticks of the process and its reaped children, rss pages, start time in ticks,
-    parent pid) from /proc/<pid>/stat, or None when it is gone."""
-    fields = proc_stat_fields(pid)
-    if fields is None:
-        return None
-    try:
-        ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-        return ticks, int(fields[21]), int(fields[19]), int(fields[1])
-    except (IndexError, ValueError):
-        return None
-
-
-def parse_ps(text):
-    """``ps -A -o pid=,ppid=,pcpu=,rss=`` -> ({pid: (cpu %, rss bytes)}, {ppid: [pids]})."""
-    table, kids = {}, {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) != 4:
-            continue
-        try:
-            pid, ppid = int(parts[0]), int(parts[1])
-            cpu, rss = float(parts[2].replace(",", ".")), int(parts[3]) * 1024
-        except ValueError:
-            continue
-        table[pid] = (cpu, rss)
-        kids.setdefault(ppid, []).append(pid)
-    return table, kids
-
-
-def process_tree(root, children, limit=2000):
-    """``root`` and every descendant, given a function or dict from pid to child pids."""
-    lookup = children.get if isinstance(children, dict) else children
-    found, todo, seen = [], [root], set()
-    while todo and len(found) < limit:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        found.append(pid)
-        todo.extend(lookup(pid) or ())
-    return found
-
-
-class ProcessTrees:
-    """CPU% and RSS of each claude process with its descendants (tools, shells, MCP servers).
-    Linux reads /proc (CPU% from the tick delta between two samples; the first sample shows
-    the average since the process started); macOS makes one ``ps`` call per sample; other
-    systems show ``-``."""
-
-    def __init__(self):
-        self.linux = os.path.isfile("/proc/self/stat")
-        self.darwin = sys.platform == "darwin"
-        self.previous = {}  # root pid -> (start ticks, cpu ticks, monotonic time)
-        if self.linux:
-            self.hz = os.sysconf("SC_CLK_TCK")
-            self.page = os.sysconf("SC_PAGE_SIZE")
-            # /proc/<pid>/task/<tid>/children needs CONFIG_PROC_CHILDREN; else scan /proc
-            me = os.getpid()
-            self.children_files = os.path.exists("/proc/%d/task/%d/children" % (me, me))
-
-    def sample(self, pids):
-        """{root pid: (cpu percent or None, rss bytes)} for those still alive."""
-        if not pids:
-            self.previous = {}
-            return {}
-        if self.linux:
-            return self.sample_proc(pids)
-        if self.darwin:
-            return self.sample_ps(pids)
-        return {}
-
-    def sample_proc(self, pids):
-        now = time.monotonic()
-        children = self.task_children if self.children_files else self.scan_parents()
-        current, result, uptime = {}, {}, None
-        for root in pids:
-            ticks = rss = 0
-            start = None
-            for pid in process_tree(root, children):
-                stat = read_proc_stat(pid)
-                if stat is None:
-                    continue
-                if pid == root:
-                    start = stat[2]
-                ticks += stat[0]
-                rss += stat[1]
-            if start is None:
-                continue  # gone since tmux listed it
-            before = self.previous.get(root)
-            if before and before[0] == start and now > before[2]:
-                cpu = max(0.0, (ticks - before[1]) * 100.0 / self.hz / (now - before[2]))
-            else:
-                uptime = uptime if uptime is not None else proc_uptime()
-                age = uptime - start / self.hz if uptime else 0
-                cpu = ticks * 100.0 / self.hz / age if age > 0.5 else None
-            current[root] = (start, ticks, now)
-            result[root] = (cpu, rss * self.page)
-        self.previous = current
-        return result
-
-    @staticmethod
-    def task_children(pid):
-        """Children of every thread (a child's parent is the thread that forked it)."""
-        try:
-            tids = os.listdir("/proc/%d/task" % pid)
-        except OSError:
-            return []
-        kids = []
-        for tid in tids:
-            try:
-                kids.extend(
-                    int(p) for p in read_small("/proc/%d/task/%s/children" % (pid, tid)).split()
-                )
-            except (OSError, ValueError):
-                continue
-        return kids
-
-    @staticmethod
-    def scan_parents():
-        kids = {}
-        for name in os.listdir("/proc"):
-            if name.isdigit():
-                stat = read_proc_stat(int(name))
-                if stat:
-                    kids.setdefault(stat[3], []).append(int(name))
-        return kids
-
-    def sample_ps(self, pids):
-        import subprocess
-
-        try:
-            proc = subprocess.run(
-                ["ps", "-A", "-o", "pid=,ppid=,pcpu=,rss="],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=5,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return {}
-        table, kids = parse_ps(proc.stdout)
-        result = {}
-        for root in pids:
-            if root in table:
-                tree = [table[p] for p in process_tree(root, kids) if p in table]
-                result[root] = (sum(t[0] for t in tree), sum(t[1] for t in tree))
-        return result
-
-
-def proc_uptime():
-    try:
-        return float(read_small("/proc/uptime").split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 # -- one refresh, and the rows it shows ----------------------------------------------------------
 
 
@@ -3873,36 +3908,6 @@ def cmd_hooks_uninstall(args):
 
 REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
 TMUX_LOCATION_RE = re.compile(r"^(.*):@\d+\.(%\d+)$")
-
-
-def proc_start_ticks(pid):
-    """Field 22 of /proc/<pid>/stat: the start time claude stores as ``procStart``."""
-    fields = proc_stat_fields(pid)
-    return fields[19].decode() if fields and len(fields) > 19 else None
-
-
-def same_process(pid, proc_start):
-    """pid is alive and, where both are known, started when the registry says: a pid reused
-    by another process after a SIGKILLed claude (which leaves its file behind) is not it."""
-    if not pid_alive(pid):
-        return False
-    actual = proc_start_ticks(pid)
-    return proc_start is None or actual is None or str(proc_start) == actual
-
-
-def descent_depth(pid, ancestor, limit=32):
-    """How many parents up from pid ``ancestor`` is (0: the same), None if it is not one,
-    -1 when the system cannot tell."""
-    for depth in range(limit):
-        if pid == ancestor:
-            return depth
-        fields = proc_stat_fields(pid)
-        if fields is None:
-            return -1 if depth == 0 else None
-        if len(fields) < 2 or not fields[1].isdigit() or int(fields[1]) <= 1:
-            return None
-        pid = int(fields[1])
-    return None
 
 
 def live_registry_entries():
