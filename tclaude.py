@@ -1583,6 +1583,101 @@ def find_transcript(conv_id, cwd):
 
 
 # --------------------------------------------------------------------------------------------
+# Claude's registry: what claude writes about itself in ~/.claude/sessions/<pid>.json
+# --------------------------------------------------------------------------------------------
+
+
+REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
+TMUX_LOCATION_RE = re.compile(r"^(.*):@\d+\.(%\d+)$")
+
+
+def read_registry(pid):
+    """Claude's registry entry of a live ``pid``, its fields checked, or None."""
+    path = claude_registry_path(pid)
+    try:
+        data = read_json_file(path, 65536)
+    except UnfitFile as exc:
+        warn_once("ignoring %s" % exc)
+        return None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("pid") != pid or not is_pid(pid):
+        return None
+    return checked_fields(data, REGISTRY_FIELDS, path)
+
+
+def registry_signature(pid):
+    """A stat of claude's registry file: it changes on the silent moves hooks miss."""
+    try:
+        st = os.stat(claude_registry_path(pid))
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def live_registry_entries():
+    """Registry files of interactive claude processes that are still the ones that wrote them."""
+    folder = os.path.join(claude_config_dir(), "sessions")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    entries = []
+    for name in names:
+        if not (name.endswith(".json") and name[:-5].isdigit()):
+            continue
+        reg = read_registry(int(name[:-5]))
+        if not reg or reg.get("kind", "interactive") != "interactive":
+            continue
+        if same_process(reg["pid"], reg.get("procStart")):
+            entries.append(reg)
+    return entries
+
+
+def tmux_location(reg):
+    """(tmux session, pane id) from claude's "<session>:@<window>.%<pane>", else (None, None)."""
+    match = TMUX_LOCATION_RE.match(str(reg.get("tmux") or ""))
+    return (match.group(1), match.group(2)) if match else (None, None)
+
+
+def ms_iso(value):
+    return utc_iso(value / 1000.0) if isinstance(value, (int, float)) and value > 0 else None
+
+
+def registry_text(reg, key):
+    value = reg.get(key)
+    return value if isinstance(value, str) else None
+
+
+def claude_in_pane(pane):
+    """The registry entry of the claude running in a pane: claude itself (``exec claude``) or
+    the process nearest to the pane's shell, when a child claude runs inside too."""
+    best, best_depth = None, None
+    for reg in live_registry_entries():
+        if tmux_location(reg)[1] != pane["id"] and reg["pid"] != pane["pid"]:
+            continue
+        depth = descent_depth(reg["pid"], pane["pid"]) if pane["pid"] else -1
+        if depth is None:
+            continue  # same pane id on another tmux server
+        if best is None or (depth >= 0 and (best_depth < 0 or depth < best_depth)):
+            best, best_depth = reg, depth
+    return best
+
+
+def external_pane(ref):
+    """The tmux pane of ``ext:<pid>``, as ``session ls --all`` shows it."""
+    pid = ref[len("ext:") :]
+    reg = read_registry(int(pid)) if pid.isdigit() else None
+    if not reg or not same_process(reg["pid"], reg.get("procStart")):
+        raise UserError("no claude %s is running (see: tclaude session ls --all)" % ref)
+    pane = tmux_location(reg)[1]
+    if not pane:
+        raise UserError("claude %s does not run in tmux: only a claude in a tmux pane can be "
+                        "adopted" % ref)  # fmt: skip
+    return pane
+
+
+# --------------------------------------------------------------------------------------------
 # 6. Status resolution
 # --------------------------------------------------------------------------------------------
 
@@ -1597,7 +1692,6 @@ SCREEN_STARTUP_DIALOGS = (
 # idle-looking screen before the spinner is drawn.
 SCREEN_GRACE = 0.6
 STARTUP_GRACE = 3.0
-REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
 
 
 class BaseSnapshot:
@@ -1669,21 +1763,6 @@ class Snapshot(BaseSnapshot):
         return found
 
 
-def read_registry(pid):
-    """Claude's registry entry of a live ``pid``, its fields checked, or None."""
-    path = claude_registry_path(pid)
-    try:
-        data = read_json_file(path, 65536)
-    except UnfitFile as exc:
-        warn_once("ignoring %s" % exc)
-        return None
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("pid") != pid or not is_pid(pid):
-        return None
-    return checked_fields(data, REGISTRY_FIELDS, path)
-
-
 # A record without a pid younger than this belongs to a `session new` still spawning tmux.
 SPAWN_GRACE = 10.0
 
@@ -1747,6 +1826,34 @@ def liveness_verdict(state, view, pane, server, now, snap):
 def death_recorded(state):
     """An exit tclaude has already written down is final: nothing can revive that process."""
     return state.get("status") == "exited" and bool(state.get("exitedAt"))
+
+
+def resolve_adopted(state, now):
+    """An adopted session's claude runs no tclaude hook (it lacks TCLAUDE_SESSION_ID), so its
+    status is claude's registry; alive while its pid is the process that was adopted."""
+    view = dict(state)
+    if death_recorded(state):
+        return view, None
+    pid = state.get("pid")
+    if not same_process(pid, state.get("procStart")):
+        changed = {
+            "status": "exited",
+            "statusDetail": "claude process gone",
+            "statusSince": utc_iso(now),
+            "exitedAt": utc_iso(now),
+            "exitCode": None,
+        }
+        view.update(changed)
+        return view, changed
+    reg = read_registry(pid)
+    if reg:
+        view["status"] = REGISTRY_STATUS.get(reg.get("status"), view.get("status") or "running")
+        view["statusSince"] = ms_iso(reg.get("statusUpdatedAt")) or view.get("statusSince")
+        view["convId"] = registry_text(reg, "sessionId") or view.get("convId")
+        view["statusDetail"] = "adopted, tmux %s" % state.get("tmuxPane")
+    else:
+        view["statusDetail"] = "adopted; claude's registry file is missing"
+    return view, None
 
 
 def resolve(state, hook, snap, now=None):
@@ -1877,6 +1984,45 @@ def current_views(store, tmux, states=None, snap=None):
             persist_exit(store, state, changed)
         views.append(view)
     return views
+
+
+def creation_order(view):
+    stamp = view.get("createdTs")
+    if not isinstance(stamp, (int, float)):  # missing, or a hand-edited file: never crash a sort
+        stamp = parse_iso(view.get("created")) or 0
+    return (stamp, view["id"])
+
+
+def external_views(views, snap):
+    """Claude sessions tclaude does not manage, as views shaped like tclaude's own (id
+    ``ext:<pid>``, "external": true).  ``views`` are tclaude's resolved sessions and ``snap``
+    the same refresh's tmux snapshot: their claude processes are left out."""
+    owned = {v.get("pid") for v in views if v.get("status") != "exited"}
+    owned.update(pane.pid for pane in snap.panes.values())
+    externals = []
+    for reg in live_registry_entries():
+        session, pane = tmux_location(reg)
+        if reg["pid"] in owned or (session or "").startswith(TMUX_PREFIX):
+            continue
+        status, started = REGISTRY_STATUS.get(reg.get("status")), reg.get("startedAt")
+        externals.append({
+            "id": "ext:%d" % reg["pid"],
+            "external": True,
+            "name": None,
+            "tmuxSession": session,
+            "tmuxPane": pane,
+            "pid": reg["pid"],
+            "cwd": registry_text(reg, "cwd"),
+            "convId": registry_text(reg, "sessionId"),
+            "status": status or "running",
+            "statusDetail": ("tmux %s:%s" % (session, pane)) if pane else "not in tmux",
+            "statusSince": ms_iso(reg.get("statusUpdatedAt")) or ms_iso(reg.get("startedAt")),
+            "created": ms_iso(reg.get("startedAt")),
+            "createdTs": started / 1000.0 if isinstance(started, (int, float)) else None,
+            "updated": ms_iso(reg.get("updatedAt")),
+            "claudeVersion": registry_text(reg, "version"),
+        })  # fmt: skip
+    return sorted(externals, key=creation_order)
 
 
 def explain_death(tmux, snap, view, changed, hook):
@@ -2161,13 +2307,6 @@ def cmd_ls(args):
     return 0
 
 
-def creation_order(view):
-    stamp = view.get("createdTs")
-    if not isinstance(stamp, (int, float)):  # missing, or a hand-edited file: never crash a sort
-        stamp = parse_iso(view.get("created")) or 0
-    return (stamp, view["id"])
-
-
 DETAIL_WIDTH = 80
 
 
@@ -2354,15 +2493,6 @@ STATUS_LINE_MARKS = (
     ("running", "~"),
     ("unknown", "*"),
 )
-
-
-def registry_signature(pid):
-    """A stat of claude's registry file: it changes on the silent moves hooks miss."""
-    try:
-        st = os.stat(claude_registry_path(pid))
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class Watcher:
@@ -3904,132 +4034,7 @@ def cmd_hooks_uninstall(args):
     return 0
 
 
-# -- sessions started by hand: claude's registry (facts README section 16) ---------------------
-
-REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
-TMUX_LOCATION_RE = re.compile(r"^(.*):@\d+\.(%\d+)$")
-
-
-def live_registry_entries():
-    """Registry files of interactive claude processes that are still the ones that wrote them."""
-    folder = os.path.join(claude_config_dir(), "sessions")
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return []
-    entries = []
-    for name in names:
-        if not (name.endswith(".json") and name[:-5].isdigit()):
-            continue
-        reg = read_registry(int(name[:-5]))
-        if not reg or reg.get("kind", "interactive") != "interactive":
-            continue
-        if same_process(reg["pid"], reg.get("procStart")):
-            entries.append(reg)
-    return entries
-
-
-def tmux_location(reg):
-    """(tmux session, pane id) from claude's "<session>:@<window>.%<pane>", else (None, None)."""
-    match = TMUX_LOCATION_RE.match(str(reg.get("tmux") or ""))
-    return (match.group(1), match.group(2)) if match else (None, None)
-
-
-def ms_iso(value):
-    return utc_iso(value / 1000.0) if isinstance(value, (int, float)) and value > 0 else None
-
-
-def registry_text(reg, key):
-    value = reg.get(key)
-    return value if isinstance(value, str) else None
-
-
-def external_views(views, snap):
-    """Claude sessions tclaude does not manage, as views shaped like tclaude's own (id
-    ``ext:<pid>``, "external": true).  ``views`` are tclaude's resolved sessions and ``snap``
-    the same refresh's tmux snapshot: their claude processes are left out."""
-    owned = {v.get("pid") for v in views if v.get("status") != "exited"}
-    owned.update(pane.pid for pane in snap.panes.values())
-    externals = []
-    for reg in live_registry_entries():
-        session, pane = tmux_location(reg)
-        if reg["pid"] in owned or (session or "").startswith(TMUX_PREFIX):
-            continue
-        status, started = REGISTRY_STATUS.get(reg.get("status")), reg.get("startedAt")
-        externals.append({
-            "id": "ext:%d" % reg["pid"],
-            "external": True,
-            "name": None,
-            "tmuxSession": session,
-            "tmuxPane": pane,
-            "pid": reg["pid"],
-            "cwd": registry_text(reg, "cwd"),
-            "convId": registry_text(reg, "sessionId"),
-            "status": status or "running",
-            "statusDetail": ("tmux %s:%s" % (session, pane)) if pane else "not in tmux",
-            "statusSince": ms_iso(reg.get("statusUpdatedAt")) or ms_iso(reg.get("startedAt")),
-            "created": ms_iso(reg.get("startedAt")),
-            "createdTs": started / 1000.0 if isinstance(started, (int, float)) else None,
-            "updated": ms_iso(reg.get("updatedAt")),
-            "claudeVersion": registry_text(reg, "version"),
-        })  # fmt: skip
-    return sorted(externals, key=creation_order)
-
-
-def resolve_adopted(state, now):
-    """An adopted session's claude runs no tclaude hook (it lacks TCLAUDE_SESSION_ID), so its
-    status is claude's registry; alive while its pid is the process that was adopted."""
-    view = dict(state)
-    if death_recorded(state):
-        return view, None
-    pid = state.get("pid")
-    if not same_process(pid, state.get("procStart")):
-        changed = {
-            "status": "exited",
-            "statusDetail": "claude process gone",
-            "statusSince": utc_iso(now),
-            "exitedAt": utc_iso(now),
-            "exitCode": None,
-        }
-        view.update(changed)
-        return view, changed
-    reg = read_registry(pid)
-    if reg:
-        view["status"] = REGISTRY_STATUS.get(reg.get("status"), view.get("status") or "running")
-        view["statusSince"] = ms_iso(reg.get("statusUpdatedAt")) or view.get("statusSince")
-        view["convId"] = registry_text(reg, "sessionId") or view.get("convId")
-        view["statusDetail"] = "adopted, tmux %s" % state.get("tmuxPane")
-    else:
-        view["statusDetail"] = "adopted; claude's registry file is missing"
-    return view, None
-
-
-def claude_in_pane(pane):
-    """The registry entry of the claude running in a pane: claude itself (``exec claude``) or
-    the process nearest to the pane's shell, when a child claude runs inside too."""
-    best, best_depth = None, None
-    for reg in live_registry_entries():
-        if tmux_location(reg)[1] != pane["id"] and reg["pid"] != pane["pid"]:
-            continue
-        depth = descent_depth(reg["pid"], pane["pid"]) if pane["pid"] else -1
-        if depth is None:
-            continue  # same pane id on another tmux server
-        if best is None or (depth >= 0 and (best_depth < 0 or depth < best_depth)):
-            best, best_depth = reg, depth
-    return best
-
-
-def external_pane(ref):
-    """The tmux pane of ``ext:<pid>``, as ``session ls --all`` shows it."""
-    pid = ref[len("ext:") :]
-    reg = read_registry(int(pid)) if pid.isdigit() else None
-    if not reg or not same_process(reg["pid"], reg.get("procStart")):
-        raise UserError("no claude %s is running (see: tclaude session ls --all)" % ref)
-    pane = tmux_location(reg)[1]
-    if not pane:
-        raise UserError("claude %s does not run in tmux: only a claude in a tmux pane can be "
-                        "adopted" % ref)  # fmt: skip
-    return pane
+# -- sessions started by hand: adopt (facts README section 16) ---------------------------------
 
 
 def cmd_adopt(args):
