@@ -1763,6 +1763,35 @@ class Snapshot(BaseSnapshot):
         return found
 
 
+class PidSnapshot(BaseSnapshot):
+    """A Snapshot that asks tmux nothing about liveness: a pane per recorded claude pid, dead
+    when the process is gone.  Screens come from ``tmux`` when given (a waiter's glance), else
+    read blank, which changes nothing (the status line)."""
+
+    def __init__(self, states, hooks, tmux=None):
+        super().__init__(tmux)
+        self._panes = {}
+        for state in states:
+            hook = hooks.get(state["id"]) or {}
+            pid = state.get("pid") or hook.get("claudePid")
+            name = state.get("tmuxSession")
+            self.sockets[name] = state.get("tmuxSocket")
+            if isinstance(pid, int) and pid > 0:
+                self._panes[name] = Pane(name, pid, not process_running(pid), None)
+
+    def sight(self, state):
+        """A session without a pid is one only tmux can judge: its server counts as one that
+        was not asked."""
+        pane = self.panes.get(state.get("tmuxSession"))
+        if pane:
+            return pane, None
+        return None, ServerSight(record_socket(state)[0], problem="not asked (no claude pid)")
+
+    @property
+    def panes(self):
+        return self._panes
+
+
 # A record without a pid younger than this belongs to a `session new` still spawning tmux.
 SPAWN_GRACE = 10.0
 
@@ -2058,6 +2087,116 @@ def persist_exit(store, state, changed):
         store.update(state["id"], expect=spawn_facts(state), **changed)
     except UserError as exc:
         warn(str(exc))
+
+
+# A waiter stats the session's files every tick and asks tmux only when something changed.
+# Hooks stay silent on a denied permission or an interrupt: claude's registry file covers
+# that (it is stat'ed too); without one, only tmux and the screen tell, so while the session is
+# running or waiting for a permission look every GAP_RECHECK seconds.  SAFETY_RECHECK catches
+# what no file shows (a tmux session killed under a claude that survived its SIGHUP).
+WAIT_TICK = 0.2
+WAIT_GAP_RECHECK = 2.0
+WAIT_SAFETY_RECHECK = 15.0
+
+
+class Watcher:
+    """Follows a few sessions for ``session wait`` at the price of a few stat calls a tick.
+    It looks again only when one of them may have moved: a full look (one tmux call) when a
+    file changed or a claude died, a glance (screens only, liveness from the pids) for
+    sessions whose silent moves only the screen shows."""
+
+    def __init__(self, store, tmux):
+        self.store = store
+        self.tmux = tmux
+        self.views = {}
+        self.marks = {}
+        self.resolved_at = 0.0  # last full look
+        self.looked_at = 0.0  # last look of any kind
+
+    def fingerprint(self, sid, pid):
+        registry = registry_signature(pid) if isinstance(pid, int) and pid > 0 else None
+        return self.store.signature(sid), registry
+
+    def load(self, sids):
+        """The records of ``sids``, marked before reading so a later change shows; a
+        session whose record is gone counts as exited."""
+        states = []
+        for sid in sids:
+            self.marks[sid] = self.fingerprint(sid, self.views.get(sid, {}).get("pid"))
+            try:
+                states.append(self.store.load(sid))
+            except FileNotFoundError:
+                self.views[sid] = {"id": sid, "status": "exited", "statusDetail": "removed"}
+            except (OSError, ValueError) as exc:
+                # unreadable is not removed: keep what was last seen until it reads again
+                if sid not in self.views:
+                    raise UserError(
+                        "cannot read session %s: %s" % (sid, one_line(str(exc)))
+                    ) from None
+                warn_once("cannot read session %s: %s" % (sid, one_line(str(exc))))
+        return states
+
+    def keep(self, views):
+        for view in views:
+            before = self.views.get(view["id"], {}).get("pid")
+            self.views[view["id"]] = view
+            if view.get("pid") != before:  # a new claude keeps a registry file of its own
+                self.marks[view["id"]] = self.fingerprint(view["id"], view.get("pid"))
+        self.looked_at = time.time()
+
+    def refresh(self, sids):
+        """Resolve ``sids`` against tmux now."""
+        states = self.load(sids)
+        self.keep(current_views(self.store, self.tmux, states) if states else [])
+        self.resolved_at = self.looked_at
+        return [self.views[sid] for sid in sids]
+
+    def glance(self, sids):
+        """Resolve ``sids`` with liveness from their pids and screens read only where needed
+        (one capture-pane per blind session); None when only tmux can tell."""
+        states = self.load(sids)
+        hooks = {s["id"]: self.store.load_hook_status(s["id"]) for s in states}
+        snap = PidSnapshot(states, hooks, self.tmux)
+        now = time.time()
+        views = [resolve(state, hooks[state["id"]], snap, now)[0] for state in states]
+        if any(v["status"] in ("exited", "unknown") for v in views):
+            return None  # let tmux confirm (and the death be recorded)
+        self.keep(views)
+        return [self.views[sid] for sid in sids]
+
+    def next_look(self, sids, now):
+        """ "full", "glance" or None (nothing can have moved)."""
+        if now - self.resolved_at >= WAIT_SAFETY_RECHECK:
+            return "full"
+        how = None
+        for sid in sids:
+            view = self.views.get(sid, {})
+            if self.fingerprint(sid, view.get("pid")) != self.marks.get(sid):
+                return "full"
+            if view.get("status") == "exited":
+                continue  # only a resume brings it back, and that rewrites the record
+            pid = view.get("pid")
+            if not isinstance(pid, int) or pid <= 0:  # not spawned yet: only tmux can tell
+                if now - self.looked_at >= WAIT_GAP_RECHECK:
+                    return "full"
+                continue
+            if not process_running(pid):
+                return "full"
+            if now - self.looked_at >= WAIT_GAP_RECHECK and self.blind(view):
+                how = "glance"
+        return how
+
+    def look(self, sids, how):
+        return (how == "glance" and self.glance(sids)) or self.refresh(sids)
+
+    @staticmethod
+    def blind(view):
+        """Running or at a permission dialog with no registry file: a silent denial or an
+        interrupt would show nowhere but on the screen."""
+        if view.get("status") not in ("running", "waiting_permission"):
+            return False
+        pid = view.get("pid")
+        return not isinstance(pid, int) or registry_signature(pid) is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -2469,14 +2608,6 @@ WAIT_TARGETS = {
 WAIT_DEFAULT = ("waiting_input", "waiting_permission", "exited")
 EXIT_LOST = 3  # a session exited before it reached the state waited for
 EXIT_TIMEOUT = 124  # as timeout(1)
-# A waiter stats the session's files every tick and asks tmux only when something changed.
-# Hooks stay silent on a denied permission or an interrupt: claude's registry file covers
-# that (it is stat'ed too); without one, only tmux and the screen tell, so while the session is
-# running or waiting for a permission look every GAP_RECHECK seconds.  SAFETY_RECHECK catches
-# what no file shows (a tmux session killed under a claude that survived its SIGHUP).
-WAIT_TICK = 0.2
-WAIT_GAP_RECHECK = 2.0
-WAIT_SAFETY_RECHECK = 15.0
 # Claude drops keys sent while it is still taking in a paste; a pause before Enter, as a person
 # would make (see the facts, "Driving claude through tmux").
 SUBMIT_PAUSE = 0.5
@@ -2493,106 +2624,6 @@ STATUS_LINE_MARKS = (
     ("running", "~"),
     ("unknown", "*"),
 )
-
-
-class Watcher:
-    """Follows a few sessions for ``session wait`` at the price of a few stat calls a tick.
-    It looks again only when one of them may have moved: a full look (one tmux call) when a
-    file changed or a claude died, a glance (screens only, liveness from the pids) for
-    sessions whose silent moves only the screen shows."""
-
-    def __init__(self, store, tmux):
-        self.store = store
-        self.tmux = tmux
-        self.views = {}
-        self.marks = {}
-        self.resolved_at = 0.0  # last full look
-        self.looked_at = 0.0  # last look of any kind
-
-    def fingerprint(self, sid, pid):
-        registry = registry_signature(pid) if isinstance(pid, int) and pid > 0 else None
-        return self.store.signature(sid), registry
-
-    def load(self, sids):
-        """The records of ``sids``, marked before reading so a later change shows; a
-        session whose record is gone counts as exited."""
-        states = []
-        for sid in sids:
-            self.marks[sid] = self.fingerprint(sid, self.views.get(sid, {}).get("pid"))
-            try:
-                states.append(self.store.load(sid))
-            except FileNotFoundError:
-                self.views[sid] = {"id": sid, "status": "exited", "statusDetail": "removed"}
-            except (OSError, ValueError) as exc:
-                # unreadable is not removed: keep what was last seen until it reads again
-                if sid not in self.views:
-                    raise UserError(
-                        "cannot read session %s: %s" % (sid, one_line(str(exc)))
-                    ) from None
-                warn_once("cannot read session %s: %s" % (sid, one_line(str(exc))))
-        return states
-
-    def keep(self, views):
-        for view in views:
-            before = self.views.get(view["id"], {}).get("pid")
-            self.views[view["id"]] = view
-            if view.get("pid") != before:  # a new claude keeps a registry file of its own
-                self.marks[view["id"]] = self.fingerprint(view["id"], view.get("pid"))
-        self.looked_at = time.time()
-
-    def refresh(self, sids):
-        """Resolve ``sids`` against tmux now."""
-        states = self.load(sids)
-        self.keep(current_views(self.store, self.tmux, states) if states else [])
-        self.resolved_at = self.looked_at
-        return [self.views[sid] for sid in sids]
-
-    def glance(self, sids):
-        """Resolve ``sids`` with liveness from their pids and screens read only where needed
-        (one capture-pane per blind session); None when only tmux can tell."""
-        states = self.load(sids)
-        hooks = {s["id"]: self.store.load_hook_status(s["id"]) for s in states}
-        snap = PidSnapshot(states, hooks, self.tmux)
-        now = time.time()
-        views = [resolve(state, hooks[state["id"]], snap, now)[0] for state in states]
-        if any(v["status"] in ("exited", "unknown") for v in views):
-            return None  # let tmux confirm (and the death be recorded)
-        self.keep(views)
-        return [self.views[sid] for sid in sids]
-
-    def next_look(self, sids, now):
-        """ "full", "glance" or None (nothing can have moved)."""
-        if now - self.resolved_at >= WAIT_SAFETY_RECHECK:
-            return "full"
-        how = None
-        for sid in sids:
-            view = self.views.get(sid, {})
-            if self.fingerprint(sid, view.get("pid")) != self.marks.get(sid):
-                return "full"
-            if view.get("status") == "exited":
-                continue  # only a resume brings it back, and that rewrites the record
-            pid = view.get("pid")
-            if not isinstance(pid, int) or pid <= 0:  # not spawned yet: only tmux can tell
-                if now - self.looked_at >= WAIT_GAP_RECHECK:
-                    return "full"
-                continue
-            if not process_running(pid):
-                return "full"
-            if now - self.looked_at >= WAIT_GAP_RECHECK and self.blind(view):
-                how = "glance"
-        return how
-
-    def look(self, sids, how):
-        return (how == "glance" and self.glance(sids)) or self.refresh(sids)
-
-    @staticmethod
-    def blind(view):
-        """Running or at a permission dialog with no registry file: a silent denial or an
-        interrupt would show nowhere but on the screen."""
-        if view.get("status") not in ("running", "waiting_permission"):
-            return False
-        pid = view.get("pid")
-        return not isinstance(pid, int) or registry_signature(pid) is None
 
 
 def wait_for(store, tmux, sids, targets, want_all, deadline):
@@ -2993,35 +3024,6 @@ def recovered_record(sid, name, pane):
         state.update(status="exited", statusDetail="claude exited (recovered)", exitedAt=now,
                      exitCode=pane["deadStatus"])  # fmt: skip
     return state
-
-
-class PidSnapshot(BaseSnapshot):
-    """A Snapshot that asks tmux nothing about liveness: a pane per recorded claude pid, dead
-    when the process is gone.  Screens come from ``tmux`` when given (a waiter's glance), else
-    read blank, which changes nothing (the status line)."""
-
-    def __init__(self, states, hooks, tmux=None):
-        super().__init__(tmux)
-        self._panes = {}
-        for state in states:
-            hook = hooks.get(state["id"]) or {}
-            pid = state.get("pid") or hook.get("claudePid")
-            name = state.get("tmuxSession")
-            self.sockets[name] = state.get("tmuxSocket")
-            if isinstance(pid, int) and pid > 0:
-                self._panes[name] = Pane(name, pid, not process_running(pid), None)
-
-    def sight(self, state):
-        """A session without a pid is one only tmux can judge: its server counts as one that
-        was not asked."""
-        pane = self.panes.get(state.get("tmuxSession"))
-        if pane:
-            return pane, None
-        return None, ServerSight(record_socket(state)[0], problem="not asked (no claude pid)")
-
-    @property
-    def panes(self):
-        return self._panes
 
 
 def cmd_status_line(args):
