@@ -7,20 +7,25 @@ status beside tclaude's own state in ``~/.tofu/claude-sessions/``.  Where no hoo
 permission, an interrupted turn, a killed process) tclaude fills the gap from tmux liveness,
 claude's own session registry and, as a last resort, the screen.
 
-Map of this file, top to bottom:
+Map of this file, top to bottom (each part uses only what comes before it):
 
   1. paths and config      where state, hooks and claude's own files live
-  2. errors and helpers     UserError (one clear line, non-zero exit), time formatting
-  3. state store            the only code that reads or writes ``<id>.json`` / ``<id>.status``
-  4. tmux adapter           the only code that runs tmux
-  5. claude launcher        finding claude, the hooks settings file, the pane command
-  6. status resolution      hooks + liveness + registry + screen -> one true status
-  7. commands               session new / ls / attach / kill
-  7b. more commands         session wait / send / resume / rename / prune, status-line
-  8. dashboard              session watch: a live, top-like view (curses, imported lazily)
-  9. tools                  hooks print/install/uninstall, sessions started by hand, doctor
-  10. notifications         desktop notifications when a session starts waiting (tclaude notify)
-  11. main                  the command table (every command, option and --help text),
+  2. errors and helpers     UserError (one clear line, non-zero exit), time formatting, the
+                            sanitiser, the file reader and the one atomic writer
+  3. processes              the only code that reads /proc or runs ps: liveness, process trees
+  4. state store            the only code that reads or writes ``<id>.json`` / ``<id>.status``
+  5. tmux adapter           the only code that runs tmux
+  6. claude launcher        finding claude, the hooks settings file, the pane command
+  7. claude's registry      ``~/.claude/sessions/<pid>.json``: what claude says about itself
+  8. status resolution      hooks + liveness + registry + screen -> one true status; the
+                            snapshots resolve() reads and the Watcher of session wait
+  9. commands               session new / ls / attach / kill / wait / send / resume / rename /
+                            prune, status-line
+  10. dashboard             session watch: a live, top-like view (curses, imported lazily)
+  11. tools                 hooks print/install/uninstall, adopting a claude started by hand,
+                            doctor
+  12. notifications         desktop notifications when a session starts waiting (tclaude notify)
+  13. main                  the command table (every command, option and --help text),
                             the parser built from it, and the error boundary
 
 Python 3.8+ standard library only.  State contract: README.md, "Files and environment".
@@ -401,7 +406,7 @@ def json_bytes(value, **dump_args):
 
 
 # --------------------------------------------------------------------------------------------
-# Processes: the only code that reads /proc or runs ps
+# 3. Processes: the only code that reads /proc or runs ps
 # --------------------------------------------------------------------------------------------
 
 
@@ -640,7 +645,7 @@ class ProcessTrees:
 
 
 # --------------------------------------------------------------------------------------------
-# 3. State store: the only code that reads or writes session files
+# 4. State store: the only code that reads or writes session files
 # --------------------------------------------------------------------------------------------
 
 
@@ -1118,7 +1123,7 @@ class _Lock:
 
 
 # --------------------------------------------------------------------------------------------
-# 4. tmux adapter: the only code that runs tmux
+# 5. tmux adapter: the only code that runs tmux
 # --------------------------------------------------------------------------------------------
 
 
@@ -1517,7 +1522,7 @@ class Tmux:
 
 
 # --------------------------------------------------------------------------------------------
-# 5. Claude launcher
+# 6. Claude launcher
 # --------------------------------------------------------------------------------------------
 
 
@@ -1583,7 +1588,7 @@ def find_transcript(conv_id, cwd):
 
 
 # --------------------------------------------------------------------------------------------
-# Claude's registry: what claude writes about itself in ~/.claude/sessions/<pid>.json
+# 7. Claude's registry: what claude writes about itself in ~/.claude/sessions/<pid>.json
 # --------------------------------------------------------------------------------------------
 
 
@@ -1678,7 +1683,7 @@ def external_pane(ref):
 
 
 # --------------------------------------------------------------------------------------------
-# 6. Status resolution
+# 8. Status resolution: hooks + liveness + registry + screen, the snapshots, Watcher
 # --------------------------------------------------------------------------------------------
 
 SCREEN_BUSY = "esc to interrupt"
@@ -2200,7 +2205,7 @@ class Watcher:
 
 
 # --------------------------------------------------------------------------------------------
-# 7. Commands
+# 9. Commands: session new, ls, attach, kill, wait, send, resume, rename, prune, status-line
 # --------------------------------------------------------------------------------------------
 
 
@@ -2595,9 +2600,7 @@ def kill_one(store, tmux, state):
     return view
 
 
-# --------------------------------------------------------------------------------------------
-# 7b. More session commands: wait, send, resume, rename, prune, status-line
-# --------------------------------------------------------------------------------------------
+# -- wait, send, resume, rename, prune, status-line -------------------------------------------
 
 WAIT_TARGETS = {
     "waiting": ("waiting_input", "waiting_permission"),
@@ -3048,7 +3051,7 @@ def cmd_status_line(args):
 
 
 # --------------------------------------------------------------------------------------------
-# 8. Dashboard: session watch
+# 10. Dashboard: session watch
 # --------------------------------------------------------------------------------------------
 
 # Sessions that need the user come first: a permission dialog blocks all work, an idle prompt
@@ -3772,7 +3775,7 @@ def cmd_watch(args):
 
 
 # --------------------------------------------------------------------------------------------
-# 9. Tools: tclaude's hooks in claude's user settings, sessions started by hand, doctor
+# 11. Tools: tclaude's hooks in claude's user settings, sessions started by hand, doctor
 # --------------------------------------------------------------------------------------------
 
 HOOK_MARK = "tclaude-hook.sh"  # a hook whose command holds this is tclaude's, whatever the path
@@ -4315,7 +4318,7 @@ def cmd_doctor(args):
 
 
 # --------------------------------------------------------------------------------------------
-# 10. Notifications: a desktop notification when a session starts waiting (tclaude notify)
+# 12. Notifications: a desktop notification when a session starts waiting (tclaude notify)
 # --------------------------------------------------------------------------------------------
 #
 # The hook decides in bash with one `[ -e <id>.notify ]` (the marker exists exactly when the
@@ -4726,7 +4729,7 @@ def cmd_notify(args):
 
 
 # --------------------------------------------------------------------------------------------
-# 11. main: the whole command line in one table, and the error boundary
+# 13. main: the whole command line in one table, and the error boundary
 # --------------------------------------------------------------------------------------------
 
 # Every command's reference lives in its --help: description, options, then this epilog (what
