@@ -22,10 +22,10 @@ Map of this file, top to bottom (each part uses only what comes before it):
   9. commands               session new / ls / attach / kill / wait / send / resume / rename /
                             prune, status-line
   10. dashboard             session watch: a live, top-like view (curses, imported lazily)
-  11. tools                 hooks print/install/uninstall, adopting a claude started by hand,
-                            doctor
+  11. tools                 hooks print/install/uninstall, adopting a claude started by hand
   12. notifications         desktop notifications when a session starts waiting (tclaude notify)
-  13. main                  the command table (every command, option and --help text),
+  13. doctor                every check of an installation (tclaude doctor)
+  14. main                  the command table (every command, option and --help text),
                             the parser built from it, and the error boundary
 
 Python 3.8+ standard library only.  State contract: README.md, "Files and environment".
@@ -3775,7 +3775,7 @@ def cmd_watch(args):
 
 
 # --------------------------------------------------------------------------------------------
-# 11. Tools: tclaude's hooks in claude's user settings, sessions started by hand, doctor
+# 11. Tools: tclaude's hooks in claude's user settings, sessions started by hand
 # --------------------------------------------------------------------------------------------
 
 HOOK_MARK = "tclaude-hook.sh"  # a hook whose command holds this is tclaude's, whatever the path
@@ -4101,220 +4101,6 @@ def stop_adopted(view, timeout):
     terminate_process(
         pid, lambda: process_running(pid) and same_process(pid, view.get("procStart")), timeout
     )
-
-
-# -- doctor -----------------------------------------------------------------------------------
-
-MIN_TMUX = (2, 6)
-MIN_PYTHON = (3, 8)
-
-
-def check_python():
-    version = "%d.%d.%d" % sys.version_info[:3]
-    if sys.version_info[:2] < MIN_PYTHON:
-        return "FAIL", "python", "%s is too old: tclaude needs Python 3.8+" % version
-    return "ok", "python", "%s (%s)" % (version, sys.executable)
-
-
-def check_tmux():
-    tmux = Tmux()
-    if not tmux.binary:
-        return "FAIL", "tmux", TMUX_INSTALL_HINT
-    text = tmux.version()
-    match = re.search(r"(\d+)\.(\d+)", text)
-    if not match:
-        return "warn", "tmux", "cannot tell the version of %s (%r); tclaude needs tmux 2.6+" % (
-            tmux.binary, text)  # fmt: skip
-    if (int(match.group(1)), int(match.group(2))) < MIN_TMUX:
-        return "FAIL", "tmux", "%s is too old: tclaude needs tmux 2.6+; upgrade it" % text
-    return "ok", "tmux", "%s (%s)" % (text, tmux.binary)
-
-
-def check_claude():
-    import subprocess
-
-    path = which("claude")
-    if not path:
-        return "FAIL", "claude", CLAUDE_INSTALL_HINT
-    env = {k: v for k, v in os.environ.items() if k not in OUTER_CLAUDE_VARS}
-    try:
-        proc = subprocess.run(
-            [path, "--version"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=20,
-        )
-    except subprocess.TimeoutExpired:
-        return "warn", "claude", "%s --version did not answer within 20 s" % path
-    except OSError as exc:
-        return "FAIL", "claude", "cannot run %s: %s" % (path, exc.strerror)
-    first = (proc.stdout.strip().splitlines() or [""])[0]
-    if proc.returncode != 0:
-        why = one_line(proc.stderr) or "exit %d" % proc.returncode
-        return "FAIL", "claude", "%s --version failed: %s" % (path, why[:120])
-    return "ok", "claude", "%s (%s)" % (one_line(first) or "version unknown", path)
-
-
-def check_hook_file():
-    path = hook_path()
-    if not os.path.isfile(path):
-        return "FAIL", "hook", "%s is missing; reinstall tclaude (./install.sh)" % path
-    if not os.access(path, os.R_OK):
-        return "FAIL", "hook", "%s is not readable; fix with: chmod +r %s" % (path, path)
-    command = hook_settings()["hooks"]["Stop"][0]["hooks"][0]["command"]
-    if not os.access(path, os.X_OK):
-        if command.startswith("bash "):
-            return "ok", "hook", "%s (readable; run through bash, no run bit needed)" % path
-        return "FAIL", "hook", "%s is not executable; fix with: chmod +x %s" % (path, path)
-    return "ok", "hook", "%s (readable, executable)" % path
-
-
-def check_bash():
-    path = which("bash")
-    if not path:
-        return "FAIL", "bash", "bash is not on PATH; the hook is a bash script: install bash"
-    return "ok", "bash", path
-
-
-def check_state_dir():
-    store = StateStore()
-    shown = short_path(store.dir)
-    try:
-        info = os.stat(store.dir)
-    except FileNotFoundError:
-        parent = store.dir
-        while not os.path.exists(parent):
-            parent = os.path.dirname(parent)
-        if not os.access(parent, os.W_OK | os.X_OK):
-            return "FAIL", "state dir", "%s cannot be created (%s is not writable)" % (
-                shown, parent)  # fmt: skip
-        return "ok", "state dir", "%s (created by the first session new)" % shown
-    if not os.path.isdir(store.dir):
-        return "FAIL", "state dir", "%s is not a directory; move it away" % shown
-    if not os.access(store.dir, os.W_OK | os.X_OK):
-        return "FAIL", "state dir", "%s is not writable; fix with: chmod u+rwx %s" % (
-            shown, store.dir)  # fmt: skip
-    mode = info.st_mode & 0o777
-    if mode != 0o700:
-        return "warn", "state dir", "%s has mode %04o: others can read your sessions; " \
-            "fix with: chmod 700 %s" % (shown, mode, store.dir)  # fmt: skip
-    return "ok", "state dir", "%s (0700, writable)" % shown
-
-
-def check_hook_writes():
-    store = StateStore()
-    if not os.path.isdir(store.dir):
-        return "ok", "hook writes", "no state dir yet"
-    problems = hook_write_problems(store, store.load_all())
-    if problems:
-        return "FAIL", "hook writes", "; ".join(problems[:3])
-    return "ok", "hook writes", "free space in the state dir; no frozen hook status"
-
-
-def check_state_files():
-    store = StateStore()
-    ids = store.ids()
-    corrupt = []
-    for sid in ids:
-        try:
-            store.load(sid)
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError):
-            corrupt.append(store.path(sid))
-    stray = store.stray_files()
-    problems = []
-    if corrupt:
-        problems.append("%d corrupt (%s): fix or remove them" % (
-            len(corrupt), ", ".join(short_path(p) for p in corrupt[:3])))  # fmt: skip
-    if stray:
-        problems.append("%d stray (%s): safe to remove" % (
-            len(stray), ", ".join(short_path(p) for p in stray[:3])))  # fmt: skip
-    if problems:
-        return "warn", "state files", "; ".join(problems)
-    return "ok", "state files", "%d session records, none corrupt or stray" % len(ids)
-
-
-def check_notifications():
-    """The backend `tclaude notify` would use (dbus-send cannot: it cannot send Notify's
-    a{sv} argument) and the switch."""
-    backend = notify_backend()
-    if backend is None:
-        return "warn", "notify", NOTIFY_INSTALL_HINT
-    try:
-        switch = "on" if global_notify(StateStore()) else "off (tclaude notify on)"
-    except UserError as exc:
-        return "warn", "notify", str(exc)
-    return "ok", "notify", "%s (%s); notifications %s" % (backend.name, backend.path, switch)
-
-
-def check_claude_settings():
-    path = claude_settings_path()
-    try:
-        settings, raw = load_claude_settings(path)
-    except UserError as exc:
-        return "warn", "settings", str(exc).replace("; nothing was changed", "")
-    if raw is None:
-        return "ok", "settings", "%s absent (hooks allowed)" % short_path(path)
-    if settings.get("disableAllHooks") is True:
-        return "FAIL", "settings", "disableAllHooks is true in %s: claude runs no hook, so " \
-            "tclaude cannot see status changes; remove that key" % short_path(path)  # fmt: skip
-    return "ok", "settings", "%s allows hooks" % short_path(path)
-
-
-def check_installed_hooks():
-    path = claude_settings_path()
-    try:
-        settings = load_claude_settings(path)[0]
-    except UserError:
-        return "ok", "user hooks", "not checked (%s unreadable)" % short_path(path)
-    found = tclaude_hook_commands(settings)
-    if not found:
-        return "ok", "user hooks", "not installed (optional: tclaude hooks install)"
-    if found != tclaude_hook_commands(hook_settings()):
-        return "warn", "user hooks", "%s holds tclaude hooks for another path or version; " \
-            "update with: tclaude hooks install" % short_path(path)  # fmt: skip
-    return "ok", "user hooks", "installed in %s" % short_path(path)
-
-
-def check_outer_claude():
-    if os.environ.get("CLAUDECODE"):
-        return "warn", "environment", "CLAUDECODE is set (run from inside Claude Code?): " \
-            "tclaude unsets it for its sessions, but a claude started by hand from this " \
-            "shell refuses to run; unset CLAUDECODE"  # fmt: skip
-    return "ok", "environment", "CLAUDECODE not set"
-
-
-DOCTOR_CHECKS = (
-    check_python,
-    check_tmux,
-    check_claude,
-    check_hook_file,
-    check_bash,
-    check_state_dir,
-    check_state_files,
-    check_hook_writes,
-    check_notifications,
-    check_claude_settings,
-    check_installed_hooks,
-    check_outer_claude,
-)
-
-
-def cmd_doctor(args):
-    counts = {"ok": 0, "warn": 0, "FAIL": 0}
-    for check in DOCTOR_CHECKS:
-        try:
-            level, label, text = check()
-        except Exception as exc:  # one broken check must not hide the others
-            level, label = "FAIL", check.__name__[len("check_") :]
-            text = "check crashed: %s: %s" % (type(exc).__name__, one_line(str(exc)))
-        counts[level] += 1
-        say("%-4s  %-12s  %s" % (level, label, one_line(text)))
-    print("%d ok, %d warn, %d FAIL" % (counts["ok"], counts["warn"], counts["FAIL"]))
-    return 1 if counts["FAIL"] else 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -4729,7 +4515,223 @@ def cmd_notify(args):
 
 
 # --------------------------------------------------------------------------------------------
-# 13. main: the whole command line in one table, and the error boundary
+# 13. Doctor: every check of an installation (tclaude doctor)
+# --------------------------------------------------------------------------------------------
+
+MIN_TMUX = (2, 6)
+MIN_PYTHON = (3, 8)
+
+
+def check_python():
+    version = "%d.%d.%d" % sys.version_info[:3]
+    if sys.version_info[:2] < MIN_PYTHON:
+        return "FAIL", "python", "%s is too old: tclaude needs Python 3.8+" % version
+    return "ok", "python", "%s (%s)" % (version, sys.executable)
+
+
+def check_tmux():
+    tmux = Tmux()
+    if not tmux.binary:
+        return "FAIL", "tmux", TMUX_INSTALL_HINT
+    text = tmux.version()
+    match = re.search(r"(\d+)\.(\d+)", text)
+    if not match:
+        return "warn", "tmux", "cannot tell the version of %s (%r); tclaude needs tmux 2.6+" % (
+            tmux.binary, text)  # fmt: skip
+    if (int(match.group(1)), int(match.group(2))) < MIN_TMUX:
+        return "FAIL", "tmux", "%s is too old: tclaude needs tmux 2.6+; upgrade it" % text
+    return "ok", "tmux", "%s (%s)" % (text, tmux.binary)
+
+
+def check_claude():
+    import subprocess
+
+    path = which("claude")
+    if not path:
+        return "FAIL", "claude", CLAUDE_INSTALL_HINT
+    env = {k: v for k, v in os.environ.items() if k not in OUTER_CLAUDE_VARS}
+    try:
+        proc = subprocess.run(
+            [path, "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=20,
+        )
+    except subprocess.TimeoutExpired:
+        return "warn", "claude", "%s --version did not answer within 20 s" % path
+    except OSError as exc:
+        return "FAIL", "claude", "cannot run %s: %s" % (path, exc.strerror)
+    first = (proc.stdout.strip().splitlines() or [""])[0]
+    if proc.returncode != 0:
+        why = one_line(proc.stderr) or "exit %d" % proc.returncode
+        return "FAIL", "claude", "%s --version failed: %s" % (path, why[:120])
+    return "ok", "claude", "%s (%s)" % (one_line(first) or "version unknown", path)
+
+
+def check_hook_file():
+    path = hook_path()
+    if not os.path.isfile(path):
+        return "FAIL", "hook", "%s is missing; reinstall tclaude (./install.sh)" % path
+    if not os.access(path, os.R_OK):
+        return "FAIL", "hook", "%s is not readable; fix with: chmod +r %s" % (path, path)
+    command = hook_settings()["hooks"]["Stop"][0]["hooks"][0]["command"]
+    if not os.access(path, os.X_OK):
+        if command.startswith("bash "):
+            return "ok", "hook", "%s (readable; run through bash, no run bit needed)" % path
+        return "FAIL", "hook", "%s is not executable; fix with: chmod +x %s" % (path, path)
+    return "ok", "hook", "%s (readable, executable)" % path
+
+
+def check_bash():
+    path = which("bash")
+    if not path:
+        return "FAIL", "bash", "bash is not on PATH; the hook is a bash script: install bash"
+    return "ok", "bash", path
+
+
+def check_state_dir():
+    store = StateStore()
+    shown = short_path(store.dir)
+    try:
+        info = os.stat(store.dir)
+    except FileNotFoundError:
+        parent = store.dir
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return "FAIL", "state dir", "%s cannot be created (%s is not writable)" % (
+                shown, parent)  # fmt: skip
+        return "ok", "state dir", "%s (created by the first session new)" % shown
+    if not os.path.isdir(store.dir):
+        return "FAIL", "state dir", "%s is not a directory; move it away" % shown
+    if not os.access(store.dir, os.W_OK | os.X_OK):
+        return "FAIL", "state dir", "%s is not writable; fix with: chmod u+rwx %s" % (
+            shown, store.dir)  # fmt: skip
+    mode = info.st_mode & 0o777
+    if mode != 0o700:
+        return "warn", "state dir", "%s has mode %04o: others can read your sessions; " \
+            "fix with: chmod 700 %s" % (shown, mode, store.dir)  # fmt: skip
+    return "ok", "state dir", "%s (0700, writable)" % shown
+
+
+def check_hook_writes():
+    store = StateStore()
+    if not os.path.isdir(store.dir):
+        return "ok", "hook writes", "no state dir yet"
+    problems = hook_write_problems(store, store.load_all())
+    if problems:
+        return "FAIL", "hook writes", "; ".join(problems[:3])
+    return "ok", "hook writes", "free space in the state dir; no frozen hook status"
+
+
+def check_state_files():
+    store = StateStore()
+    ids = store.ids()
+    corrupt = []
+    for sid in ids:
+        try:
+            store.load(sid)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            corrupt.append(store.path(sid))
+    stray = store.stray_files()
+    problems = []
+    if corrupt:
+        problems.append("%d corrupt (%s): fix or remove them" % (
+            len(corrupt), ", ".join(short_path(p) for p in corrupt[:3])))  # fmt: skip
+    if stray:
+        problems.append("%d stray (%s): safe to remove" % (
+            len(stray), ", ".join(short_path(p) for p in stray[:3])))  # fmt: skip
+    if problems:
+        return "warn", "state files", "; ".join(problems)
+    return "ok", "state files", "%d session records, none corrupt or stray" % len(ids)
+
+
+def check_notifications():
+    """The backend `tclaude notify` would use (dbus-send cannot: it cannot send Notify's
+    a{sv} argument) and the switch."""
+    backend = notify_backend()
+    if backend is None:
+        return "warn", "notify", NOTIFY_INSTALL_HINT
+    try:
+        switch = "on" if global_notify(StateStore()) else "off (tclaude notify on)"
+    except UserError as exc:
+        return "warn", "notify", str(exc)
+    return "ok", "notify", "%s (%s); notifications %s" % (backend.name, backend.path, switch)
+
+
+def check_claude_settings():
+    path = claude_settings_path()
+    try:
+        settings, raw = load_claude_settings(path)
+    except UserError as exc:
+        return "warn", "settings", str(exc).replace("; nothing was changed", "")
+    if raw is None:
+        return "ok", "settings", "%s absent (hooks allowed)" % short_path(path)
+    if settings.get("disableAllHooks") is True:
+        return "FAIL", "settings", "disableAllHooks is true in %s: claude runs no hook, so " \
+            "tclaude cannot see status changes; remove that key" % short_path(path)  # fmt: skip
+    return "ok", "settings", "%s allows hooks" % short_path(path)
+
+
+def check_installed_hooks():
+    path = claude_settings_path()
+    try:
+        settings = load_claude_settings(path)[0]
+    except UserError:
+        return "ok", "user hooks", "not checked (%s unreadable)" % short_path(path)
+    found = tclaude_hook_commands(settings)
+    if not found:
+        return "ok", "user hooks", "not installed (optional: tclaude hooks install)"
+    if found != tclaude_hook_commands(hook_settings()):
+        return "warn", "user hooks", "%s holds tclaude hooks for another path or version; " \
+            "update with: tclaude hooks install" % short_path(path)  # fmt: skip
+    return "ok", "user hooks", "installed in %s" % short_path(path)
+
+
+def check_outer_claude():
+    if os.environ.get("CLAUDECODE"):
+        return "warn", "environment", "CLAUDECODE is set (run from inside Claude Code?): " \
+            "tclaude unsets it for its sessions, but a claude started by hand from this " \
+            "shell refuses to run; unset CLAUDECODE"  # fmt: skip
+    return "ok", "environment", "CLAUDECODE not set"
+
+
+DOCTOR_CHECKS = (
+    check_python,
+    check_tmux,
+    check_claude,
+    check_hook_file,
+    check_bash,
+    check_state_dir,
+    check_state_files,
+    check_hook_writes,
+    check_notifications,
+    check_claude_settings,
+    check_installed_hooks,
+    check_outer_claude,
+)
+
+
+def cmd_doctor(args):
+    counts = {"ok": 0, "warn": 0, "FAIL": 0}
+    for check in DOCTOR_CHECKS:
+        try:
+            level, label, text = check()
+        except Exception as exc:  # one broken check must not hide the others
+            level, label = "FAIL", check.__name__[len("check_") :]
+            text = "check crashed: %s: %s" % (type(exc).__name__, one_line(str(exc)))
+        counts[level] += 1
+        say("%-4s  %-12s  %s" % (level, label, one_line(text)))
+    print("%d ok, %d warn, %d FAIL" % (counts["ok"], counts["warn"], counts["FAIL"]))
+    return 1 if counts["FAIL"] else 0
+
+
+# --------------------------------------------------------------------------------------------
+# 14. main: the whole command line in one table, and the error boundary
 # --------------------------------------------------------------------------------------------
 
 # Every command's reference lives in its --help: description, options, then this epilog (what
