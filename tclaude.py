@@ -1122,6 +1122,32 @@ class _Lock:
             os.close(self.held[0])  # closing the descriptor releases the flock
 
 
+# -- the notify switch, kept as a <id>.notify marker the hook tests without reading JSON --------
+
+
+def global_notify(store, strict=True):
+    """The global switch (tclaude.json "notify"); off unless switched on."""
+    try:
+        return store.load_config().get("notify") is True
+    except UserError as exc:
+        if strict:
+            raise
+        warn(str(exc))
+        return False
+
+
+def session_notifies(state, global_on):
+    """A session's own --notify/--no-notify wins; null follows the global switch."""
+    own = state.get("notify")
+    return own if isinstance(own, bool) else global_on
+
+
+def sync_notify_marker(store, state, global_on=None):
+    if global_on is None:
+        global_on = global_notify(store, strict=False)
+    store.set_notify_marker(state["id"], session_notifies(state, global_on))
+
+
 # --------------------------------------------------------------------------------------------
 # 5. tmux adapter: the only code that runs tmux
 # --------------------------------------------------------------------------------------------
@@ -1890,6 +1916,15 @@ def resolve_adopted(state, now):
     return view, None
 
 
+def never_started(view):
+    """A record whose claude never ran (its ``session new`` was interrupted before tmux
+    started it): no claude pid, no hook heard, no transcript, so nothing to resume."""
+    if view.get("adopted") or view.get("pid") is not None or view.get("transcriptPath"):
+        return False
+    conv = view.get("convId")
+    return bool(conv) and find_transcript(conv, view.get("cwd") or "")[0] is None
+
+
 def resolve(state, hook, snap, now=None):
     """The session as users should see it.  Returns (view, changed): ``changed`` is a dict of
     fields to persist (only when the session has just been found dead)."""
@@ -2243,15 +2278,6 @@ def shell_path(path):
     return shlex.quote(path)
 
 
-def never_started(view):
-    """A record whose claude never ran (its ``session new`` was interrupted before tmux
-    started it): no claude pid, no hook heard, no transcript, so nothing to resume."""
-    if view.get("adopted") or view.get("pid") is not None or view.get("transcriptPath"):
-        return False
-    conv = view.get("convId")
-    return bool(conv) and find_transcript(conv, view.get("cwd") or "")[0] is None
-
-
 def never_started_text(view):
     return "session %s never started claude (its session new was interrupted); start over " \
            "with: tclaude session kill %s && tclaude session new %s" % (
@@ -2512,6 +2538,17 @@ def attach_view(tmux, view):
     if view.get("adopted") or view.get("external"):
         server.focus_pane(view["tmuxPane"])
     return server.attach(view["tmuxSession"])
+
+
+def stop_adopted(view, timeout):
+    """SIGTERM (claude's clean exit), SIGKILL after ``timeout``; the user's pane and tmux
+    session stay, as they were before tclaude adopted the claude in them."""
+    pid = view.get("pid")
+    if view.get("status") == "exited" or not same_process(pid, view.get("procStart")):
+        return
+    terminate_process(
+        pid, lambda: process_running(pid) and same_process(pid, view.get("procStart")), timeout
+    )
 
 
 def stop_claude(tmux, view, timeout=4.0):
@@ -4092,17 +4129,6 @@ def cmd_adopt(args):
     return 0
 
 
-def stop_adopted(view, timeout):
-    """SIGTERM (claude's clean exit), SIGKILL after ``timeout``; the user's pane and tmux
-    session stay, as they were before tclaude adopted the claude in them."""
-    pid = view.get("pid")
-    if view.get("status") == "exited" or not same_process(pid, view.get("procStart")):
-        return
-    terminate_process(
-        pid, lambda: process_running(pid) and same_process(pid, view.get("procStart")), timeout
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # 12. Notifications: a desktop notification when a session starts waiting (tclaude notify)
 # --------------------------------------------------------------------------------------------
@@ -4151,29 +4177,6 @@ OSASCRIPT_LINES = (
 
 class NotifyError(Exception):
     """A backend that could not deliver; only ``notify test`` shows it."""
-
-
-def global_notify(store, strict=True):
-    """The global switch (tclaude.json "notify"); off unless switched on."""
-    try:
-        return store.load_config().get("notify") is True
-    except UserError as exc:
-        if strict:
-            raise
-        warn(str(exc))
-        return False
-
-
-def session_notifies(state, global_on):
-    """A session's own --notify/--no-notify wins; null follows the global switch."""
-    own = state.get("notify")
-    return own if isinstance(own, bool) else global_on
-
-
-def sync_notify_marker(store, state, global_on=None):
-    if global_on is None:
-        global_on = global_notify(store, strict=False)
-    store.set_notify_marker(state["id"], session_notifies(state, global_on))
 
 
 def plain_text(text):
