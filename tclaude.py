@@ -764,6 +764,38 @@ def checked_record(state, path):
     return state
 
 
+def new_record(sid, created, now=None, **fields):
+    """A new session record, the contract fields first (README "Files and environment"), then
+    ``fields``.  ``created`` is the epoch its session began; ``now`` (default: ``created``) is
+    when tclaude writes it down, which differs for a tmux session found without a record."""
+    stamp, born = utc_iso(created if now is None else now), utc_iso(created)
+    record = {
+        "id": sid,
+        "name": None,
+        "tmuxSession": TMUX_PREFIX + sid,
+        "pid": None,
+        "cwd": None,
+        "convId": None,
+        "status": "running",
+        "statusDetail": "starting",
+        "statusSince": stamp,
+        "created": born,
+        "createdTs": round(created, 6),  # orders sessions started within one second
+        "spawned": born,
+        "updated": stamp,
+        "claudeArgs": [],
+    }
+    record.update(fields)
+    return record
+
+
+def exited_fields(detail, now, exit_code=None, **more):
+    """What a record says once its claude is proven gone: written once, final (death_recorded)."""
+    stamp = utc_iso(now)
+    return dict(status="exited", statusDetail=detail, statusSince=stamp, exitedAt=stamp,
+                exitCode=exit_code, **more)  # fmt: skip
+
+
 class StateStore:
     """``<id>.json`` is tclaude's record (written here, atomically); ``<id>.status`` is the
     hook's record (written by tclaude-hook.sh, only read here); ``<id>.settings`` the hooks
@@ -1896,13 +1928,7 @@ def resolve_adopted(state, now):
         return view, None
     pid = state.get("pid")
     if not same_process(pid, state.get("procStart")):
-        changed = {
-            "status": "exited",
-            "statusDetail": "claude process gone",
-            "statusSince": utc_iso(now),
-            "exitedAt": utc_iso(now),
-            "exitCode": None,
-        }
+        changed = exited_fields("claude process gone", now)
         view.update(changed)
         return view, changed
     reg = read_registry(pid)
@@ -1962,17 +1988,15 @@ def resolve(state, hook, snap, now=None):
             death = view["statusDetail"]
         if never_started(view):
             death = "claude never started (its session new was interrupted)"
-        changed = {
-            "status": "exited",
-            "statusDetail": death,
-            "statusSince": utc_iso(now),
-            "exitedAt": utc_iso(now),
-            "exitCode": pane.dead_status if pane else None,
-            "exitCause": cause,
-            "exitReason": ended.get("reason") if isinstance(ended.get("reason"), str) else None,
-            "convId": view.get("convId"),
-            "pid": view.get("pid"),
-        }
+        changed = exited_fields(
+            death,
+            now,
+            pane.dead_status if pane else None,
+            exitCause=cause,
+            exitReason=ended.get("reason") if isinstance(ended.get("reason"), str) else None,
+            convId=view.get("convId"),
+            pid=view.get("pid"),
+        )
         view.update(changed)
         return view, changed
     if view["status"] in ("running", "waiting_permission"):
@@ -2373,26 +2397,16 @@ def cmd_new(args):
         live = [v for v in current_views(store, tmux) if v["status"] != "exited"]
         ensure_unclaimed(live, conv_id, name)
         sid = store.new_id()
-        created = time.time()
-        now = utc_iso(created)
-        state = {
-            "id": sid,
-            "name": name,
-            "tmuxSession": TMUX_PREFIX + sid,
-            "pid": None,
-            "cwd": cwd,
-            "convId": conv_id or new_uuid4(),
-            "status": "running",
-            "statusDetail": "starting",
-            "statusSince": now,
-            "created": now,
-            "createdTs": round(created, 6),  # orders sessions started within one second
-            "spawned": now,
-            "updated": now,
-            "resumed": bool(conv_id),
-            "claudeArgs": list(args.claude_args),
-            "notify": getattr(args, "notify", None),
-        }
+        state = new_record(
+            sid,
+            time.time(),
+            name=name,
+            cwd=cwd,
+            convId=conv_id or new_uuid4(),
+            resumed=bool(conv_id),
+            claudeArgs=list(args.claude_args),
+            notify=getattr(args, "notify", None),
+        )
         launch(store, tmux, state, claude, bool(conv_id), lambda: store.remove(sid))
     if args.quiet:
         print(sid)
@@ -3041,28 +3055,21 @@ def stray_report(store, name, pane, adopt, dry_run):
 
 def recovered_record(sid, name, pane):
     stamp = float(pane["created"] or time.time())  # when tmux started the session
-    now, created = utc_iso(), utc_iso(stamp)
+    now = time.time()
     conv = CONV_IN_COMMAND_RE.search(pane["command"] or "")
-    state = {
-        "id": sid,
-        "name": None,
-        "tmuxSession": name,
-        "pid": pane["pid"],
-        "cwd": pane["cwd"],
-        "convId": conv.group(1).lower() if conv else None,
-        "status": "running",
-        "statusDetail": "recovered: status unknown until claude's next hook",
-        "statusSince": now,
-        "created": created,
-        "createdTs": stamp,
-        "spawned": created,
-        "updated": now,
-        "recovered": True,  # not "adopted": that is a claude in the user's own pane (cmd_adopt)
-        "claudeArgs": [],
-    }
+    state = new_record(
+        sid,
+        stamp,
+        now,
+        tmuxSession=name,
+        pid=pane["pid"],
+        cwd=pane["cwd"],
+        convId=conv.group(1).lower() if conv else None,
+        statusDetail="recovered: status unknown until claude's next hook",
+        recovered=True,  # not "adopted": that is a claude in the user's own pane (cmd_adopt)
+    )
     if pane["dead"]:
-        state.update(status="exited", statusDetail="claude exited (recovered)", exitedAt=now,
-                     exitCode=pane["deadStatus"])  # fmt: skip
+        state.update(exited_fields("claude exited (recovered)", now, pane["deadStatus"]))
     return state
 
 
@@ -4099,28 +4106,21 @@ def cmd_adopt(args):
                 raise UserError("the claude in pane %s is session %s already" % (
                     pane["id"], view["id"]))  # fmt: skip
         ensure_unclaimed(live, name=checked_name(args.name))
-        created = time.time()
-        now = utc_iso(created)
-        state = {
-            "id": store.new_id(),
-            "name": args.name,
-            "tmuxSession": pane["session"],
-            "tmuxSocket": pane["socket"],
-            "tmuxPane": pane["id"],
-            "pid": reg["pid"],
-            "procStart": reg.get("procStart"),
-            "cwd": registry_text(reg, "cwd") or pane["path"],
-            "convId": registry_text(reg, "sessionId"),
-            "status": REGISTRY_STATUS.get(reg.get("status"), "running"),
-            "statusDetail": "adopted",
-            "statusSince": now,
-            "created": now,
-            "createdTs": round(created, 6),
-            "spawned": now,
-            "updated": now,
-            "adopted": True,
-            "claudeArgs": [],
-        }
+        state = new_record(
+            store.new_id(),
+            time.time(),
+            name=args.name,
+            tmuxSession=pane["session"],
+            tmuxSocket=pane["socket"],
+            tmuxPane=pane["id"],
+            pid=reg["pid"],
+            procStart=reg.get("procStart"),
+            cwd=registry_text(reg, "cwd") or pane["path"],
+            convId=registry_text(reg, "sessionId"),
+            status=REGISTRY_STATUS.get(reg.get("status"), "running"),
+            statusDetail="adopted",
+            adopted=True,
+        )
         store.save(state)
     label = " (%s)" % args.name if args.name else ""
     say("adopted claude pid %d in pane %s as session %s%s" % (
