@@ -2302,17 +2302,23 @@ def shell_path(path):
     return shlex.quote(path)
 
 
+def resume_hint(view, conv_first=False, afresh=False):
+    """The ``session new`` that continues this session's conversation (or, without one or when
+    ``afresh``, starts a new one in its directory).  ``conv_first`` for a one-line footer: a
+    narrow terminal then cuts the directory rather than the id."""
+    where = shell_path(view.get("cwd") or ".")
+    conv = None if afresh else view.get("convId")
+    if not conv:
+        return "tclaude session new %s" % where
+    if conv_first:
+        return "tclaude session new --resume %s %s" % (conv, where)
+    return "tclaude session new %s --resume %s" % (where, conv)
+
+
 def never_started_text(view):
     return "session %s never started claude (its session new was interrupted); start over " \
-           "with: tclaude session kill %s && tclaude session new %s" % (
-               view["id"], view["id"], shell_path(view.get("cwd") or "."))  # fmt: skip
-
-
-def resume_hint(view):
-    where = shell_path(view.get("cwd") or ".")
-    if view.get("convId"):
-        return "tclaude session new %s --resume %s" % (where, view["convId"])
-    return "tclaude session new %s" % where
+           "with: tclaude session kill %s && %s" % (
+               view["id"], view["id"], resume_hint(view, afresh=True))  # fmt: skip
 
 
 # A name like this could be read as an id prefix (``kill 8cb`` must not pick a session named
@@ -3767,16 +3773,12 @@ class Dashboard:
 
 
 def resume_line(view):
-    """The resume command for a one-line footer: the conversation id first, so a narrow
-    terminal cuts the directory rather than the id."""
+    """The resume hint for a one-line footer."""
     if not view.get("convId"):
         return "start again with: " + resume_hint(view)
     if never_started(view):
         return "never started; start over: tclaude session kill %s, then session new" % view["id"]
-    return "resume with: tclaude session new --resume %s %s" % (
-        view["convId"],
-        shell_path(view.get("cwd") or "."),
-    )
+    return "resume with: " + resume_hint(view, conv_first=True)
 
 
 def cmd_watch(args):
