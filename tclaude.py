@@ -1186,13 +1186,24 @@ def sync_notify_marker(store, state, global_on=None):
 
 
 class Pane:
-    __slots__ = ("dead", "dead_status", "pid", "session")
+    """One tmux pane as tmux described it.  ``dead``/``dead_status`` are None where nobody
+    asked (a pane named by the user); ``created`` (epoch of its tmux session), ``cwd`` and
+    ``command`` only in the detailed listing, ``id`` and ``socket`` for a pane looked up."""
 
-    def __init__(self, session, pid, dead, dead_status):
+    __slots__ = ("command", "created", "cwd", "dead", "dead_status", "id", "pid", "session",
+                 "socket")  # fmt: skip
+
+    def __init__(self, session, pid, dead, dead_status, created=None, cwd=None, command=None,
+                 id=None, socket=None):  # fmt: skip
         self.session = session
         self.pid = pid
         self.dead = dead
         self.dead_status = dead_status
+        self.created = created
+        self.cwd = cwd
+        self.command = command
+        self.id = id
+        self.socket = socket
 
 
 class ServerSight:
@@ -1350,7 +1361,7 @@ class Tmux:
         posix_spawn instead of subprocess: importing subprocess costs more than the call."""
         if not self.binary:
             return lambda: self.blind("tmux is not installed or not on PATH")
-        fmt = "#{session_name}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}"
+        fmt = self.panes_format()
         argv = self.argv("list-panes", "-a", "-F", fmt)
         if not hasattr(os, "posix_spawn"):
             proc = self.run("list-panes", "-a", "-F", fmt, check=False)
@@ -1412,21 +1423,39 @@ class Tmux:
         server is dead or cannot be asked."""
         return self.start_panes_query()().panes
 
+    # The one ``list-panes`` format: what liveness needs, and with ``details`` what a record
+    # rebuilt for a tmux session without one needs (the start command last: it may hold tabs).
+    PANE_FIELDS = ("session_name", "pane_pid", "pane_dead", "pane_dead_status")
+    PANE_DETAILS = ("session_created", "pane_current_path", "pane_start_command")
+
     @staticmethod
-    def parse_panes(text):
+    def panes_format(details=False):
+        fields = Tmux.PANE_FIELDS + (Tmux.PANE_DETAILS if details else ())
+        return "\t".join("#{%s}" % f for f in fields)
+
+    @staticmethod
+    def parse_panes(text, details=False):
+        """``list-panes`` output in panes_format(details) -> {tofu-claude session name: Pane}."""
+        width = len(Tmux.PANE_FIELDS) + (len(Tmux.PANE_DETAILS) if details else 0)
         panes = {}
         for line in text.splitlines():
-            parts = line.split("\t")
-            if len(parts) != 4 or not parts[0].startswith(TMUX_PREFIX):
+            parts = line.split("\t", width - 1) if details else line.split("\t")
+            if len(parts) != width or not parts[0].startswith(TMUX_PREFIX):
                 continue
-            name, pid, dead, status = parts
+            name, pid, dead, status = parts[:4]
             if name in panes:
                 continue  # tclaude sessions have one pane; ignore extra windows a user opened
+            more = {}
+            if details:
+                created, cwd, command = parts[4:]
+                more = {"created": int(created) if created.isdigit() else None, "cwd": cwd,
+                        "command": command}  # fmt: skip
             panes[name] = Pane(
                 name,
                 int(pid) if pid.isdigit() else None,
                 dead == "1",
                 int(status) if status.lstrip("-").isdigit() else None,
+                **more,
             )
         return panes
 
@@ -1476,7 +1505,7 @@ class Tmux:
         return proc.stdout.strip() if proc.returncode == 0 else ""
 
     def pane_info(self, target):
-        """The pane a target (``%3``, ``work:1.0``...) names: {id, pid, session, path}.
+        """The Pane a target (``%3``, ``work:1.0``...) names, with id, socket and cwd.
         display-message prints an empty line and exits 0 for a missing target, hence the check."""
         fmt = "#{pane_id}\t#{pane_pid}\t#{session_name}\t#{socket_path}\t#{pane_current_path}"
         proc = self.run("display-message", "-p", "-t", target, fmt, check=False)
@@ -1485,13 +1514,15 @@ class Tmux:
             reason = one_line(proc.stderr) or "no such pane"
             raise UserError("no tmux pane %r (%s); list panes with: tmux list-panes -a" % (
                 target, reason))  # fmt: skip
-        return {
-            "id": parts[0],
-            "pid": int(parts[1]) if parts[1].isdigit() else None,
-            "session": parts[2],
-            "socket": parts[3] if parts[3].startswith("/") else None,
-            "path": parts[4],
-        }
+        return Pane(
+            parts[2],
+            int(parts[1]) if parts[1].isdigit() else None,
+            None,
+            None,
+            id=parts[0],
+            socket=parts[3] if parts[3].startswith("/") else None,
+            cwd=parts[4],
+        )
 
     def focus_pane(self, pane_id):
         """Make the pane current in its session, so attaching lands on it."""
@@ -1518,28 +1549,9 @@ class Tmux:
         self.run("send-keys", "-t", target, "Enter")
 
     def pane_details(self):
-        """Every tofu-claude session with what an adopted record needs: {name: dict}."""
-        fmt = "\t".join(
-            "#{%s}" % f
-            for f in ("session_name", "pane_pid", "pane_dead", "pane_dead_status",
-                      "session_created", "pane_current_path", "pane_start_command")
-        )  # fmt: skip
-        proc = self.run("list-panes", "-a", "-F", fmt, check=False)
-        details = {}
-        for line in proc.stdout.splitlines() if proc.returncode == 0 else []:
-            parts = line.split("\t", 6)
-            if len(parts) != 7 or not parts[0].startswith(TMUX_PREFIX) or parts[0] in details:
-                continue
-            name, pid, dead, status, created, cwd, command = parts
-            details[name] = {
-                "pid": int(pid) if pid.isdigit() else None,
-                "dead": dead == "1",
-                "deadStatus": int(status) if status.lstrip("-").isdigit() else None,
-                "created": int(created) if created.isdigit() else None,
-                "cwd": cwd,
-                "command": command,
-            }
-        return details
+        """Every tofu-claude session with what an adopted record needs: {name: Pane}."""
+        proc = self.run("list-panes", "-a", "-F", self.panes_format(details=True), check=False)
+        return self.parse_panes(proc.stdout, details=True) if proc.returncode == 0 else {}
 
     def viewers(self):
         """{session name: set of pane pids a client is showing}, from one list-clients call
@@ -1717,9 +1729,9 @@ def claude_in_pane(pane):
     the process nearest to the pane's shell, when a child claude runs inside too."""
     best, best_depth = None, None
     for reg in live_registry_entries():
-        if tmux_location(reg)[1] != pane["id"] and reg["pid"] != pane["pid"]:
+        if tmux_location(reg)[1] != pane.id and reg["pid"] != pane.pid:
             continue
-        depth = descent_depth(reg["pid"], pane["pid"]) if pane["pid"] else -1
+        depth = descent_depth(reg["pid"], pane.pid) if pane.pid else -1
         if depth is None:
             continue  # same pane id on another tmux server
         if best is None or (depth >= 0 and (best_depth < 0 or depth < best_depth)):
@@ -3046,7 +3058,7 @@ def cmd_prune(args):
 def stray_report(store, name, pane, adopt, dry_run):
     """A tofu-claude tmux session with no record: adopt it, or say how."""
     sid = name[len(TMUX_PREFIX) :]
-    state = "dead" if pane["dead"] else "alive"
+    state = "dead" if pane.dead else "alive"
     if not ID_RE.match(sid):
         return "tmux session %s (%s) has no record and cannot be adopted: its name is not " \
                "%s<8 hex digits>" % (name, state, TMUX_PREFIX)  # fmt: skip
@@ -3060,22 +3072,22 @@ def stray_report(store, name, pane, adopt, dry_run):
 
 
 def recovered_record(sid, name, pane):
-    stamp = float(pane["created"] or time.time())  # when tmux started the session
+    stamp = float(pane.created or time.time())  # when tmux started the session
     now = time.time()
-    conv = CONV_IN_COMMAND_RE.search(pane["command"] or "")
+    conv = CONV_IN_COMMAND_RE.search(pane.command or "")
     state = new_record(
         sid,
         stamp,
         now,
         tmuxSession=name,
-        pid=pane["pid"],
-        cwd=pane["cwd"],
+        pid=pane.pid,
+        cwd=pane.cwd,
         convId=conv.group(1).lower() if conv else None,
         statusDetail="recovered: status unknown until claude's next hook",
         recovered=True,  # not "adopted": that is a claude in the user's own pane (cmd_adopt)
     )
-    if pane["dead"]:
-        state.update(exited_fields("claude exited (recovered)", now, pane["deadStatus"]))
+    if pane.dead:
+        state.update(exited_fields("claude exited (recovered)", now, pane.dead_status))
     return state
 
 
@@ -4093,31 +4105,31 @@ def cmd_adopt(args):
     tmux.require()
     target = args.pane.strip()
     pane = tmux.pane_info(external_pane(target) if target.startswith("ext:") else target)
-    if pane["session"].startswith(TMUX_PREFIX):
+    if pane.session.startswith(TMUX_PREFIX):
         raise UserError("pane %s is tclaude session %s already" % (
-            pane["id"], pane["session"][len(TMUX_PREFIX) :]))  # fmt: skip
+            pane.id, pane.session[len(TMUX_PREFIX) :]))  # fmt: skip
     reg = claude_in_pane(pane)
     if not reg:
         raise UserError("no running claude found in pane %s (nothing in %s says so)" % (
-            pane["id"], os.path.join(claude_config_dir(), "sessions")))  # fmt: skip
+            pane.id, os.path.join(claude_config_dir(), "sessions")))  # fmt: skip
     store.ensure_dir()
     with store.lock():
         live = [v for v in current_views(store, tmux) if v["status"] != "exited"]
         for view in live:
             if view.get("pid") == reg["pid"]:
                 raise UserError("the claude in pane %s is session %s already" % (
-                    pane["id"], view["id"]))  # fmt: skip
+                    pane.id, view["id"]))  # fmt: skip
         ensure_unclaimed(live, name=checked_name(args.name))
         state = new_record(
             store.new_id(),
             time.time(),
             name=args.name,
-            tmuxSession=pane["session"],
-            tmuxSocket=pane["socket"],
-            tmuxPane=pane["id"],
+            tmuxSession=pane.session,
+            tmuxSocket=pane.socket,
+            tmuxPane=pane.id,
             pid=reg["pid"],
             procStart=reg.get("procStart"),
-            cwd=registry_text(reg, "cwd") or pane["path"],
+            cwd=registry_text(reg, "cwd") or pane.cwd,
             convId=registry_text(reg, "sessionId"),
             status=REGISTRY_STATUS.get(reg.get("status"), "running"),
             statusDetail="adopted",
@@ -4126,7 +4138,7 @@ def cmd_adopt(args):
         store.save(state)
     label = " (%s)" % args.name if args.name else ""
     say("adopted claude pid %d in pane %s as session %s%s" % (
-        reg["pid"], pane["id"], state["id"], label))  # fmt: skip
+        reg["pid"], pane.id, state["id"], label))  # fmt: skip
     print("its status comes from claude's registry: a claude started by hand runs no tclaude hook")
     return 0
 
