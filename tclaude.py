@@ -3256,7 +3256,7 @@ def fit_left(text, width):
     return fit(ellipsis() + tail, width)
 
 
-# -- process trees: CPU% and RSS of each claude and its children --------------------------------
+# -- CPU% and RSS as the dashboard shows them (the process trees are in section 3) --------------
 
 
 def format_cpu(percent):
