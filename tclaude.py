@@ -1481,14 +1481,21 @@ class Tmux:
     def dead_pane_report(self, name):
         """(exit status, last words on screen) of a dead pane.  tmux sometimes marks a pane dead
         before it has reaped the process, leaving the status empty; running any command
-        through the server (run-shell) makes it collect it."""
-        self.run("run-shell", "true", check=False)
+        through the server (run-shell) makes it collect it.  On a loaded machine once is not
+        always enough, and the status is recorded only once per death: a few tries, 0.2 s at
+        most (deaths are rare)."""
         target = "=" + name + ":"
         fmt = "#{pane_dead_status}:#{pane_dead_signal}"
-        proc = self.run("display-message", "-p", "-t", target, fmt, check=False)
-        status, _, signum = proc.stdout.strip().partition(":")
-        if not status and signum.isdigit():  # tmux 3.3+: killed by a signal
-            status = str(128 + int(signum))
+        for attempt in range(5):
+            if attempt:
+                time.sleep(0.05)
+            self.run("run-shell", "true", check=False)
+            proc = self.run("display-message", "-p", "-t", target, fmt, check=False)
+            status, _, signum = proc.stdout.strip().partition(":")
+            if not status and signum.isdigit():  # tmux 3.3+: killed by a signal
+                status = str(128 + int(signum))
+            if status or proc.returncode != 0:
+                break
         screen = self.run("capture-pane", "-p", "-J", "-S", "-50", "-t", target, check=False)
         lines = [
             one_line(line)

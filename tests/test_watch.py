@@ -726,7 +726,7 @@ def test_cell_text_defuses_control_format_and_surrogate_characters():
     assert tclaude.cell_text("a\x1b[31mb\x07c") == "a^[[31mb^Gc"  # shown, as by safe_text
     assert tclaude.cell_text("x\x9by") == "x\\x9by"  # C1 control (CSI on some terminals)
     assert tclaude.cell_text("ab\u202ecd\u200b") == "abcd"  # bidi override, zero width space
-    assert tclaude.cell_text("a\ud800b") == "a?b"
+    assert tclaude.cell_text("a\ud800b") == "a\\ud800b"  # shown, as by safe_text
     assert tclaude.cell_text(None) == "" and tclaude.cell_text(42) == "42"
 
 
