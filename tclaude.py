@@ -17,6 +17,8 @@ Map of this file, top to bottom:
   6. status resolution      hooks + liveness + registry + screen -> one true status
   7. commands               session new / ls / attach / kill
   7b. more commands         session wait / send / resume / rename / prune, status-line
+  7c. acting from outside   session peek / approve / deny / answer: read the dialog on
+                            screen, check it is the one the hooks recorded, press its key
   8. dashboard              session watch: a live, top-like view (curses, imported lazily)
   9. tools                  hooks print/install/uninstall, sessions started by hand, doctor
   10. notifications         desktop notifications when a session starts waiting (tclaude notify)
@@ -1246,6 +1248,21 @@ class Tmux:
     def press_enter(self, target):
         self.run("send-keys", "-t", target, "Enter")
 
+    def send_keys(self, target, *keys, literal=False):
+        """Keys by tmux name (Down, Tab, Enter...), or with ``literal`` text typed as it is."""
+        if keys:
+            self.run("send-keys", "-t", target, *(("-l", "--") if literal else ()), *keys)
+
+    def screen(self, target, history=None):
+        """The pane's screen as plain text, lines claude's width wrapped joined again; with
+        ``history``, that many lines of scrollback before it as well."""
+        back = ("-S", "-%d" % history) if history else ()
+        proc = self.run("capture-pane", "-p", "-J", *back, "-t", target, check=False)
+        if proc.returncode != 0:
+            raise UserError("cannot read the screen of %s: %s" % (
+                target, one_line(proc.stderr) or "tmux failed"))  # fmt: skip
+        return proc.stdout
+
     def pane_details(self):
         """Every tofu-claude session with what an adopted record needs: {name: dict}."""
         fmt = "\t".join(
@@ -1999,7 +2016,9 @@ def format_table(views):
 def cmd_attach(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
-    state = find_session(store, args.id)
+    if args.next and args.id:
+        raise UserError("give a session id or --next, not both")
+    state = next_needing_state(store, tmux) if args.next else find_session(store, args.id)
     (view,) = current_views(store, tmux, [state])
     if view["status"] == "exited" and never_started(view):
         raise UserError(never_started_text(view))
@@ -2721,6 +2740,321 @@ def cmd_status_line(args):
     parts = ["%d%s" % (counts[s], mark) for s, mark in STATUS_LINE_MARKS if counts[s]]
     print("claude " + " ".join(parts) if parts else "")
     return 0
+
+
+# --------------------------------------------------------------------------------------------
+# 7c. Acting on a dialog without attaching: session peek / approve / deny / answer
+# --------------------------------------------------------------------------------------------
+
+# Claude swallows keys sent within ~0.15 s of drawing a dialog (facts, "Driving claude"), so a
+# key goes only to a dialog on screen this long; the same pause lets each key's redraw land.
+DIALOG_SETTLE = 0.5
+ACT_TIMEOUT = 5.0  # how long approve/deny/answer wait for the status to move on
+PEEK_INTERVAL = 1.0
+OPTION_RE = re.compile(r"^ {0,3}(❯ ?)? *(\d{1,2})\. (.*?)\s*$")
+RULE_CHARS = set("─╌ ")
+TYPE_OPTION = "Type something"  # the free-text option of an AskUserQuestion dialog
+
+
+class ScreenDialog:
+    """The dialog at the bottom of a claude screen (tests/samples/screens): its numbered
+    options [(n, label)], the highlighted number, the question above them, every line of the
+    dialog (to find the tool's command or path in) and its footer."""
+
+    def __init__(self, lines, start, options, cursor, question, footer):
+        self.lines, self.start, self.options = lines, start, options
+        self.cursor, self.question, self.footer = cursor, question, footer
+
+    @property
+    def text(self):
+        return "\n".join(self.lines[self.start :])
+
+    def is_question(self):
+        return any(label.startswith(TYPE_OPTION) for _, label in self.options)
+
+    def is_multi_select(self):
+        return any(label.startswith("[") for _, label in self.options)
+
+    def find(self, test):
+        return next((n for n, label in self.options if test(label)), None)
+
+
+def is_rule(line):
+    return len(line.strip()) >= 10 and set(line) <= RULE_CHARS
+
+
+def parse_dialog(screen):
+    """The open dialog on a screen, or None.  Its numbered options must be the last thing on
+    screen but for their descriptions and a footer: numbered lines higher up, with the prompt
+    box below them, are history, not a dialog waiting now."""
+    lines = screen.rstrip("\n").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    options, cursor, first, footer = [], None, None, ""
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i]
+        match = OPTION_RE.match(line)
+        if match:
+            options.insert(0, (int(match.group(2)), match.group(3)))
+            cursor = int(match.group(2)) if match.group(1) else cursor
+            first = i
+            if match.group(2) == "1":
+                break
+        elif not options and line.strip().startswith(("❯", "⏸", "⏵")):
+            return None  # the prompt box or its footer is the last thing: no dialog is open
+        elif not options and not footer:
+            footer = line.strip()
+        elif is_rule(line) and not options:
+            return None
+    if not options or options[0][0] != 1:
+        return None
+    numbers = [n for n, _ in options]
+    if numbers != list(range(1, len(numbers) + 1)):
+        return None
+    above = [line.strip() for line in lines[:first] if line.strip() and not is_rule(line)]
+    question = above[-1] if above else ""
+    start = max([i for i in range(first) if is_rule(lines[i]) and "─" in lines[i]] or [0])
+    return ScreenDialog(lines, start, options, cursor, question, footer)
+
+
+def squeezed(text):
+    return re.sub(r"\s+", "", text or "")
+
+
+def recorded_tool(view):
+    """(tool, argument) from the hooks' detail, e.g. ("Bash", "touch x")."""
+    tool, _, argument = (view.get("statusDetail") or "").partition(": ")
+    return tool.strip(), argument.strip()
+
+
+def dialog_shows_tool(dialog, tool, argument):
+    """The dialog on screen is the one of the recorded tool: its command, path or URL is
+    there (claude wraps long commands and shows paths relative: compare without white space,
+    a path by its file name, a URL by its host)."""
+    shown = squeezed(dialog.text)
+    if not argument:
+        return squeezed(tool) in shown
+    if tool in ("Write", "Edit", "MultiEdit", "NotebookEdit", "Read"):
+        return squeezed(os.path.basename(argument.rstrip("/"))) in shown
+    if tool == "WebFetch":
+        host = re.sub(r"^[a-z]+://", "", argument).split("/")[0]
+        return bool(host) and squeezed(host) in shown
+    return squeezed(argument)[:60] in shown
+
+
+class Act:
+    """One approve/deny/answer: the checks that make it never blind, the keys, the wait."""
+
+    def __init__(self, ref):
+        self.store, self.tmux = StateStore(), Tmux()
+        self.tmux.require()
+        self.state = find_session(self.store, ref)
+        (self.view,) = current_views(self.store, self.tmux, [self.state])
+        self.sid = self.view["id"]
+        self.server = self.tmux.of(self.view)
+        self.target = claude_pane(self.view)
+
+    def refuse(self, why):
+        raise UserError("session %s: %s; nothing typed" % (self.sid, why))
+
+    def dialog(self, want_question):
+        """The open dialog, checked against the status the hooks recorded."""
+        status = self.view["status"]
+        detail = self.view.get("statusDetail") or ""
+        if status != "waiting_permission":
+            self.refuse("it is %s%s, not waiting_permission" % (
+                status, " (%s)" % detail if detail else ""))  # fmt: skip
+        dialog = parse_dialog(self.server.screen(self.target))
+        if dialog is None:
+            self.refuse("no dialog is on screen (look with: tclaude session peek %s)" % self.sid)
+        tool, argument = recorded_tool(self.view)
+        if want_question != (tool == "AskUserQuestion"):
+            other = "answer" if tool == "AskUserQuestion" else "approve or deny"
+            self.refuse("it waits on %s; use: tclaude session %s" % (detail, other))
+        if dialog.is_question() != want_question:
+            self.refuse("the dialog on screen is not the one of %s" % detail)
+        if want_question:
+            if argument and squeezed(argument) not in squeezed(dialog.text):
+                self.refuse("the question on screen is not %r" % argument)
+        elif not dialog_shows_tool(dialog, tool, argument):
+            self.refuse("the dialog on screen does not show %s" % detail)
+        return dialog
+
+    def settle(self):
+        """Let a dialog that just appeared take keys (see DIALOG_SETTLE)."""
+        time.sleep(DIALOG_SETTLE)
+
+    def keys(self, *keys, literal=False):
+        self.server.send_keys(self.target, *keys, literal=literal)
+        time.sleep(DIALOG_SETTLE)
+
+    def redrawn(self):
+        dialog = parse_dialog(self.server.screen(self.target))
+        if dialog is None:
+            self.refuse("the dialog went away meanwhile")
+        return dialog
+
+    def outcome(self, what):
+        """Wait until the status leaves waiting_permission; say what it became."""
+        deadline = time.time() + ACT_TIMEOUT
+        while True:
+            (view,) = current_views(self.store, self.tmux, [self.store.load(self.sid)])
+            if view["status"] != "waiting_permission" or time.time() >= deadline:
+                break
+            time.sleep(0.1)
+        detail = view.get("statusDetail") or ""
+        if view["status"] == "waiting_permission" and detail == self.view.get("statusDetail"):
+            raise UserError("%s in %s, but it still waits on %s after %g s; look with: "
+                            "tclaude session peek %s" % (what, self.sid, detail, ACT_TIMEOUT,
+                                                         self.sid))  # fmt: skip
+        say(safe_text("%s in %s; now %s%s" % (
+            what, self.sid, view["status"], " (%s)" % detail if detail else "")))  # fmt: skip
+        return 0
+
+
+def yes_option(label):
+    return label == "Yes"
+
+
+def always_option(label):
+    return label.startswith("Yes, and ") and ("don't ask again" in label or "always" in label)
+
+
+def no_option(label):
+    return label == "No" or label.startswith("No, and tell Claude")
+
+
+def cmd_approve(args):
+    act = Act(args.id)
+    dialog = act.dialog(want_question=False)
+    pick = dialog.find(always_option if args.always else yes_option)
+    if pick is None:
+        act.refuse("the dialog offers no %r option (it offers: %s)" % (
+            "Yes, and don't ask again" if args.always else "Yes",
+            "; ".join("%d. %s" % o for o in dialog.options)))  # fmt: skip
+    label = dict(dialog.options)[pick]
+    act.settle()
+    act.keys(str(pick))
+    return act.outcome("%s -> %d. %s: approved %s" % (
+        dialog.question, pick, label, act.view.get("statusDetail")))  # fmt: skip
+
+
+def cmd_deny(args):
+    act = Act(args.id)
+    reason = one_line(args.reason) if args.reason is not None else None
+    if args.reason is not None and not reason:
+        raise UserError("--reason is empty; nothing typed")
+    dialog = act.dialog(want_question=False)
+    pick = dialog.find(no_option)
+    if pick is None:
+        act.refuse("the dialog offers no No option")
+    what = "%s -> %d. No: denied %s" % (dialog.question, pick, act.view.get("statusDetail"))
+    act.settle()
+    if reason is None:
+        act.keys(str(pick))
+        return act.outcome(what)
+    if "Tab to amend" not in dialog.footer:
+        act.refuse("this dialog takes no reason (no 'Tab to amend'); deny without --reason")
+    if dialog.cursor is None:
+        act.refuse("cannot see which option is highlighted")
+    act.keys(*(["Down"] * ((pick - dialog.cursor) % len(dialog.options))))
+    if act.redrawn().cursor != pick:
+        act.refuse("could not move to the No option")  # only arrows were typed
+    act.keys("Tab")
+    act.keys(reason, literal=True)
+    amended = act.redrawn()
+    if dict(amended.options).get(pick) != "No, " + reason:
+        act.keys("Escape")  # back out: a half-typed reason must not be sent
+        raise UserError("session %s: the dialog did not take the reason; pressed Esc (denied)"
+                        % act.sid)  # fmt: skip
+    act.keys("Enter")
+    return act.outcome("%s: %s" % (what, reason))
+
+
+def cmd_answer(args):
+    act = Act(args.id)
+    choice = " ".join(args.choice).strip()
+    if not choice:
+        raise UserError("no answer given; nothing typed")
+    dialog = act.dialog(want_question=True)
+    if dialog.is_multi_select():
+        act.refuse("a multi-select question cannot be answered from outside yet; attach: "
+                   "tclaude session attach %s" % act.sid)  # fmt: skip
+    typed = dialog.find(lambda label: label.startswith(TYPE_OPTION))
+    real = [(n, label) for n, label in dialog.options if n < typed]
+    act.settle()
+    if choice.isdigit():
+        if int(choice) not in dict(real):
+            act.refuse("no option %s (it offers: %s)" % (
+                choice, "; ".join("%d. %s" % o for o in real)))  # fmt: skip
+        act.keys(choice)
+        return act.outcome("%s -> %s. %s" % (dialog.question, choice, dict(real)[int(choice)]))
+    text = one_line(choice)
+    act.keys(str(typed))
+    if act.redrawn().cursor != typed:
+        act.refuse("could not open the free-text option")
+    act.keys(text, literal=True)
+    if dict(act.redrawn().options).get(typed) != text:
+        act.keys("Escape")
+        raise UserError("session %s: the dialog did not take the text; pressed Esc" % act.sid)
+    act.keys("Enter")
+    return act.outcome("%s -> %s" % (dialog.question, text))
+
+
+def peek_lines(server, target, lines):
+    """The pane's last ``lines`` lines (None: the visible screen), trailing blanks dropped,
+    each through safe_text."""
+    text = server.screen(target, history=lines)
+    rows = text.rstrip("\n").split("\n")
+    while rows and not rows[-1].strip():
+        rows.pop()
+    if lines is not None:
+        rows = rows[-lines:] if lines > 0 else []
+    return [safe_text(row.rstrip()) for row in rows]
+
+
+def cmd_peek(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    if args.lines is not None and args.lines < 1:
+        raise UserError("-n needs a positive number of lines")
+    state = find_session(store, args.id)
+    (view,) = current_views(store, tmux, [state])
+    server, target = tmux.of(view), claude_pane(view)
+    if not args.follow:
+        sys.stdout.write("".join(row + "\n" for row in peek_lines(server, target, args.lines)))
+        return 0
+    try:
+        while True:
+            rows = peek_lines(server, target, args.lines)
+            sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(rows) + "\n")
+            sys.stdout.flush()
+            time.sleep(PEEK_INTERVAL)
+    except KeyboardInterrupt:
+        sys.stdout.write("\n")
+        return 0
+
+
+def needing_order(view):
+    """Which waiting session to take first: a dialog before an idle prompt, then the one
+    that has waited longest."""
+    rank = {"waiting_permission": 0, "waiting_input": 1}.get(view.get("status"), 9)
+    since = parse_iso(view.get("statusSince")) or parse_iso(view.get("updated")) or 0.0
+    return rank, since
+
+
+def next_needing(views):
+    waiting = [v for v in views if v.get("status") in ("waiting_permission", "waiting_input")]
+    return min(waiting, key=needing_order) if waiting else None
+
+
+def next_needing_state(store, tmux):
+    """The record of ``attach --next``: the session that has waited longest for the user."""
+    views = current_views(store, tmux)
+    pick = next_needing(views)
+    if pick is None:
+        raise UserError("no session is waiting for you (see: tclaude session ls)")
+    return next(s for s in store.load_all() if s["id"] == pick["id"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -4781,9 +5115,68 @@ exited session cannot be attached: the error says how to resume it.
 
 examples:
   tclaude session attach api             (tmux prefix + d detaches again)
+  tclaude session attach --next          (the longest-waiting session that needs you)
   $ tclaude session attach 41c4
   tclaude: session 41c4d900 has exited (exit: other); resume it with: tclaude session resume 41c4d900
 """
+PEEK_HELP = """\
+What the session's pane shows now, as plain text (control characters made visible, trailing
+blank lines dropped), without attaching.  -n adds scrollback: the last LINES lines.
+--follow redraws it every second until Ctrl-C.  Works on adopted sessions too (their pane).
+
+examples:
+  $ tclaude session peek api -n 4
+  ● Bash(touch out.txt)
+    ⎿  Waiting…
+  ────────────────────────────────────────
+   Bash command
+  tclaude session peek api --follow
+"""
+ACT_CHECKS = """\
+Never blind: nothing is typed unless the session is waiting_permission, its dialog is on
+screen now, and it is the dialog of the tool the hooks recorded (its name, and the command,
+file or host where the screen shows it).  The options are read from the screen, not assumed.
+Then it waits up to 5 s for the status to move on and says what it became (exit 1 if not).
+"""
+APPROVE_HELP = (
+    ACT_CHECKS
+    + """\
+--always picks the dialog's "Yes, and don't ask again ..." / "always allow ..." option and
+is refused where the dialog offers none.
+
+examples:
+  $ tclaude session approve api
+  Do you want to proceed? -> 1. Yes: approved Bash: touch out.txt in 4a780bef; now waiting_input (done)
+  tclaude session approve api --always
+  $ tclaude session approve web
+  tclaude: session fc5a0f6b: it is waiting_input (done), not waiting_permission; nothing typed
+"""
+)
+DENY_HELP = (
+    ACT_CHECKS
+    + """\
+Picks "No" (claude shows "Interrupted · What should Claude do instead?").  With --reason the
+"No" is amended (Tab) with your text, as claude offers: the tool is rejected and claude
+carries on with your words.
+
+examples:
+  $ tclaude session deny api
+  Do you want to proceed? -> 4. No: denied Bash: touch out.txt in 4a780bef; now waiting_input (denied: Bash: touch out.txt)
+  tclaude session deny api --reason "write to /tmp instead"
+"""
+)
+ANSWER_HELP = (
+    ACT_CHECKS.replace("waiting_permission, its", "waiting_permission on a question, its")
+    + """\
+A number picks that option; any other text goes into the question's "Type something"
+option.  Multi-select questions are refused (attach to answer those).
+
+examples:
+  $ tclaude session answer api 2
+  Which colour should the fixture use? -> 2. Blue in 4a780bef; now running
+  tclaude session answer api "purple, please"
+"""
+)
 KILL_HELP = """\
 Ends claude through its own exit path (SIGTERM: its SessionEnd hooks run, the transcript
 is flushed), waits up to 4 s, then SIGKILL; removes the tmux session and the session's files
@@ -5068,7 +5461,29 @@ def command_table():
                 help="also list claude sessions started by hand (ext:<pid>)")),
         Command("session attach", cmd_attach, "attach to a session (tmux prefix + d detaches)",
             ATTACH_HELP,
-            id_arg),
+            arg("id", nargs="?", help="session id, unique id prefix, or name"),
+            arg("--next", action="store_true",
+                help="the session that has waited longest for you (a dialog first)"),
+            usage="tclaude session attach (id | --next)"),
+        Command("session peek", cmd_peek, "print a session's screen as plain text", PEEK_HELP,
+            id_arg,
+            arg("-n", "--lines", type=int, metavar="LINES",
+                help="the last LINES lines, scrollback included (default: the visible pane)"),
+            arg("--follow", action="store_true", help="redraw every second until Ctrl-C")),
+        Command("session approve", cmd_approve,
+            "answer Yes to the permission dialog on screen, checked first", APPROVE_HELP,
+            id_arg,
+            arg("--always", action="store_true",
+                help="the dialog's \"Yes, and don't ask again\" / \"always allow\" option")),
+        Command("session deny", cmd_deny,
+            "answer No to the permission dialog on screen, checked first", DENY_HELP,
+            id_arg,
+            arg("--reason", metavar="TEXT", help="tell claude what to do instead")),
+        Command("session answer", cmd_answer,
+            "pick an option of (or type an answer to) the question on screen", ANSWER_HELP,
+            id_arg,
+            arg("choice", nargs="+", metavar="N|TEXT",
+                help="the option's number, or text for its \"Type something\" option")),
         Command("session kill", cmd_kill, "end a session and remove its state", KILL_HELP,
             arg("id", nargs="?", help="session id, unique id prefix, or name"),
             arg("--all-exited", action="store_true", help="clean up every exited session")),

@@ -1,0 +1,284 @@
+"""Acting on a session without attaching: session peek / approve / deny / answer, and
+attach --next, in real tmux with the fake claude (its dialogs are drawn like the recorded
+real screens in tests/samples/screens)."""
+
+import os
+import re
+import sys
+import time
+
+import pytest
+from conftest import ROOT, assert_one_line_error, wait_until, write_record
+
+sys.path.insert(0, ROOT)
+import tclaude  # (the screen parser is tested on the recorded real screens directly)
+
+SCREENS = os.path.join(ROOT, "tests", "samples", "screens")
+
+
+def recorded(name):
+    with open(os.path.join(SCREENS, name + ".txt"), encoding="utf-8") as fh:
+        return fh.read()
+
+
+@pytest.fixture
+def asking(sandbox):
+    """A fake claude session showing a dialog: start(prompt) -> id, once waiting_permission."""
+
+    def start(prompt="RUN_TOOL=act.txt", dialog="Do you want to proceed?"):
+        sid = sandbox.new(sandbox.work)
+        sandbox.wait_status(sid, "waiting_input")
+        sandbox.type(sid, prompt)
+        sandbox.wait_status(sid, "waiting_permission")
+        sandbox.wait_screen(sid, dialog)
+        return sid
+
+    return start
+
+
+# -- the recorded real screens ---------------------------------------------------------------
+
+
+def test_the_real_bash_dialog_reads_as_four_options_with_yes_highlighted():
+    dialog = tclaude.parse_dialog(recorded("bash_dialog"))
+    assert [n for n, _ in dialog.options] == [1, 2, 3, 4]
+    assert dialog.options[0] == (1, "Yes") and dialog.options[3] == (4, "No")
+    assert dialog.cursor == 1 and dialog.question == "Do you want to proceed?"
+    assert "Tab to amend" in dialog.footer and not dialog.is_question()
+    assert tclaude.dialog_shows_tool(dialog, "Bash", "touch a.txt")
+    assert not tclaude.dialog_shows_tool(dialog, "Bash", "touch b.txt")
+
+
+def test_the_real_always_options_are_found_per_dialog_shape():
+    bash = tclaude.parse_dialog(recorded("bash_dialog"))
+    fetch = tclaude.parse_dialog(recorded("fetch_dialog"))
+    write = tclaude.parse_dialog(recorded("write_dialog"))
+    assert bash.find(tclaude.always_option) == 2
+    assert fetch.find(tclaude.always_option) == 2
+    assert write.find(tclaude.always_option) is None  # "switch to accept edits": not an always
+    assert (fetch.find(tclaude.no_option), write.find(tclaude.no_option)) == (3, 3)
+
+
+def test_the_real_write_and_fetch_dialogs_match_their_hook_details():
+    write = tclaude.parse_dialog(recorded("write_dialog"))
+    fetch = tclaude.parse_dialog(recorded("fetch_dialog"))
+    assert tclaude.dialog_shows_tool(write, "Write", "/tmp/tclaude-kit.XXXXXX/work/w.txt")
+    assert not tclaude.dialog_shows_tool(write, "Write", "/tmp/x/other.txt")
+    assert tclaude.dialog_shows_tool(fetch, "WebFetch", "https://example.com/")
+    assert not tclaude.dialog_shows_tool(fetch, "WebFetch", "https://example.org/")
+
+
+def test_the_real_questions_read_as_questions():
+    single = tclaude.parse_dialog(recorded("ask_dialog"))
+    multi = tclaude.parse_dialog(recorded("askm_dialog"))
+    assert single.is_question() and not single.is_multi_select()
+    assert single.question == "Which colour should the stub use?"
+    assert multi.is_multi_select()
+
+
+def test_a_screen_back_at_the_prompt_has_no_dialog():
+    assert tclaude.parse_dialog(recorded("bash_after4")) is None
+    assert tclaude.parse_dialog(recorded("ask_after2")) is None
+
+
+def test_the_fake_dialog_lines_are_the_real_ones(asking, sandbox):
+    sid = asking()
+    fake = tclaude.parse_dialog(sandbox.screen(sid))
+    real = tclaude.parse_dialog(recorded("bash_dialog"))
+    assert [label.split(" /")[0] for _, label in fake.options] == [
+        label.split(" /")[0] for _, label in real.options
+    ]
+    assert (fake.question, fake.footer, fake.cursor) == (real.question, real.footer, real.cursor)
+
+
+# -- peek -------------------------------------------------------------------------------------
+
+
+def test_peek_prints_the_visible_screen_without_trailing_blank_lines(asking, sandbox):
+    sid = asking()
+    proc = sandbox.run("session", "peek", sid, check=True)
+    assert "Do you want to proceed?" in proc.stdout and " touch act.txt" in proc.stdout
+    assert proc.stdout.endswith("\n") and not proc.stdout.endswith("\n\n")
+    assert proc.stdout.rstrip("\n").split("\n")[-1].strip()
+
+
+def test_peek_n_prints_the_last_lines(asking, sandbox):
+    sid = asking()
+    proc = sandbox.run("session", "peek", sid, "-n", "3", check=True)
+    lines = proc.stdout.rstrip("\n").split("\n")
+    assert len(lines) == 3 and lines[-1].strip() == "Esc to cancel · Tab to amend"
+
+
+def test_peek_shows_control_characters_instead_of_obeying_them(sandbox):
+    sandbox.tmux("new-session", "-d", "-s", "tofu-claude-c0ffee01", "-x", "80", "-y", "10",
+                 "printf 'safe\\033]0;evil\\007 \\302\\233x\\n'; sleep 60")  # fmt: skip
+    write_record(sandbox, "c0ffee01", tmuxSession="tofu-claude-c0ffee01", pid=None)
+    wait_until(lambda: "safe" in sandbox.run("session", "peek", "c0ffee01").stdout)
+    out = sandbox.run("session", "peek", "c0ffee01", check=True).stdout
+    assert "\x1b" not in out and "\x9b" not in out and "\x07" not in out
+
+
+def test_peek_of_an_unknown_session_is_one_line_error(sandbox):
+    assert_one_line_error(sandbox.run("session", "peek", "nosuch"), "no session 'nosuch'", 1)
+
+
+def test_peek_follow_redraws_until_ctrl_c(asking, sandbox):
+    import signal
+    import subprocess
+
+    sid = asking()
+    proc = subprocess.Popen(
+        [sys.executable, tclaude.__file__, "session", "peek", sid, "--follow"],
+        env=sandbox.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and err == ""
+    assert out.count("\x1b[H\x1b[2J") >= 2 and "Do you want to proceed?" in out
+
+
+# -- approve / deny ---------------------------------------------------------------------------
+
+
+def test_approve_presses_yes_and_says_what_the_status_became(asking, sandbox):
+    sid = asking()
+    proc = sandbox.run("session", "approve", sid, check=True)
+    assert "Do you want to proceed? -> 1. Yes: approved Bash: touch act.txt" in proc.stdout
+    assert re.search(r"now (running|waiting_input)", proc.stdout)
+    wait_until(lambda: os.path.exists(os.path.join(sandbox.work, "act.txt")))
+
+
+def test_approve_always_presses_the_always_option(asking, sandbox):
+    sid = asking()
+    proc = sandbox.run("session", "approve", sid, "--always", check=True)
+    assert "-> 2. Yes, and always allow access to" in proc.stdout
+    wait_until(lambda: os.path.exists(os.path.join(sandbox.work, "act.txt")))
+
+
+def test_deny_presses_no(asking, sandbox):
+    sid = asking()
+    proc = sandbox.run("session", "deny", sid, check=True)
+    assert "-> 4. No: denied Bash: touch act.txt" in proc.stdout
+    assert "now waiting_input (denied: Bash: touch act.txt)" in proc.stdout
+    assert not os.path.exists(os.path.join(sandbox.work, "act.txt"))
+
+
+def test_deny_with_a_reason_amends_no_and_types_it(asking, sandbox):
+    sid = asking()
+    proc = sandbox.run("session", "deny", sid, "--reason", "use /tmp instead", check=True)
+    assert "denied Bash: touch act.txt" in proc.stdout and "use /tmp instead" in proc.stdout
+    sandbox.wait_screen(sid, "Not run · rejected")
+    assert not os.path.exists(os.path.join(sandbox.work, "act.txt"))
+
+
+def test_approve_refuses_a_session_not_waiting_permission(sandbox):
+    sid = sandbox.new(sandbox.work)
+    sandbox.wait_status(sid, "waiting_input")
+    before = sandbox.screen(sid)
+    proc = sandbox.run("session", "approve", sid)
+    assert_one_line_error(proc, "not waiting_permission; nothing typed", 1)
+    assert sandbox.screen(sid) == before
+
+
+def test_approve_refuses_when_the_dialog_is_not_on_screen(asking, sandbox):
+    sid = asking()
+    state = sandbox.read_state(sid)
+    sandbox.tmux("new-window", "-t", "=tofu-claude-%s:" % sid, "sleep 60")  # hides the dialog
+    proc = sandbox.run("session", "approve", sid)
+    assert_one_line_error(proc, "no dialog is on screen", 1)
+    assert state["status"] == sandbox.read_state(sid)["status"]
+    sandbox.tmux("kill-window", "-t", "=tofu-claude-%s:1" % sid)
+    sandbox.wait_screen(sid, "Do you want to proceed?")
+
+
+def test_approve_refuses_a_dialog_of_another_command(asking, sandbox):
+    sid = asking()
+    with open(sandbox.state_file(sid, ".status"), encoding="utf-8") as fh:
+        hook = fh.read()
+    with open(sandbox.state_file(sid, ".status"), "w", encoding="utf-8") as fh:
+        fh.write(hook.replace("touch act.txt", "rm -rf build"))
+    proc = sandbox.run("session", "approve", sid)
+    assert_one_line_error(proc, "does not show Bash: rm -rf build; nothing typed", 1)
+    assert "Do you want to proceed?" in sandbox.screen(sid)
+    assert not os.path.exists(os.path.join(sandbox.work, "act.txt"))
+
+
+def test_approve_refuses_a_question(asking, sandbox):
+    sid = asking("RUN_ASK", "Enter to select")
+    proc = sandbox.run("session", "approve", sid)
+    assert_one_line_error(proc, "use: tclaude session answer", 1)
+    assert "Enter to select" in sandbox.screen(sid)
+
+
+def test_approve_says_so_when_nothing_changed(asking, sandbox):
+    sid = asking()
+    sandbox.tmux("send-keys", "-t", "=tofu-claude-%s:" % sid, "Tab")  # the user began amending
+    sandbox.wait_screen(sid, "tell Claude what to do next")
+    proc = sandbox.run("session", "approve", sid, "--always")  # its 2 goes into the text
+    assert_one_line_error(proc, "still waits on Bash: touch act.txt after 5 s", 1)
+    assert sandbox.session(sid)["status"] == "waiting_permission"
+
+
+def test_plain_approve_refuses_an_amended_dialog_that_offers_no_plain_yes(asking, sandbox):
+    sid = asking()
+    sandbox.tmux("send-keys", "-t", "=tofu-claude-%s:" % sid, "Tab")
+    sandbox.wait_screen(sid, "tell Claude what to do next")
+    proc = sandbox.run("session", "approve", sid)
+    assert_one_line_error(proc, "the dialog offers no 'Yes' option", 1)
+
+
+# -- answer -----------------------------------------------------------------------------------
+
+
+def test_answer_picks_an_option_by_number(asking, sandbox):
+    sid = asking("RUN_ASK", "Enter to select")
+    proc = sandbox.run("session", "answer", sid, "2", check=True)
+    assert "Which colour should the fixture use? -> 2. Blue" in proc.stdout
+    sandbox.wait_screen(sid, "→ Blue")
+
+
+def test_answer_types_text_into_type_something(asking, sandbox):
+    sid = asking("RUN_ASK", "Enter to select")
+    proc = sandbox.run("session", "answer", sid, "purple", "please", check=True)
+    assert "-> purple please" in proc.stdout
+    sandbox.wait_screen(sid, "→ purple please")
+
+
+def test_answer_refuses_a_number_that_is_no_option(asking, sandbox):
+    sid = asking("RUN_ASK", "Enter to select")
+    proc = sandbox.run("session", "answer", sid, "7")
+    assert_one_line_error(proc, r"no option 7 \(it offers: 1. Red; 2. Blue\)", 1)
+    assert "Enter to select" in sandbox.screen(sid)
+
+
+def test_answer_refuses_a_permission_dialog(asking, sandbox):
+    sid = asking()
+    proc = sandbox.run("session", "answer", sid, "1")
+    assert_one_line_error(proc, "use: tclaude session approve or deny", 1)
+    assert not os.path.exists(os.path.join(sandbox.work, "act.txt"))
+
+
+# -- attach --next ----------------------------------------------------------------------------
+
+
+def test_attach_next_with_an_id_is_refused(sandbox):
+    proc = sandbox.run("session", "attach", "--next", "abc")
+    assert_one_line_error(proc, "give a session id or --next, not both", 1)
+
+
+def test_attach_next_without_waiting_sessions_is_refused(sandbox):
+    proc = sandbox.run("session", "attach", "--next")
+    assert_one_line_error(proc, "no session is waiting for you", 1)
+
+
+def test_next_needing_takes_a_dialog_first_then_the_longest_waiting():
+    views = [
+        {"id": "a", "status": "waiting_input", "statusSince": "2026-01-01T00:00:00Z"},
+        {"id": "b", "status": "waiting_permission", "statusSince": "2026-01-01T00:05:00Z"},
+        {"id": "c", "status": "waiting_permission", "statusSince": "2026-01-01T00:01:00Z"},
+        {"id": "d", "status": "running", "statusSince": "2025-01-01T00:00:00Z"},
+    ]
+    assert tclaude.next_needing(views)["id"] == "c"
+    assert tclaude.next_needing(views[:1] + views[3:])["id"] == "a"
+    assert tclaude.next_needing(views[3:]) is None
