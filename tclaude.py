@@ -2770,13 +2770,18 @@ class ScreenDialog:
         return "\n".join(self.lines[self.start :])
 
     def is_question(self):
-        return any(label.startswith(TYPE_OPTION) for _, label in self.options)
+        return any(unboxed(label).startswith(TYPE_OPTION) for _, label in self.options)
 
     def is_multi_select(self):
         return any(label.startswith("[") for _, label in self.options)
 
     def find(self, test):
         return next((n for n, label in self.options if test(label)), None)
+
+
+def unboxed(label):
+    """An option's label without a multi-select check box ("[ ] ", "[✔] ")."""
+    return re.sub(r"^\[.\] ", "", label)
 
 
 def is_rule(line):
@@ -2827,15 +2832,29 @@ def recorded_tool(view):
     return tool.strip(), argument.strip()
 
 
-def dialog_shows_tool(dialog, tool, argument):
+PATH_TOOLS = ("Write", "Edit", "MultiEdit", "NotebookEdit", "Read")
+DETAIL_CUT = 70  # the hook keeps 80 bytes of an argument (less at a UTF-8 cut): maybe a prefix
+
+
+def shown_paths(dialog, cwd):
+    """Every word of the dialog read as a path (claude shows them relative to its cwd)."""
+    for word in dialog.text.split():
+        word = word.rstrip("?.,:;)").lstrip("(")
+        if word and ("/" in word or "." in word):
+            yield os.path.normpath(os.path.join(cwd or "/", word))
+
+
+def dialog_shows_tool(dialog, tool, argument, cwd=None):
     """The dialog on screen is the one of the recorded tool: its command, path or URL is
-    there (claude wraps long commands and shows paths relative: compare without white space,
-    a path by its file name, a URL by its host)."""
+    there.  Claude wraps long commands (compare without white space), shows paths relative to
+    its cwd, and a fetch by its host; the hook's detail may be cut (then it is a prefix)."""
     shown = squeezed(dialog.text)
     if not argument:
         return squeezed(tool) in shown
-    if tool in ("Write", "Edit", "MultiEdit", "NotebookEdit", "Read"):
-        return squeezed(os.path.basename(argument.rstrip("/"))) in shown
+    if tool in PATH_TOOLS:
+        cut = len(argument) >= DETAIL_CUT
+        want = os.path.normpath(argument)
+        return any(p == want or (cut and p.startswith(argument)) for p in shown_paths(dialog, cwd))
     if tool == "WebFetch":
         host = re.sub(r"^[a-z]+://", "", argument).split("/")[0]
         return bool(host) and squeezed(host) in shown
@@ -2876,7 +2895,7 @@ class Act:
         if want_question:
             if argument and squeezed(argument) not in squeezed(dialog.text):
                 self.refuse("the question on screen is not %r" % argument)
-        elif not dialog_shows_tool(dialog, tool, argument):
+        elif not dialog_shows_tool(dialog, tool, argument, self.view.get("cwd")):
             self.refuse("the dialog on screen does not show %s" % detail)
         return dialog
 
@@ -2948,7 +2967,8 @@ def cmd_deny(args):
     pick = dialog.find(no_option)
     if pick is None:
         act.refuse("the dialog offers no No option")
-    what = "%s -> %d. No: denied %s" % (dialog.question, pick, act.view.get("statusDetail"))
+    what = "%s -> %d. %s: denied %s" % (
+        dialog.question, pick, dict(dialog.options)[pick], act.view.get("statusDetail"))  # fmt: skip
     act.settle()
     if reason is None:
         act.keys(str(pick))

@@ -62,10 +62,19 @@ def test_the_real_always_options_are_found_per_dialog_shape():
 def test_the_real_write_and_fetch_dialogs_match_their_hook_details():
     write = tclaude.parse_dialog(recorded("write_dialog"))
     fetch = tclaude.parse_dialog(recorded("fetch_dialog"))
-    assert tclaude.dialog_shows_tool(write, "Write", "/tmp/tclaude-kit.XXXXXX/work/w.txt")
-    assert not tclaude.dialog_shows_tool(write, "Write", "/tmp/x/other.txt")
-    assert tclaude.dialog_shows_tool(fetch, "WebFetch", "https://example.com/")
-    assert not tclaude.dialog_shows_tool(fetch, "WebFetch", "https://example.org/")
+    cwd = "/tmp/tclaude-kit.XXXXXX/work"
+    assert tclaude.dialog_shows_tool(write, "Write", cwd + "/w.txt", cwd)
+    assert not tclaude.dialog_shows_tool(write, "Write", "/tmp/x/w.txt", cwd)
+    assert not tclaude.dialog_shows_tool(write, "Write", cwd + "/w.tx", cwd)
+
+
+def test_a_path_the_hook_cut_short_matches_as_a_prefix_only():
+    deep = "/tmp/tclaude-kit.XXXXXX/work/" + "d" * 60 + "/w.txt"
+    screen = recorded("write_dialog").replace("\n w.txt\n", "\n %s\n" % deep)
+    write = tclaude.parse_dialog(screen)
+    assert deep in write.text
+    assert tclaude.dialog_shows_tool(write, "Write", deep[:80], "/")
+    assert not tclaude.dialog_shows_tool(write, "Write", ("/elsewhere" + deep)[:80], "/")
 
 
 def test_the_real_questions_read_as_questions():
@@ -73,7 +82,7 @@ def test_the_real_questions_read_as_questions():
     multi = tclaude.parse_dialog(recorded("askm_dialog"))
     assert single.is_question() and not single.is_multi_select()
     assert single.question == "Which colour should the stub use?"
-    assert multi.is_multi_select()
+    assert multi.is_question() and multi.is_multi_select()
 
 
 def test_a_screen_back_at_the_prompt_has_no_dialog():
