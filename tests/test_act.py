@@ -66,6 +66,8 @@ def test_the_real_write_and_fetch_dialogs_match_their_hook_details():
     assert tclaude.dialog_shows_tool(write, "Write", cwd + "/w.txt", cwd)
     assert not tclaude.dialog_shows_tool(write, "Write", "/tmp/x/w.txt", cwd)
     assert not tclaude.dialog_shows_tool(write, "Write", cwd + "/w.tx", cwd)
+    assert tclaude.dialog_shows_tool(fetch, "WebFetch", "https://example.com/")
+    assert not tclaude.dialog_shows_tool(fetch, "WebFetch", "https://example.org/")
 
 
 def test_a_path_the_hook_cut_short_matches_as_a_prefix_only():
