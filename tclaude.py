@@ -2914,7 +2914,7 @@ class Act:
         return dialog
 
     def outcome(self, what):
-        """Wait until the status leaves waiting_permission; say what it became."""
+        """Wait until the status leaves waiting_permission; what it became, as a sentence."""
         deadline = time.time() + ACT_TIMEOUT
         while True:
             (view,) = current_views(self.store, self.tmux, [self.store.load(self.sid)])
@@ -2926,9 +2926,8 @@ class Act:
             raise UserError("%s in %s, but it still waits on %s after %g s; look with: "
                             "tclaude session peek %s" % (what, self.sid, detail, ACT_TIMEOUT,
                                                          self.sid))  # fmt: skip
-        say(safe_text("%s in %s; now %s%s" % (
-            what, self.sid, view["status"], " (%s)" % detail if detail else "")))  # fmt: skip
-        return 0
+        return "%s in %s; now %s%s" % (
+            what, self.sid, view["status"], " (%s)" % detail if detail else "")  # fmt: skip
 
 
 def yes_option(label):
@@ -2944,12 +2943,28 @@ def no_option(label):
 
 
 def cmd_approve(args):
-    act = Act(args.id)
+    say(safe_text(approve(args.id, args.always)))
+    return 0
+
+
+def cmd_deny(args):
+    say(safe_text(deny(args.id, args.reason)))
+    return 0
+
+
+def cmd_answer(args):
+    say(safe_text(answer(args.id, " ".join(args.choice))))
+    return 0
+
+
+def approve(ref, always):
+    """Press the dialog's Yes (``always``: its don't-ask-again option); what happened."""
+    act = Act(ref)
     dialog = act.dialog(want_question=False)
-    pick = dialog.find(always_option if args.always else yes_option)
+    pick = dialog.find(always_option if always else yes_option)
     if pick is None:
         act.refuse("the dialog offers no %r option (it offers: %s)" % (
-            "Yes, and don't ask again" if args.always else "Yes",
+            "Yes, and don't ask again" if always else "Yes",
             "; ".join("%d. %s" % o for o in dialog.options)))  # fmt: skip
     label = dict(dialog.options)[pick]
     act.settle()
@@ -2958,10 +2973,11 @@ def cmd_approve(args):
         dialog.question, pick, label, act.view.get("statusDetail")))  # fmt: skip
 
 
-def cmd_deny(args):
-    act = Act(args.id)
-    reason = one_line(args.reason) if args.reason is not None else None
-    if args.reason is not None and not reason:
+def deny(ref, reason=None):
+    """Press the dialog's No, amended with ``reason`` when given; what happened."""
+    act = Act(ref)
+    given, reason = reason is not None, one_line(reason) if reason is not None else None
+    if given and not reason:
         raise UserError("--reason is empty; nothing typed")
     dialog = act.dialog(want_question=False)
     pick = dialog.find(no_option)
@@ -2991,9 +3007,10 @@ def cmd_deny(args):
     return act.outcome("%s: %s" % (what, reason))
 
 
-def cmd_answer(args):
-    act = Act(args.id)
-    choice = " ".join(args.choice).strip()
+def answer(ref, choice):
+    """Pick option ``choice`` (a number) of the question, or type it; what happened."""
+    act = Act(ref)
+    choice = choice.strip()
     if not choice:
         raise UserError("no answer given; nothing typed")
     dialog = act.dialog(want_question=True)
@@ -3019,6 +3036,39 @@ def cmd_answer(args):
         raise UserError("session %s: the dialog did not take the text; pressed Esc" % act.sid)
     act.keys("Enter")
     return act.outcome("%s -> %s" % (dialog.question, text))
+
+
+def send_to(store, tmux, ref, text):
+    """``session send`` without its options, for the dashboard: the same checks and keys."""
+    (view,) = current_views(store, tmux, [find_session(store, ref)])
+    text = PROMPT_CONTROLS_RE.sub("", text.replace("\r", "")).strip()
+    if not text:
+        raise UserError("nothing to send: the prompt is empty")
+    ensure_ready_for_input(view, False)
+    before = pickup_marks(store, view)
+    server = tmux.of(view)
+    server.paste(claude_pane(view), text)
+    time.sleep(SUBMIT_PAUSE)
+    server.press_enter(claude_pane(view))
+    if not wait_for_pickup(store, view, before, SEND_ACK_TIMEOUT):
+        return "sent to %s, but claude has not picked it up yet" % view["id"]
+    return "sent to %s" % view["id"]
+
+
+def preview_screen(tmux, view):
+    """The selected session's screen for the dashboard's preview, [] when it cannot be read."""
+    if not view or view.get("status") == "exited" or not view.get("tmuxSession"):
+        return []
+    try:
+        return peek_lines(tmux.of(view), claude_pane(view), None)
+    except UserError as exc:
+        return ["(cannot read the screen: %s)" % exc]
+
+
+def view_matches(view, needle):
+    """The dashboard's ``/`` filter: name, cwd, status or detail contain the text."""
+    fields = ("id", "name", "cwd", "status", "statusDetail")
+    return any(needle in str(view.get(f) or "").lower() for f in fields)
 
 
 def peek_lines(server, target, lines):
@@ -3111,17 +3161,29 @@ WATCH_COLUMNS = (
 WATCH_DROP = ("conv", "cwd", "rss", "cpu", "name", "detail", "age")
 WATCH_RIGHT = ("cpu", "rss")
 DETAIL_MIN = 12
-WATCH_KEYS_LINE = "j/k move  a attach  x kill  r refresh  ? help  q quit"
+WATCH_KEYS_LINE = (
+    "j/k move  a attach  x kill  r refresh  ? help  q quit  p preview  y n 1-9 answer  s send"
+    "  / filter"
+)
 WATCH_HELP = (
     ("Up/Down  j/k", "move the selection"),
     ("PgUp/PgDn  g/G", "page; first / last session"),
     ("a  Enter", "attach; detach (tmux prefix, d) to come back"),
     ("x  K", "kill the session (asks y/n first)"),
+    ("p", "preview the selected session's screen (bottom or right half)"),
+    ("Tab  N", "select the next session that needs you"),
+    ("y  Y", "approve the dialog on screen (Y: don't ask again), checked as session approve"),
+    ("n", "deny it (type a reason, or just Enter)"),
+    ("1-9", "answer the question on screen with that option"),
+    ("s", "send a prompt (an input line; as session send)"),
+    ("/", "filter rows by name, cwd, status or detail (empty: all)"),
     ("r", "refresh now"),
     ("?", "this help"),
     ("q  Esc  Ctrl-C", "quit"),
 )
 NO_SESSIONS = "no sessions (start one with: tclaude session new [dir])"
+NEEDING = ("waiting_permission", "waiting_input")
+ACT_KEYS = tuple(map(ord, "syYn123456789"))
 
 
 def watch_sort_key(view):
@@ -3586,6 +3648,10 @@ class Dashboard:
         self.external_attr = 0
         self.started = False
         self.stop_signal = None
+        self.preview = False
+        self.preview_lines = []
+        self.filter = ""
+        self.input = None  # (what, label, text) of the input line being typed
 
     # -- main loop ------------------------------------------------------------------------------
 
@@ -3647,12 +3713,14 @@ class Dashboard:
             self.warnings = self.sink.take()
         except UserError as exc:  # e.g. the state dir went away: say so, keep the last rows
             self.warnings = [*self.sink.take(), str(exc)]
-        ids = self.model.ids()
+        ids = self.shown_ids()
         if self.selected in ids:
             self.index = ids.index(self.selected)
         else:  # the selected session vanished: stay at the same height in the list
             self.index = max(0, min(self.index, len(ids) - 1))
             self.selected = ids[self.index] if ids else None
+        if self.preview:
+            self.preview_lines = preview_screen(self.model.tmux, self.selected_view())
         self.next_refresh = time.monotonic() + self.interval
 
     def say(self, text):
@@ -3675,6 +3743,11 @@ class Dashboard:
             return True
         if self.confirm is not None:
             self.answer_kill(key)
+            return True
+        if self.input is not None:
+            self.edit_input(key)
+            return True
+        if self.act_key(key):
             return True
         if key in (ord("q"), ord("Q"), 27):
             return False
@@ -3705,7 +3778,7 @@ class Dashboard:
         return True
 
     def move(self, delta):
-        ids = self.model.ids()
+        ids = self.shown_ids()
         if ids:
             self.index = max(0, min(len(ids) - 1, self.index + delta))
             self.selected = ids[self.index]
@@ -3818,9 +3891,11 @@ class Dashboard:
         screen = self.screen
         height, width = screen.getmaxyx()
         screen.erase()
-        views = self.model.views
+        views = self.shown()
         now = time.time()
         rows = [watch_cells(v, self.model.stats, now) for v in views]
+        full_height, full_width = height, width
+        height, width = self.table_size(height, width)
         layout = watch_layout(rows, width, 3)
         self.put(0, watch_header(views, width, time.strftime("%H:%M:%S")), curses.A_BOLD)
         self.put(1, fit(watch_titles(layout, "   "), width), curses.A_UNDERLINE)
@@ -3835,6 +3910,9 @@ class Dashboard:
             self.put(list_top + y, fit(watch_line(rows[i], layout, lead), width), attr)
         if not rows and list_height:
             self.put(list_top, fit(" " + NO_SESSIONS, width))
+        if self.preview:
+            self.draw_preview(full_height, full_width, height, width)
+        height, width = full_height, full_width
         for n, (text, attr) in enumerate(footer):
             self.put(height - 1 - len(footer) + n, fit(text, width), attr)
         if height >= 3:
@@ -3863,6 +3941,9 @@ class Dashboard:
         self.top = max(0, min(self.top, count - visible))
 
     def bottom_line(self, count, visible, width):
+        if self.input is not None:
+            _, label, text = self.input
+            return fit("%s: %s_" % (label, text), width)
         if self.confirm is not None:
             view = {"id": self.confirm}
             for v in self.model.views:
@@ -3879,6 +3960,123 @@ class Dashboard:
             keys = fit(keys, max(0, width - len(position) - 2)) if position else keys
         room = width - text_width(keys) - len(position)
         return fit(keys + " " * max(1, room) + position if position else keys, width)
+
+    # -- acting without attaching: preview, approve/deny/answer, send, filter ----------------------
+
+    def shown(self):
+        needle = self.filter.lower()
+        return [v for v in self.model.views if not needle or view_matches(v, needle)]
+
+    def shown_ids(self):
+        return [v["id"] for v in self.shown()]
+
+    def act_key(self, key):
+        """The keys that act on the selected session; True when the key was one of them."""
+        view = self.selected_view()
+        if key == ord("p"):
+            self.preview = not self.preview
+            self.refresh()
+        elif key in (9, ord("N")):
+            self.next_needing()
+        elif key == ord("/"):
+            self.input = ("filter", "filter (Enter: apply, empty: all)", self.filter)
+        elif view is None or key not in ACT_KEYS:
+            return key in ACT_KEYS
+        elif key == ord("s"):
+            self.input = ("send", "send to %s" % view["id"], "")
+        elif key == ord("n"):
+            self.input = ("deny", "deny %s; reason (Enter: none)" % view["id"], "")
+        elif key in (ord("y"), ord("Y")):
+            self.act(view, "approving", lambda: approve(view["id"], key == ord("Y")))
+        else:
+            choice = chr(key)
+            self.act(view, "answering", lambda: answer(view["id"], choice))
+        return True
+
+    def act(self, view, doing, run):
+        self.say("%s %s ..." % (doing, view["id"]))
+        self.draw()
+        try:
+            self.say(run())
+        except UserError as exc:
+            self.say(str(exc))
+        except (OSError, ValueError) as exc:
+            self.say("cannot act on %s: %s" % (view["id"], one_line(str(exc))))
+        self.refresh()
+
+    def next_needing(self):
+        """Tab/N: the next session below the selection that needs the user, wrapping."""
+        views = self.shown()
+        needing = [i for i, v in enumerate(views) if v.get("status") in NEEDING]
+        if not needing:
+            self.say("no session needs you")
+            return
+        after = [i for i in needing if i > self.index]
+        self.index = (after or needing)[0]
+        self.selected = views[self.index]["id"]
+        if self.preview:
+            self.preview_lines = preview_screen(self.model.tmux, views[self.index])
+
+    def edit_input(self, key):
+        import curses
+
+        what, label, text = self.input
+        if key == 27:
+            self.input = None
+            self.say("%s cancelled" % what)
+        elif key in (10, 13, curses.KEY_ENTER):
+            self.input = None
+            self.submit_input(what, text)
+        elif key in (curses.KEY_BACKSPACE, 127, 8):
+            self.input = (what, label, text[:-1])
+        elif key == 21:  # Ctrl-U
+            self.input = (what, label, "")
+        elif 32 <= key < 127:  # curses hands UTF-8 over byte by byte: printable ASCII only
+            self.input = (what, label, text + chr(key))
+
+    def submit_input(self, what, text):
+        if what == "filter":
+            self.filter = text.strip()
+            self.say("filter: %s" % self.filter if self.filter else "filter off")
+            self.refresh()
+            return
+        view = self.selected_view()
+        if view is None:
+            return
+        if what == "deny":
+            reason = text.strip() or None
+            self.act(view, "denying", lambda: deny(view["id"], reason))
+        else:
+            store, tmux = self.model.store, self.model.tmux
+            self.act(view, "sending to", lambda: send_to(store, tmux, view["id"], text))
+
+    def table_size(self, height, width):
+        """(height, width) the table may use: with the preview open, the top half, or the
+        left half of a terminal wide enough for two 80-column halves."""
+        if not self.preview:
+            return height, width
+        if width >= 160:
+            return height, width // 2
+        return max(4, height // 2), width
+
+    def draw_preview(self, height, width, table_height, table_width):
+        import curses
+
+        footer = len(self.footer_lines()) + 1
+        if table_width < width:  # right half
+            top, left, rows, cols = 0, table_width + 1, height - footer, width - table_width - 1
+            for y in range(rows):
+                self.put(y, "│", curses.A_DIM, table_width)
+        else:
+            top, left, rows, cols = table_height - 1, 0, height - table_height + 1 - footer, width
+            title = "── preview %s " % (self.selected or "")
+            self.put(top, fit(title + "─" * width, width), curses.A_DIM)
+            top, rows = top + 1, rows - 1
+        lines = self.preview_lines[-rows:] if rows > 0 else []
+        if not lines:
+            lines = ["(nothing to preview)"]
+        for y, line in enumerate(lines[: max(0, rows)]):
+            self.put(top + y, fit(line, cols), 0, left)
 
     def draw_help(self, height, width):
         import curses
@@ -5220,6 +5418,13 @@ keys:
   Up/Down j/k    move               PgUp/PgDn g/G   page; first / last
   a Enter        attach             x K             kill (asks y/n)
   r              refresh            ?               help
+  p              preview the selected session's screen (bottom half; right half from 160
+                 columns), refreshed with the table
+  Tab N          next session that needs you      / filter by name, cwd, status, detail
+  y Y n 1-9      approve, approve always, deny (asks a reason; Enter: none), answer a
+                 question: the same checks as session approve/deny/answer, the result in
+                 the status line
+  s              send a prompt (an input line; as session send)
   q Esc Ctrl-C   quit
 
 Without --once, stdin and stdout must be a terminal.  Exit status 0 on q or Ctrl-C, 143 on

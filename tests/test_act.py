@@ -8,7 +8,15 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, assert_one_line_error, wait_until, write_record
+from conftest import (
+    ROOT,
+    assert_one_line_error,
+    fake_sessions,
+    iso,
+    open_dashboard,
+    wait_until,
+    write_record,
+)
 
 sys.path.insert(0, ROOT)
 import tclaude  # (the screen parser is tested on the recorded real screens directly)
@@ -293,3 +301,132 @@ def test_next_needing_takes_a_dialog_first_then_the_longest_waiting():
     assert tclaude.next_needing(views)["id"] == "c"
     assert tclaude.next_needing(views[:1] + views[3:])["id"] == "a"
     assert tclaude.next_needing(views[3:]) is None
+
+
+# -- the dashboard (session watch): keys typed into a real tmux pane --------------------------
+
+
+@pytest.fixture
+def dash_asking(asking, sandbox):
+    """A session showing the Bash dialog and a dashboard on it (its row selected, first)."""
+    sid = asking()
+    pane = open_dashboard(sandbox, width=120, height=40)
+    pane.wait_text(sid)
+    return sid, pane
+
+
+def test_dashboard_p_shows_the_selected_session_screen(dash_asking):
+    sid, pane = dash_asking
+    assert "Do you want to proceed?" not in pane.text()
+    pane.keys("p")
+    pane.wait_text("Do you want to proceed?")
+    assert "preview" in pane.text()
+    pane.keys("p")
+    pane.wait(lambda text: "Do you want to proceed?" not in text, "the preview closed")
+
+
+def test_dashboard_preview_takes_the_right_half_of_a_wide_terminal(asking, sandbox):
+    sid = asking()
+    pane = open_dashboard(sandbox, width=200, height=40)
+    pane.wait_text(sid)
+    pane.keys("p")
+    pane.wait_text("Do you want to proceed?")
+    line = next(li for li in pane.lines() if "Do you want to proceed?" in li)
+    assert line.index("Do you want") > 100 and "│" in line
+
+
+def test_dashboard_y_approves_and_says_so_in_the_status_line(dash_asking, sandbox):
+    sid, pane = dash_asking
+    pane.keys("y")
+    pane.wait_text("approved Bash: touch act.txt in %s" % sid, timeout=15)
+    wait_until(lambda: os.path.exists(os.path.join(sandbox.work, "act.txt")))
+
+
+def test_dashboard_capital_y_approves_always(dash_asking, sandbox):
+    sid, pane = dash_asking
+    pane.keys("Y")
+    pane.wait_text("2. Yes, and always allow", timeout=15)
+    wait_until(lambda: os.path.exists(os.path.join(sandbox.work, "act.txt")))
+
+
+def test_dashboard_n_asks_a_reason_and_denies_with_it(dash_asking, sandbox):
+    sid, pane = dash_asking
+    pane.keys("n")
+    pane.wait_text("reason (Enter: none)")
+    pane.keys("-l", "not here")
+    pane.wait_text("not here_")
+    pane.keys("Enter")
+    pane.wait_text("denied Bash: touch act.txt: not here", timeout=15)
+    sandbox.wait_screen(sid, "Not run · rejected")
+
+
+def test_dashboard_n_then_enter_denies_without_a_reason(dash_asking, sandbox):
+    sid, pane = dash_asking
+    pane.keys("n")
+    pane.wait_text("reason (Enter: none)")
+    pane.keys("Enter")
+    pane.wait_text("4. No: denied Bash: touch act.txt", timeout=15)
+    assert not os.path.exists(os.path.join(sandbox.work, "act.txt"))
+
+
+def test_dashboard_a_refused_key_says_why_and_types_nothing(dash_asking, sandbox):
+    sid, pane = dash_asking
+    pane.keys("1")  # a digit answers a question; this dialog is a permission
+    pane.wait_text("use: tclaude session approve or deny")
+    assert "Do you want to proceed?" in sandbox.screen(sid)
+    assert sandbox.session(sid)["status"] == "waiting_permission"
+
+
+def test_dashboard_a_digit_answers_a_question(asking, sandbox):
+    sid = asking("RUN_ASK", "Enter to select")
+    pane = open_dashboard(sandbox, width=120, height=40)
+    pane.wait_text(sid)
+    pane.keys("2")
+    pane.wait_text("-> 2. Blue in %s" % sid, timeout=15)
+    sandbox.wait_screen(sid, "→ Blue")
+
+
+def test_dashboard_s_sends_a_prompt(sandbox):
+    sid = sandbox.new(sandbox.work)
+    sandbox.wait_status(sid, "waiting_input")
+    pane = open_dashboard(sandbox, width=120, height=40)
+    pane.wait_text(sid)
+    pane.keys("s")
+    pane.wait_text("send to %s:" % sid)
+    pane.keys("-l", "hello there")
+    pane.keys("Enter")
+    pane.wait_text("sent to %s" % sid, timeout=15)
+    sandbox.wait_screen(sid, "❯ hello there")
+
+
+def test_dashboard_s_is_refused_while_a_dialog_waits(dash_asking, sandbox):
+    sid, pane = dash_asking
+    pane.keys("s")
+    pane.keys("-l", "hello")
+    pane.keys("Enter")
+    pane.wait_text("not waiting for input; nothing sent")
+
+
+def test_dashboard_slash_filters_rows_and_tab_jumps_to_the_next_waiting(sandbox):
+    fake_sessions(sandbox, [
+        {"sid": "b0000001", "status": "running", "name": "alpha", "created": iso(900)},
+        {"sid": "b0000002", "status": "waiting_input", "name": "beta", "created": iso(800)},
+        {"sid": "b0000003", "status": "running", "name": "gamma", "created": iso(700)},
+        {"sid": "b0000004", "status": "waiting_input", "name": "delta", "created": iso(600)},
+    ])  # fmt: skip
+    pane = open_dashboard(sandbox, width=120, height=30)
+    pane.wait_ids(["b0000002", "b0000004", "b0000001", "b0000003"])
+    pane.keys("G")  # the last row: b0000003, running
+    pane.wait(lambda _: pane.selected() == "b0000003", "the last row selected")
+    pane.keys("Tab")
+    pane.wait(lambda _: pane.selected() == "b0000002", "the first waiting one (wrapped)")
+    pane.keys("N")
+    pane.wait(lambda _: pane.selected() == "b0000004", "the next waiting one")
+    pane.keys("/")
+    pane.keys("-l", "gam")
+    pane.keys("Enter")
+    pane.wait_ids(["b0000003"])
+    pane.keys("/")
+    pane.keys("C-u")
+    pane.keys("Enter")
+    pane.wait_ids(["b0000002", "b0000004", "b0000001", "b0000003"])
