@@ -3038,6 +3038,15 @@ def answer(ref, choice):
     return act.outcome("%s -> %s" % (dialog.question, text))
 
 
+def answer_hint(view):
+    """How to answer a waiting dialog without attaching (a notification's second line)."""
+    if view.get("status") != "waiting_permission":
+        return ""
+    if recorded_tool(view)[0] == "AskUserQuestion":
+        return "tclaude session answer %s <N|TEXT>" % view["id"]
+    return "tclaude session approve %s (or: deny)" % view["id"]
+
+
 def send_to(store, tmux, ref, text):
     """``session send`` without its options, for the dashboard: the same checks and keys."""
     (view,) = current_views(store, tmux, [find_session(store, ref)])
@@ -4938,6 +4947,8 @@ def notification_text(view):
     label = one_line(view.get("name")) or os.path.basename(view.get("cwd") or "") or view["id"]
     title = "%s · %s" % (NOTIFY_TITLES[view["status"]], safe_text(label))
     attach = "tclaude session attach %s" % view["id"]
+    hint = answer_hint(view)
+    attach = "%s\n%s" % (hint, attach) if hint else attach
     detail = safe_text(one_line(view.get("statusDetail")))  # a desktop shows controls oddly too
     body = "%s\n%s" % (detail, attach) if detail else attach
     return plain_text(title), plain_text(body)
@@ -5555,6 +5566,9 @@ Backends, first found wins: notify-send, then gdbus (Linux); osascript (macOS). 
 sent while a tmux client shows that session, nor for a new session's first prompt.  The
 switch lives in ~/.tofu/tclaude.json; `session ls --json` shows each session's last decision
 (notifyLast: sent, watched, no-backend or failed).
+A notification names the session and what it asks (the tool and its command, or the
+question) and how to answer: `tclaude session approve <id> (or: deny)` or `tclaude session
+answer <id> <N|TEXT>`, then `tclaude session attach <id>`.
 
 examples:
   $ tclaude notify status

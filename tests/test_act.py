@@ -430,3 +430,31 @@ def test_dashboard_slash_filters_rows_and_tab_jumps_to_the_next_waiting(sandbox)
     pane.keys("C-u")
     pane.keys("Enter")
     pane.wait_ids(["b0000002", "b0000004", "b0000001", "b0000003"])
+
+
+# -- notifications say how to answer ------------------------------------------------------------
+
+
+def test_a_permission_notification_says_how_to_approve():
+    view = {"id": "abcd1234", "status": "waiting_permission", "name": "api", "cwd": "/w",
+            "statusDetail": "Bash: touch x"}  # fmt: skip
+    title, body = tclaude.notification_text(view)
+    assert title == "claude needs permission · api"
+    assert body.split("\n") == [
+        "Bash: touch x",
+        "tclaude session approve abcd1234 (or: deny)",
+        "tclaude session attach abcd1234",
+    ]
+
+
+def test_a_question_notification_says_how_to_answer():
+    view = {"id": "abcd1234", "status": "waiting_permission", "name": None, "cwd": "/w",
+            "statusDetail": "AskUserQuestion: Which colour?"}  # fmt: skip
+    _, body = tclaude.notification_text(view)
+    assert body.split("\n")[1] == "tclaude session answer abcd1234 <N|TEXT>"
+
+
+def test_a_waiting_notification_only_says_how_to_attach():
+    view = {"id": "abcd1234", "status": "waiting_input", "name": None, "cwd": "/w",
+            "statusDetail": "done"}  # fmt: skip
+    assert tclaude.notification_text(view)[1] == "done\ntclaude session attach abcd1234"
