@@ -2849,6 +2849,8 @@ def dialog_shows_tool(dialog, tool, argument, cwd=None):
     there.  Claude wraps long commands (compare without white space), shows paths relative to
     its cwd, and a fetch by its host; the hook's detail may be cut (then it is a prefix)."""
     shown = squeezed(dialog.text)
+    if tool == "ExitPlanMode":
+        return "Exitplanmode?" in shown
     if not argument:
         return squeezed(tool) in shown
     if tool in PATH_TOOLS:
@@ -2934,6 +2936,11 @@ def yes_option(label):
     return label == "Yes"
 
 
+def plan_yes_option(label):
+    """Leaving plan mode has no plain Yes: the one that keeps asking for each tool."""
+    return label.startswith("Yes, and switch to default (ask each time)")
+
+
 def always_option(label):
     return label.startswith("Yes, and ") and ("don't ask again" in label or "always" in label)
 
@@ -2962,6 +2969,8 @@ def approve(ref, always):
     act = Act(ref)
     dialog = act.dialog(want_question=False)
     pick = dialog.find(always_option if always else yes_option)
+    if pick is None and not always and recorded_tool(act.view)[0] == "ExitPlanMode":
+        pick = dialog.find(plan_yes_option)
     if pick is None:
         act.refuse("the dialog offers no %r option (it offers: %s)" % (
             "Yes, and don't ask again" if always else "Yes",
@@ -5354,11 +5363,11 @@ blank lines dropped), without attaching.  -n adds scrollback: the last LINES lin
 --follow redraws it every second until Ctrl-C.  Works on adopted sessions too (their pane).
 
 examples:
-  $ tclaude session peek api -n 4
-  ● Bash(touch out.txt)
-    ⎿  Waiting…
-  ────────────────────────────────────────
-   Bash command
+  $ tclaude session peek web -n 4
+     3. Yes, and switch to auto mode · auto mode handles these prompts for you
+     4. No
+
+   Esc to cancel · Tab to amend
   tclaude session peek api --follow
 """
 ACT_CHECKS = """\

@@ -458,3 +458,12 @@ def test_a_waiting_notification_only_says_how_to_attach():
     view = {"id": "abcd1234", "status": "waiting_input", "name": None, "cwd": "/w",
             "statusDetail": "done"}  # fmt: skip
     assert tclaude.notification_text(view)[1] == "done\ntclaude session attach abcd1234"
+
+
+def test_the_real_plan_dialog_is_approved_with_its_ask_each_time_yes():
+    plan = tclaude.parse_dialog(recorded("plan_dialog"))
+    assert tclaude.dialog_shows_tool(plan, "ExitPlanMode", "")
+    assert not tclaude.dialog_shows_tool(tclaude.parse_dialog(recorded("bash_dialog")),
+                                         "ExitPlanMode", "")  # fmt: skip
+    assert plan.find(tclaude.yes_option) is None
+    assert plan.find(tclaude.plan_yes_option) == 1 and plan.find(tclaude.no_option) == 2

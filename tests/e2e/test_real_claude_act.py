@@ -5,7 +5,7 @@ Run: make e2e E2E_ARGS=tests/e2e/test_real_claude_act.py.  Skipped elsewhere (re
 
 import time
 
-from real_claude import pytestmark, screen, send, session, tclaude, view, wait, wait_status
+from real_claude import pytestmark, screen, send, session, tclaude, tmux, view, wait, wait_status
 
 assert pytestmark and session  # used by pytest: the module's marks, a fixture by name
 
@@ -96,3 +96,17 @@ def test_answer_refuses_a_multi_select_question(session):
     assert refused.returncode == 1 and "multi-select" in refused.stderr
     time.sleep(0.5)
     assert screen(sid) == before
+
+
+def test_approve_leaves_plan_mode_with_ask_each_time(session):
+    sid, _ = session()
+    for _ in range(2):  # shift+tab twice: plan mode
+        tmux("send-keys", "-t", "=tofu-claude-%s:" % sid, "BTab")
+        time.sleep(0.5)
+    wait(lambda: "plan mode on" in screen(sid), 10, "plan mode", sid)
+    send(sid, "RUN_PLAN")
+    wait(lambda: "Exit plan mode?" in screen(sid), 15, "the plan dialog", sid)
+    wait_status(sid, "waiting_permission", timeout=5)
+    out = tclaude("session", "approve", sid).stdout
+    assert "plan mode -> 1. Yes, and switch to default (ask each time)" in out
+    wait(lambda: "plan mode on" not in screen(sid), 10, "plan mode to end", sid)
