@@ -2901,9 +2901,13 @@ class Act:
             self.refuse("the dialog on screen does not show %s" % detail)
         return dialog
 
-    def settle(self):
-        """Let a dialog that just appeared take keys (see DIALOG_SETTLE)."""
+    def settle(self, dialog):
+        """Let a dialog that just appeared take keys (see DIALOG_SETTLE), then look again: the
+        keys go only to the very dialog that was checked."""
         time.sleep(DIALOG_SETTLE)
+        if self.redrawn().text != dialog.text:
+            self.refuse("the dialog changed meanwhile; look with: tclaude session peek %s"
+                        % self.sid)  # fmt: skip
 
     def keys(self, *keys, literal=False):
         self.server.send_keys(self.target, *keys, literal=literal)
@@ -2976,7 +2980,7 @@ def approve(ref, always):
             "Yes, and don't ask again" if always else "Yes",
             "; ".join("%d. %s" % o for o in dialog.options)))  # fmt: skip
     label = dict(dialog.options)[pick]
-    act.settle()
+    act.settle(dialog)
     act.keys(str(pick))
     return act.outcome("%s -> %d. %s: approved %s" % (
         dialog.question, pick, label, act.view.get("statusDetail")))  # fmt: skip
@@ -2994,7 +2998,7 @@ def deny(ref, reason=None):
         act.refuse("the dialog offers no No option")
     what = "%s -> %d. %s: denied %s" % (
         dialog.question, pick, dict(dialog.options)[pick], act.view.get("statusDetail"))  # fmt: skip
-    act.settle()
+    act.settle(dialog)
     if reason is None:
         act.keys(str(pick))
         return act.outcome(what)
@@ -3028,7 +3032,7 @@ def answer(ref, choice):
                    "tclaude session attach %s" % act.sid)  # fmt: skip
     typed = dialog.find(lambda label: label.startswith(TYPE_OPTION))
     real = [(n, label) for n, label in dialog.options if n < typed]
-    act.settle()
+    act.settle(dialog)
     if choice.isdigit():
         if int(choice) not in dict(real):
             act.refuse("no option %s (it offers: %s)" % (

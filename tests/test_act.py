@@ -14,6 +14,7 @@ from conftest import (
     fake_sessions,
     iso,
     open_dashboard,
+    start_claude_by_hand,
     wait_until,
     write_record,
 )
@@ -139,6 +140,22 @@ def test_peek_shows_control_characters_instead_of_obeying_them(sandbox):
 
 def test_peek_of_an_unknown_session_is_one_line_error(sandbox):
     assert_one_line_error(sandbox.run("session", "peek", "nosuch"), "no session 'nosuch'", 1)
+
+
+def test_peek_reads_the_pane_of_an_adopted_claude(sandbox):
+    pane, _ = start_claude_by_hand(sandbox)
+    sandbox.tmux("split-window", "-t", pane, "-d", "sh -c 'echo OTHER PANE; sleep 60'")
+    proc = sandbox.run("session", "adopt", pane, check=True)
+    sid = re.search(r"as session ([0-9a-f]{8})", proc.stdout).group(1)
+    out = sandbox.run("session", "peek", sid, check=True).stdout
+    assert "? for shortcuts" in out and "OTHER PANE" not in out
+
+
+def test_peek_of_a_session_whose_tmux_session_is_gone_is_one_line_error(sandbox):
+    write_record(sandbox, "c0ffee02", tmuxSession="tofu-claude-c0ffee02", pid=None)
+    sandbox.tmux("new-session", "-d", "-s", "keepalive", "sleep 60")
+    proc = sandbox.run("session", "peek", "c0ffee02")
+    assert_one_line_error(proc, "cannot read the screen of", 1)
 
 
 def test_peek_follow_redraws_until_ctrl_c(asking, sandbox):
