@@ -5404,7 +5404,8 @@ carries on with your words.
 examples:
   $ tclaude session deny api
   Do you want to proceed? -> 4. No: denied Bash: touch out.txt in 4a780bef; now waiting_input (denied: Bash: touch out.txt)
-  tclaude session deny api --reason "write to /tmp instead"
+  $ tclaude session deny api --reason "write to /tmp instead"
+  Do you want to proceed? -> 4. No: denied Bash: touch out.txt: write to /tmp instead in 4a780bef; now waiting_input (done)
 """
 )
 ANSWER_HELP = (
@@ -5415,7 +5416,7 @@ option.  Multi-select questions are refused (attach to answer those).
 
 examples:
   $ tclaude session answer api 2
-  Which colour should the fixture use? -> 2. Blue in 4a780bef; now running
+  Which colour should the stub use? -> 2. Blue in 4a780bef; now waiting_input (done)
   tclaude session answer api "purple, please"
 """
 )
