@@ -2778,6 +2778,14 @@ class ScreenDialog:
     def find(self, test):
         return next((n for n, label in self.options if test(label)), None)
 
+    def framed(self):
+        """The text between the dialog's first two ╌ rules (a Bash dialog's command, apart
+        from the description the model wrote), or all of it."""
+        rules = [i for i in range(self.start, len(self.lines)) if "╌" in self.lines[i]]
+        if len(rules) < 2:
+            return self.text
+        return "\n".join(self.lines[rules[0] + 1 : rules[1]])
+
 
 def unboxed(label):
     """An option's label without a multi-select check box ("[ ] ", "[✔] ")."""
@@ -2860,7 +2868,7 @@ def dialog_shows_tool(dialog, tool, argument, cwd=None):
     if tool == "WebFetch":
         host = re.sub(r"^[a-z]+://", "", argument).split("/")[0]
         return bool(host) and squeezed(host) in shown
-    return squeezed(argument)[:60] in shown
+    return squeezed(argument)[:60] in squeezed(dialog.framed())
 
 
 class Act:

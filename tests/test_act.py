@@ -484,3 +484,11 @@ def test_the_real_plan_dialog_is_approved_with_its_ask_each_time_yes():
                                          "ExitPlanMode", "")  # fmt: skip
     assert plan.find(tclaude.yes_option) is None
     assert plan.find(tclaude.plan_yes_option) == 1 and plan.find(tclaude.no_option) == 2
+
+
+def test_a_bash_command_is_matched_in_its_frame_not_in_the_description():
+    screen = recorded("bash_dialog").replace(" Touch a.txt\n", " rm -rf build\n")
+    dialog = tclaude.parse_dialog(screen)
+    assert "rm -rf build" in dialog.text and dialog.framed().strip() == "touch a.txt"
+    assert not tclaude.dialog_shows_tool(dialog, "Bash", "rm -rf build")
+    assert tclaude.dialog_shows_tool(dialog, "Bash", "touch a.txt")
