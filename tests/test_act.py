@@ -492,3 +492,35 @@ def test_a_bash_command_is_matched_in_its_frame_not_in_the_description():
     assert "rm -rf build" in dialog.text and dialog.framed().strip() == "touch a.txt"
     assert not tclaude.dialog_shows_tool(dialog, "Bash", "rm -rf build")
     assert tclaude.dialog_shows_tool(dialog, "Bash", "touch a.txt")
+
+
+# -- the Write dialog (fake claude's RUN_WRITE, drawn like write_dialog.txt) --------------------
+
+
+def test_the_fake_write_dialog_lines_are_the_real_ones(asking, sandbox):
+    sid = asking("RUN_WRITE=w.txt", "Do you want to create w.txt?")
+    fake = tclaude.parse_dialog(sandbox.screen(sid))
+    real = tclaude.parse_dialog(recorded("write_dialog"))
+    assert (fake.options, fake.question, fake.footer) == (real.options, real.question, real.footer)
+    assert fake.framed() == real.framed().replace("stub", "fixture")
+
+
+def test_approve_of_a_write_creates_the_file(asking, sandbox):
+    sid = asking("RUN_WRITE=w.txt", "Do you want to create w.txt?")
+    out = sandbox.run("session", "approve", sid, check=True).stdout
+    assert "Do you want to create w.txt? -> 1. Yes: approved Write: %s/w.txt" % sandbox.work in out
+    wait_until(lambda: os.path.exists(os.path.join(sandbox.work, "w.txt")))
+
+
+def test_approve_always_of_a_write_is_refused_it_has_no_such_option(asking, sandbox):
+    sid = asking("RUN_WRITE=w.txt", "Do you want to create w.txt?")
+    proc = sandbox.run("session", "approve", sid, "--always")
+    assert_one_line_error(proc, 'offers no "Yes, and don\'t ask again" option', 1)
+    assert not os.path.exists(os.path.join(sandbox.work, "w.txt"))
+
+
+def test_deny_of_a_write_presses_its_no(asking, sandbox):
+    sid = asking("RUN_WRITE=w.txt", "Do you want to create w.txt?")
+    out = sandbox.run("session", "deny", sid, check=True).stdout
+    assert "-> 3. No: denied Write:" in out and "now waiting_input" in out
+    assert not os.path.exists(os.path.join(sandbox.work, "w.txt"))
