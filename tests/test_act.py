@@ -249,7 +249,7 @@ def test_approve_refuses_a_question(asking, sandbox):
 
 def test_approve_says_so_when_nothing_changed(asking, sandbox):
     sid = asking()
-    sandbox.tmux("send-keys", "-t", "=tofu-claude-%s:" % sid, "Tab")  # the user began amending
+    sandbox.answer(sid, "Tab")  # the user began amending
     sandbox.wait_screen(sid, "tell Claude what to do next")
     proc = sandbox.run("session", "approve", sid, "--always")  # its 2 goes into the text
     assert_one_line_error(proc, "still waits on Bash: touch act.txt after 5 s", 1)
@@ -258,7 +258,7 @@ def test_approve_says_so_when_nothing_changed(asking, sandbox):
 
 def test_plain_approve_refuses_an_amended_dialog_that_offers_no_plain_yes(asking, sandbox):
     sid = asking()
-    sandbox.tmux("send-keys", "-t", "=tofu-claude-%s:" % sid, "Tab")
+    sandbox.answer(sid, "Tab")
     sandbox.wait_screen(sid, "tell Claude what to do next")
     proc = sandbox.run("session", "approve", sid)
     assert_one_line_error(proc, "the dialog offers no 'Yes' option", 1)
