@@ -744,7 +744,8 @@ def test_osascript_gets_a_constant_script_and_the_texts_only_as_arguments(box, u
         % (TOOL_DETAIL, sid, sid),  # fmt: skip
         "critical",
     ]
-    assert box.read_state(sid)["notifyLast"]["via"] == "osascript"
+    # osascript is logged before tclaude records the decision: wait for the record
+    wait_until(lambda: box.read_state(sid).get("notifyLast", {}).get("via") == "osascript")
 
 
 def pwned(box):
