@@ -20,7 +20,8 @@ Map of this file, top to bottom (each part uses only what comes before it):
   8. status resolution      hooks + liveness + registry + screen -> one true status; the
                             snapshots resolve() reads and the Watcher of session wait
   9. commands               session new / ls / attach / kill / wait / send / resume / rename /
-                            prune, status-line
+                            prune, status-line; peek / approve / deny / answer: read the dialog
+                            on screen, check it is the one the hooks recorded, press its key
   10. dashboard             session watch: a live, top-like view (curses, imported lazily)
   11. tools                 hooks print/install/uninstall, adopting a claude started by hand
   12. notifications         desktop notifications when a session starts waiting (tclaude notify)
@@ -1561,6 +1562,21 @@ class Tmux:
     def press_enter(self, target):
         self.run("send-keys", "-t", target, "Enter")
 
+    def send_keys(self, target, *keys, literal=False):
+        """Keys by tmux name (Down, Tab, Enter...), or with ``literal`` text typed as it is."""
+        if keys:
+            self.run("send-keys", "-t", target, *(("-l", "--") if literal else ()), *keys)
+
+    def screen(self, target, history=None):
+        """The pane's screen as plain text, lines claude's width wrapped joined again; with
+        ``history``, that many lines of scrollback before it as well."""
+        back = ("-S", "-%d" % history) if history else ()
+        proc = self.run("capture-pane", "-p", "-J", *back, "-t", target, check=False)
+        if proc.returncode != 0:
+            raise UserError("cannot read the screen of %s: %s" % (
+                target, one_line(proc.stderr) or "tmux failed"))  # fmt: skip
+        return proc.stdout
+
     def pane_details(self):
         """Every tofu-claude session with what an adopted record needs: {name: Pane}."""
         proc = self.run("list-panes", "-a", "-F", self.panes_format(details=True), check=False)
@@ -2449,7 +2465,7 @@ def cmd_new(args):
 
 
 # A hook writes the status file within ~0.1 s of the moment claude marks itself busy or
-# waiting in its registry (README facts, "registry"); half a minute is far beyond any scheduling
+# waiting in its registry (docs/status.md, the registry); half a minute is far beyond any scheduling
 # delay on a loaded machine, yet short enough that a user waiting on a frozen status is told.
 HOOK_FREEZE_SECONDS = 30.0
 
@@ -2694,7 +2710,7 @@ WAIT_DEFAULT = ("waiting_input", "waiting_permission", "exited")
 EXIT_LOST = 3  # a session exited before it reached the state waited for
 EXIT_TIMEOUT = 124  # as timeout(1)
 # Claude drops keys sent while it is still taking in a paste; a pause before Enter, as a person
-# would make (see the facts, "Driving claude through tmux").
+# would make (measured with the real CLI).
 SUBMIT_PAUSE = 0.5
 SEND_ACK_TIMEOUT = 5.0
 RESUME_EXIT_GRACE = 3.0
@@ -3125,6 +3141,418 @@ def cmd_status_line(args):
     return 0
 
 
+# -- acting on a dialog without attaching: peek, approve, deny, answer -------------------------
+# Claude swallows keys sent within ~0.15 s of drawing a dialog (measured with the real CLI), so a
+# key goes only to a dialog on screen this long; the same pause lets each key's redraw land.
+DIALOG_SETTLE = 0.5
+ACT_TIMEOUT = 5.0  # how long approve/deny/answer wait for the status to move on
+PEEK_INTERVAL = 1.0
+OPTION_RE = re.compile(r"^ {0,3}(❯ ?)? *(\d{1,2})\. (.*?)\s*$")
+RULE_CHARS = set("─╌ ")
+TYPE_OPTION = "Type something"  # the free-text option of an AskUserQuestion dialog
+
+
+class ScreenDialog:
+    """The dialog at the bottom of a claude screen (tests/samples/screens): its numbered
+    options [(n, label)], the highlighted number, the question above them, every line of the
+    dialog (to find the tool's command or path in) and its footer."""
+
+    def __init__(self, lines, start, options, cursor, question, footer):
+        self.lines, self.start, self.options = lines, start, options
+        self.cursor, self.question, self.footer = cursor, question, footer
+
+    @property
+    def text(self):
+        return "\n".join(self.lines[self.start :])
+
+    def is_question(self):
+        return any(unboxed(label).startswith(TYPE_OPTION) for _, label in self.options)
+
+    def is_multi_select(self):
+        return any(label.startswith("[") for _, label in self.options)
+
+    def find(self, test):
+        return next((n for n, label in self.options if test(label)), None)
+
+    def framed(self):
+        """The text between the dialog's first two ╌ rules (a Bash dialog's command, apart
+        from the description the model wrote), or all of it."""
+        rules = [i for i in range(self.start, len(self.lines)) if "╌" in self.lines[i]]
+        if len(rules) < 2:
+            return self.text
+        return "\n".join(self.lines[rules[0] + 1 : rules[1]])
+
+
+def unboxed(label):
+    """An option's label without a multi-select check box ("[ ] ", "[✔] ")."""
+    return re.sub(r"^\[.\] ", "", label)
+
+
+def is_rule(line):
+    return len(line.strip()) >= 10 and set(line) <= RULE_CHARS
+
+
+def parse_dialog(screen):
+    """The open dialog on a screen, or None.  Its numbered options must be the last thing on
+    screen but for their descriptions and a footer: numbered lines higher up, with the prompt
+    box below them, are history, not a dialog waiting now."""
+    lines = screen.rstrip("\n").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    options, cursor, first, footer = [], None, None, ""
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i]
+        match = OPTION_RE.match(line)
+        if match:
+            options.insert(0, (int(match.group(2)), match.group(3)))
+            cursor = int(match.group(2)) if match.group(1) else cursor
+            first = i
+            if match.group(2) == "1":
+                break
+        elif not options and line.strip().startswith(("❯", "⏸", "⏵")):
+            return None  # the prompt box or its footer is the last thing: no dialog is open
+        elif not options and not footer:
+            footer = line.strip()
+        elif is_rule(line) and not options:
+            return None
+    if not options or options[0][0] != 1:
+        return None
+    numbers = [n for n, _ in options]
+    if numbers != list(range(1, len(numbers) + 1)):
+        return None
+    above = [line.strip() for line in lines[:first] if line.strip() and not is_rule(line)]
+    question = above[-1] if above else ""
+    start = max([i for i in range(first) if is_rule(lines[i]) and "─" in lines[i]] or [0])
+    return ScreenDialog(lines, start, options, cursor, question, footer)
+
+
+def squeezed(text):
+    return re.sub(r"\s+", "", text or "")
+
+
+def recorded_tool(view):
+    """(tool, argument) from the hooks' detail, e.g. ("Bash", "touch x")."""
+    tool, _, argument = (view.get("statusDetail") or "").partition(": ")
+    return tool.strip(), argument.strip()
+
+
+PATH_TOOLS = ("Write", "Edit", "MultiEdit", "NotebookEdit", "Read")
+DETAIL_CUT = 70  # the hook keeps 80 bytes of an argument (less at a UTF-8 cut): maybe a prefix
+
+
+def shown_paths(dialog, cwd):
+    """Every word of the dialog read as a path (claude shows them relative to its cwd)."""
+    for word in dialog.text.split():
+        word = word.rstrip("?.,:;)").lstrip("(")
+        if word and ("/" in word or "." in word):
+            yield os.path.normpath(os.path.join(cwd or "/", word))
+
+
+def dialog_shows_tool(dialog, tool, argument, cwd=None):
+    """The dialog on screen is the one of the recorded tool: its command, path or URL is
+    there.  Claude wraps long commands (compare without white space), shows paths relative to
+    its cwd, and a fetch by its host; the hook's detail may be cut (then it is a prefix)."""
+    shown = squeezed(dialog.text)
+    if tool == "ExitPlanMode":
+        return "Exitplanmode?" in shown
+    if not argument:
+        return squeezed(tool) in shown
+    if tool in PATH_TOOLS:
+        cut = len(argument) >= DETAIL_CUT
+        want = os.path.normpath(argument)
+        return any(p == want or (cut and p.startswith(argument)) for p in shown_paths(dialog, cwd))
+    if tool == "WebFetch":
+        host = re.sub(r"^[a-z]+://", "", argument).split("/")[0]
+        return bool(host) and squeezed(host) in shown
+    return squeezed(argument)[:60] in squeezed(dialog.framed())
+
+
+class Act:
+    """One approve/deny/answer: the checks that make it never blind, the keys, the wait."""
+
+    def __init__(self, ref):
+        self.store, self.tmux = StateStore(), Tmux()
+        self.tmux.require()
+        self.state = find_session(self.store, ref)
+        (self.view,) = current_views(self.store, self.tmux, [self.state])
+        self.sid = self.view["id"]
+        self.server = self.tmux.of(self.view)
+        self.target = claude_pane(self.view)
+
+    def refuse(self, why):
+        raise UserError("session %s: %s; nothing typed" % (self.sid, why))
+
+    def dialog(self, want_question):
+        """The open dialog, checked against the status the hooks recorded."""
+        status = self.view["status"]
+        detail = self.view.get("statusDetail") or ""
+        if status != "waiting_permission":
+            self.refuse("it is %s%s, not waiting_permission" % (
+                status, " (%s)" % detail if detail else ""))  # fmt: skip
+        dialog = parse_dialog(self.server.screen(self.target))
+        if dialog is None:
+            self.refuse("no dialog is on screen (look with: tclaude session peek %s)" % self.sid)
+        tool, argument = recorded_tool(self.view)
+        if want_question != (tool == "AskUserQuestion"):
+            other = "answer" if tool == "AskUserQuestion" else "approve or deny"
+            self.refuse("it waits on %s; use: tclaude session %s" % (detail, other))
+        if dialog.is_question() != want_question:
+            self.refuse("the dialog on screen is not the one of %s" % detail)
+        if want_question:
+            if argument and squeezed(argument) not in squeezed(dialog.text):
+                self.refuse("the question on screen is not %r" % argument)
+        elif not dialog_shows_tool(dialog, tool, argument, self.view.get("cwd")):
+            self.refuse("the dialog on screen does not show %s" % detail)
+        return dialog
+
+    def settle(self, dialog):
+        """Let a dialog that just appeared take keys (see DIALOG_SETTLE), then look again: the
+        keys go only to the very dialog that was checked."""
+        time.sleep(DIALOG_SETTLE)
+        if self.redrawn().text != dialog.text:
+            self.refuse("the dialog changed meanwhile; look with: tclaude session peek %s"
+                        % self.sid)  # fmt: skip
+
+    def keys(self, *keys, literal=False):
+        self.server.send_keys(self.target, *keys, literal=literal)
+        time.sleep(DIALOG_SETTLE)
+
+    def redrawn(self):
+        dialog = parse_dialog(self.server.screen(self.target))
+        if dialog is None:
+            self.refuse("the dialog went away meanwhile")
+        return dialog
+
+    def outcome(self, what):
+        """Wait until the status leaves waiting_permission; what it became, as a sentence."""
+        deadline = time.time() + ACT_TIMEOUT
+        while True:
+            (view,) = current_views(self.store, self.tmux, [self.store.load(self.sid)])
+            if view["status"] != "waiting_permission" or time.time() >= deadline:
+                break
+            time.sleep(0.1)
+        detail = view.get("statusDetail") or ""
+        if view["status"] == "waiting_permission" and detail == self.view.get("statusDetail"):
+            raise UserError("%s in %s, but it still waits on %s after %g s; look with: "
+                            "tclaude session peek %s" % (what, self.sid, detail, ACT_TIMEOUT,
+                                                         self.sid))  # fmt: skip
+        return "%s in %s; now %s%s" % (
+            what, self.sid, view["status"], " (%s)" % detail if detail else "")  # fmt: skip
+
+
+def yes_option(label):
+    return label == "Yes"
+
+
+def plan_yes_option(label):
+    """Leaving plan mode has no plain Yes: the one that keeps asking for each tool."""
+    return label.startswith("Yes, and switch to default (ask each time)")
+
+
+def always_option(label):
+    return label.startswith("Yes, and ") and ("don't ask again" in label or "always" in label)
+
+
+def no_option(label):
+    return label == "No" or label.startswith("No, and tell Claude")
+
+
+def cmd_approve(args):
+    say(safe_text(approve(args.id, args.always)))
+    return 0
+
+
+def cmd_deny(args):
+    say(safe_text(deny(args.id, args.reason)))
+    return 0
+
+
+def cmd_answer(args):
+    say(safe_text(answer(args.id, " ".join(args.choice))))
+    return 0
+
+
+def approve(ref, always):
+    """Press the dialog's Yes (``always``: its don't-ask-again option); what happened."""
+    act = Act(ref)
+    dialog = act.dialog(want_question=False)
+    pick = dialog.find(always_option if always else yes_option)
+    if pick is None and not always and recorded_tool(act.view)[0] == "ExitPlanMode":
+        pick = dialog.find(plan_yes_option)
+    if pick is None:
+        act.refuse("the dialog offers no %r option (it offers: %s)" % (
+            "Yes, and don't ask again" if always else "Yes",
+            "; ".join("%d. %s" % o for o in dialog.options)))  # fmt: skip
+    label = dict(dialog.options)[pick]
+    act.settle(dialog)
+    act.keys(str(pick))
+    return act.outcome("%s -> %d. %s: approved %s" % (
+        dialog.question, pick, label, act.view.get("statusDetail")))  # fmt: skip
+
+
+def deny(ref, reason=None):
+    """Press the dialog's No, amended with ``reason`` when given; what happened."""
+    act = Act(ref)
+    given, reason = reason is not None, one_line(reason) if reason is not None else None
+    if given and not reason:
+        raise UserError("--reason is empty; nothing typed")
+    dialog = act.dialog(want_question=False)
+    pick = dialog.find(no_option)
+    if pick is None:
+        act.refuse("the dialog offers no No option")
+    what = "%s -> %d. %s: denied %s" % (
+        dialog.question, pick, dict(dialog.options)[pick], act.view.get("statusDetail"))  # fmt: skip
+    act.settle(dialog)
+    if reason is None:
+        act.keys(str(pick))
+        return act.outcome(what)
+    if "Tab to amend" not in dialog.footer:
+        act.refuse("this dialog takes no reason (no 'Tab to amend'); deny without --reason")
+    if dialog.cursor is None:
+        act.refuse("cannot see which option is highlighted")
+    act.keys(*(["Down"] * ((pick - dialog.cursor) % len(dialog.options))))
+    if act.redrawn().cursor != pick:
+        act.refuse("could not move to the No option")  # only arrows were typed
+    act.keys("Tab")
+    act.keys(reason, literal=True)
+    amended = act.redrawn()
+    if dict(amended.options).get(pick) != "No, " + reason:
+        act.keys("Escape")  # back out: a half-typed reason must not be sent
+        raise UserError("session %s: the dialog did not take the reason; pressed Esc (denied)"
+                        % act.sid)  # fmt: skip
+    act.keys("Enter")
+    return act.outcome("%s: %s" % (what, reason))
+
+
+def answer(ref, choice):
+    """Pick option ``choice`` (a number) of the question, or type it; what happened."""
+    act = Act(ref)
+    choice = choice.strip()
+    if not choice:
+        raise UserError("no answer given; nothing typed")
+    dialog = act.dialog(want_question=True)
+    if dialog.is_multi_select():
+        act.refuse("a multi-select question cannot be answered from outside yet; attach: "
+                   "tclaude session attach %s" % act.sid)  # fmt: skip
+    typed = dialog.find(lambda label: label.startswith(TYPE_OPTION))
+    real = [(n, label) for n, label in dialog.options if n < typed]
+    act.settle(dialog)
+    if choice.isdigit():
+        if int(choice) not in dict(real):
+            act.refuse("no option %s (it offers: %s)" % (
+                choice, "; ".join("%d. %s" % o for o in real)))  # fmt: skip
+        act.keys(choice)
+        return act.outcome("%s -> %s. %s" % (dialog.question, choice, dict(real)[int(choice)]))
+    text = one_line(choice)
+    act.keys(str(typed))
+    if act.redrawn().cursor != typed:
+        act.refuse("could not open the free-text option")
+    act.keys(text, literal=True)
+    if dict(act.redrawn().options).get(typed) != text:
+        act.keys("Escape")
+        raise UserError("session %s: the dialog did not take the text; pressed Esc" % act.sid)
+    act.keys("Enter")
+    return act.outcome("%s -> %s" % (dialog.question, text))
+
+
+def answer_hint(view):
+    """How to answer a waiting dialog without attaching (a notification's second line)."""
+    if view.get("status") != "waiting_permission":
+        return ""
+    if recorded_tool(view)[0] == "AskUserQuestion":
+        return "tclaude session answer %s <N|TEXT>" % view["id"]
+    return "tclaude session approve %s (or: deny)" % view["id"]
+
+
+def send_to(store, tmux, ref, text):
+    """``session send`` without its options, for the dashboard: the same checks and keys."""
+    (view,) = current_views(store, tmux, [find_session(store, ref)])
+    text = PROMPT_CONTROLS_RE.sub("", text.replace("\r", "")).strip()
+    if not text:
+        raise UserError("nothing to send: the prompt is empty")
+    ensure_ready_for_input(view, False)
+    before = pickup_marks(store, view)
+    server = tmux.of(view)
+    server.paste(claude_pane(view), text)
+    time.sleep(SUBMIT_PAUSE)
+    server.press_enter(claude_pane(view))
+    if not wait_for_pickup(store, view, before, SEND_ACK_TIMEOUT):
+        return "sent to %s, but claude has not picked it up yet" % view["id"]
+    return "sent to %s" % view["id"]
+
+
+def preview_screen(tmux, view):
+    """The selected session's screen for the dashboard's preview, [] when it cannot be read."""
+    if not view or view.get("status") == "exited" or not view.get("tmuxSession"):
+        return []
+    try:
+        return peek_lines(tmux.of(view), claude_pane(view), None)
+    except UserError as exc:
+        return ["(cannot read the screen: %s)" % exc]
+
+
+def view_matches(view, needle):
+    """The dashboard's ``/`` filter: name, cwd, status or detail contain the text."""
+    fields = ("id", "name", "cwd", "status", "statusDetail")
+    return any(needle in str(view.get(f) or "").lower() for f in fields)
+
+
+def peek_lines(server, target, lines):
+    """The pane's last ``lines`` lines (None: the visible screen), trailing blanks dropped,
+    each through safe_text."""
+    text = server.screen(target, history=lines)
+    rows = text.rstrip("\n").split("\n")
+    while rows and not rows[-1].strip():
+        rows.pop()
+    if lines is not None:
+        rows = rows[-lines:] if lines > 0 else []
+    return [safe_text(row.rstrip()) for row in rows]
+
+
+def cmd_peek(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    if args.lines is not None and args.lines < 1:
+        raise UserError("-n needs a positive number of lines")
+    state = find_session(store, args.id)
+    (view,) = current_views(store, tmux, [state])
+    server, target = tmux.of(view), claude_pane(view)
+    if not args.follow:
+        sys.stdout.write("".join(row + "\n" for row in peek_lines(server, target, args.lines)))
+        return 0
+    try:
+        while True:
+            rows = peek_lines(server, target, args.lines)
+            sys.stdout.write("\x1b[H\x1b[2J" + "\n".join(rows) + "\n")
+            sys.stdout.flush()
+            time.sleep(PEEK_INTERVAL)
+    except KeyboardInterrupt:
+        sys.stdout.write("\n")
+        return 0
+
+
+def needing_order(view):
+    """Which waiting session to take first: a dialog before an idle prompt, then the one
+    that has waited longest."""
+    rank = {"waiting_permission": 0, "waiting_input": 1}.get(view.get("status"), 9)
+    since = parse_iso(view.get("statusSince")) or parse_iso(view.get("updated")) or 0.0
+    return rank, since
+
+
+def next_needing(views):
+    waiting = [v for v in views if v.get("status") in ("waiting_permission", "waiting_input")]
+    return min(waiting, key=needing_order) if waiting else None
+
+
+def next_needing_state(store, tmux):
+    """The record of ``attach --next``: the session that has waited longest for the user."""
+    views = current_views(store, tmux)
+    pick = next_needing(views)
+    if pick is None:
+        raise UserError("no session is waiting for you (see: tclaude session ls)")
+    return next(s for s in store.load_all() if s["id"] == pick["id"])
+
+
 # --------------------------------------------------------------------------------------------
 # 10. Dashboard: session watch
 # --------------------------------------------------------------------------------------------
@@ -3159,17 +3587,29 @@ WATCH_COLUMNS = (
 WATCH_DROP = ("conv", "cwd", "rss", "cpu", "name", "detail", "age")
 WATCH_RIGHT = ("cpu", "rss")
 DETAIL_MIN = 12
-WATCH_KEYS_LINE = "j/k move  a attach  x kill  r refresh  ? help  q quit"
+WATCH_KEYS_LINE = (
+    "j/k move  a attach  x kill  r refresh  ? help  q quit  p preview  y n 1-9 answer  s send"
+    "  / filter"
+)
 WATCH_HELP = (
     ("Up/Down  j/k", "move the selection"),
     ("PgUp/PgDn  g/G", "page; first / last session"),
     ("a  Enter", "attach; detach (tmux prefix, d) to come back"),
     ("x  K", "kill the session (asks y/n first)"),
+    ("p", "preview the selected session's screen (bottom or right half)"),
+    ("Tab  N", "select the next session that needs you"),
+    ("y  Y", "approve the dialog on screen (Y: don't ask again), checked as session approve"),
+    ("n", "deny it (type a reason, or just Enter)"),
+    ("1-9", "answer the question on screen with that option"),
+    ("s", "send a prompt (an input line; as session send)"),
+    ("/", "filter rows by name, cwd, status or detail (empty: all)"),
     ("r", "refresh now"),
     ("?", "this help"),
     ("q  Esc  Ctrl-C", "quit"),
 )
 NO_SESSIONS = "no sessions (start one with: tclaude session new [dir])"
+NEEDING = ("waiting_permission", "waiting_input")
+ACT_KEYS = tuple(map(ord, "syYn123456789"))
 
 
 def watch_sort_key(view):
@@ -3477,6 +3917,10 @@ class Dashboard:
         self.external_attr = 0
         self.started = False
         self.stop_signal = None
+        self.preview = False
+        self.preview_lines = []
+        self.filter = ""
+        self.input = None  # (what, label, text) of the input line being typed
 
     # -- main loop ------------------------------------------------------------------------------
 
@@ -3538,12 +3982,14 @@ class Dashboard:
             self.warnings = self.sink.take()
         except UserError as exc:  # e.g. the state dir went away: say so, keep the last rows
             self.warnings = [*self.sink.take(), str(exc)]
-        ids = self.model.ids()
+        ids = self.shown_ids()
         if self.selected in ids:
             self.index = ids.index(self.selected)
         else:  # the selected session vanished: stay at the same height in the list
             self.index = max(0, min(self.index, len(ids) - 1))
             self.selected = ids[self.index] if ids else None
+        if self.preview:
+            self.preview_lines = preview_screen(self.model.tmux, self.selected_view())
         self.next_refresh = time.monotonic() + self.interval
 
     def say(self, text):
@@ -3566,6 +4012,11 @@ class Dashboard:
             return True
         if self.confirm is not None:
             self.answer_kill(key)
+            return True
+        if self.input is not None:
+            self.edit_input(key)
+            return True
+        if self.act_key(key):
             return True
         if key in (ord("q"), ord("Q"), 27):
             return False
@@ -3596,7 +4047,7 @@ class Dashboard:
         return True
 
     def move(self, delta):
-        ids = self.model.ids()
+        ids = self.shown_ids()
         if ids:
             self.index = max(0, min(len(ids) - 1, self.index + delta))
             self.selected = ids[self.index]
@@ -3709,9 +4160,11 @@ class Dashboard:
         screen = self.screen
         height, width = screen.getmaxyx()
         screen.erase()
-        views = self.model.views
+        views = self.shown()
         now = time.time()
         rows = [watch_cells(v, self.model.stats, now) for v in views]
+        full_height, full_width = height, width
+        height, width = self.table_size(height, width)
         layout = watch_layout(rows, width, 3)
         self.put(0, watch_header(views, width, time.strftime("%H:%M:%S")), curses.A_BOLD)
         self.put(1, fit(watch_titles(layout, "   "), width), curses.A_UNDERLINE)
@@ -3726,6 +4179,9 @@ class Dashboard:
             self.put(list_top + y, fit(watch_line(rows[i], layout, lead), width), attr)
         if not rows and list_height:
             self.put(list_top, fit(" " + NO_SESSIONS, width))
+        if self.preview:
+            self.draw_preview(full_height, full_width, height, width)
+        height, width = full_height, full_width
         for n, (text, attr) in enumerate(footer):
             self.put(height - 1 - len(footer) + n, fit(text, width), attr)
         if height >= 3:
@@ -3754,6 +4210,9 @@ class Dashboard:
         self.top = max(0, min(self.top, count - visible))
 
     def bottom_line(self, count, visible, width):
+        if self.input is not None:
+            _, label, text = self.input
+            return fit("%s: %s_" % (label, text), width)
         if self.confirm is not None:
             view = {"id": self.confirm}
             for v in self.model.views:
@@ -3770,6 +4229,123 @@ class Dashboard:
             keys = fit(keys, max(0, width - len(position) - 2)) if position else keys
         room = width - text_width(keys) - len(position)
         return fit(keys + " " * max(1, room) + position if position else keys, width)
+
+    # -- acting without attaching: preview, approve/deny/answer, send, filter ----------------------
+
+    def shown(self):
+        needle = self.filter.lower()
+        return [v for v in self.model.views if not needle or view_matches(v, needle)]
+
+    def shown_ids(self):
+        return [v["id"] for v in self.shown()]
+
+    def act_key(self, key):
+        """The keys that act on the selected session; True when the key was one of them."""
+        view = self.selected_view()
+        if key == ord("p"):
+            self.preview = not self.preview
+            self.refresh()
+        elif key in (9, ord("N")):
+            self.next_needing()
+        elif key == ord("/"):
+            self.input = ("filter", "filter (Enter: apply, empty: all)", self.filter)
+        elif view is None or key not in ACT_KEYS:
+            return key in ACT_KEYS
+        elif key == ord("s"):
+            self.input = ("send", "send to %s" % view["id"], "")
+        elif key == ord("n"):
+            self.input = ("deny", "deny %s; reason (Enter: none)" % view["id"], "")
+        elif key in (ord("y"), ord("Y")):
+            self.act(view, "approving", lambda: approve(view["id"], key == ord("Y")))
+        else:
+            choice = chr(key)
+            self.act(view, "answering", lambda: answer(view["id"], choice))
+        return True
+
+    def act(self, view, doing, run):
+        self.say("%s %s ..." % (doing, view["id"]))
+        self.draw()
+        try:
+            self.say(run())
+        except UserError as exc:
+            self.say(str(exc))
+        except (OSError, ValueError) as exc:
+            self.say("cannot act on %s: %s" % (view["id"], one_line(str(exc))))
+        self.refresh()
+
+    def next_needing(self):
+        """Tab/N: the next session below the selection that needs the user, wrapping."""
+        views = self.shown()
+        needing = [i for i, v in enumerate(views) if v.get("status") in NEEDING]
+        if not needing:
+            self.say("no session needs you")
+            return
+        after = [i for i in needing if i > self.index]
+        self.index = (after or needing)[0]
+        self.selected = views[self.index]["id"]
+        if self.preview:
+            self.preview_lines = preview_screen(self.model.tmux, views[self.index])
+
+    def edit_input(self, key):
+        import curses
+
+        what, label, text = self.input
+        if key == 27:
+            self.input = None
+            self.say("%s cancelled" % what)
+        elif key in (10, 13, curses.KEY_ENTER):
+            self.input = None
+            self.submit_input(what, text)
+        elif key in (curses.KEY_BACKSPACE, 127, 8):
+            self.input = (what, label, text[:-1])
+        elif key == 21:  # Ctrl-U
+            self.input = (what, label, "")
+        elif 32 <= key < 127:  # curses hands UTF-8 over byte by byte: printable ASCII only
+            self.input = (what, label, text + chr(key))
+
+    def submit_input(self, what, text):
+        if what == "filter":
+            self.filter = text.strip()
+            self.say("filter: %s" % self.filter if self.filter else "filter off")
+            self.refresh()
+            return
+        view = self.selected_view()
+        if view is None:
+            return
+        if what == "deny":
+            reason = text.strip() or None
+            self.act(view, "denying", lambda: deny(view["id"], reason))
+        else:
+            store, tmux = self.model.store, self.model.tmux
+            self.act(view, "sending to", lambda: send_to(store, tmux, view["id"], text))
+
+    def table_size(self, height, width):
+        """(height, width) the table may use: with the preview open, the top half, or the
+        left half of a terminal wide enough for two 80-column halves."""
+        if not self.preview:
+            return height, width
+        if width >= 160:
+            return height, width // 2
+        return max(4, height // 2), width
+
+    def draw_preview(self, height, width, table_height, table_width):
+        import curses
+
+        footer = len(self.footer_lines()) + 1
+        if table_width < width:  # right half
+            top, left, rows, cols = 0, table_width + 1, height - footer, width - table_width - 1
+            for y in range(rows):
+                self.put(y, "│", curses.A_DIM, table_width)
+        else:
+            top, left, rows, cols = table_height - 1, 0, height - table_height + 1 - footer, width
+            title = "── preview %s " % (self.selected or "")
+            self.put(top, fit(title + "─" * width, width), curses.A_DIM)
+            top, rows = top + 1, rows - 1
+        lines = self.preview_lines[-rows:] if rows > 0 else []
+        if not lines:
+            lines = ["(nothing to preview)"]
+        for y, line in enumerate(lines[: max(0, rows)]):
+            self.put(top + y, fit(line, cols), 0, left)
 
     def draw_help(self, height, width):
         import curses
@@ -4110,7 +4686,7 @@ def cmd_hooks_uninstall(args):
     return 0
 
 
-# -- sessions started by hand: adopt (facts README section 16) ---------------------------------
+# -- sessions started by hand: adopt ----------------------------------------------------------
 
 
 def cmd_adopt(args):
@@ -4217,6 +4793,8 @@ def notification_text(view):
     label = one_line(view.get("name")) or os.path.basename(view.get("cwd") or "") or view["id"]
     title = "%s · %s" % (NOTIFY_TITLES[view["status"]], safe_text(label))
     attach = "tclaude session attach %s" % view["id"]
+    hint = answer_hint(view)
+    attach = "%s\n%s" % (hint, attach) if hint else attach
     detail = safe_text(one_line(view.get("statusDetail")))  # a desktop shows controls oddly too
     body = "%s\n%s" % (detail, attach) if detail else attach
     return plain_text(title), plain_text(body)
@@ -4828,9 +5406,69 @@ exited session cannot be attached: the error says how to resume it.
 
 examples:
   tclaude session attach api             (tmux prefix + d detaches again)
+  tclaude session attach --next          (the longest-waiting session that needs you)
   $ tclaude session attach 41c4
   tclaude: session 41c4d900 has exited (exit: other); resume it with: tclaude session resume 41c4d900
 """
+PEEK_HELP = """\
+What the session's pane shows now, as plain text (control characters made visible, trailing
+blank lines dropped), without attaching.  -n adds scrollback: the last LINES lines.
+--follow redraws it every second until Ctrl-C.  Works on adopted sessions too (their pane).
+
+examples:
+  $ tclaude session peek web -n 4
+     3. Yes, and switch to auto mode · auto mode handles these prompts for you
+     4. No
+
+   Esc to cancel · Tab to amend
+  tclaude session peek api --follow
+"""
+ACT_CHECKS = """\
+Never blind: nothing is typed unless the session is waiting_permission, its dialog is on
+screen now, and it is the dialog of the tool the hooks recorded (its name, and the command,
+file or host where the screen shows it).  The options are read from the screen, not assumed.
+Then it waits up to 5 s for the status to move on and says what it became (exit 1 if not).
+"""
+APPROVE_HELP = (
+    ACT_CHECKS
+    + """\
+--always picks the dialog's "Yes, and don't ask again ..." / "always allow ..." option and
+is refused where the dialog offers none.
+
+examples:
+  $ tclaude session approve api
+  Do you want to proceed? -> 1. Yes: approved Bash: touch out.txt in 4a780bef; now waiting_input (done)
+  tclaude session approve api --always
+  $ tclaude session approve web
+  tclaude: session fc5a0f6b: it is waiting_input (done), not waiting_permission; nothing typed
+"""
+)
+DENY_HELP = (
+    ACT_CHECKS
+    + """\
+Picks "No" (claude shows "Interrupted · What should Claude do instead?").  With --reason the
+"No" is amended (Tab) with your text, as claude offers: the tool is rejected and claude
+carries on with your words.
+
+examples:
+  $ tclaude session deny api
+  Do you want to proceed? -> 4. No: denied Bash: touch out.txt in 4a780bef; now waiting_input (denied: Bash: touch out.txt)
+  $ tclaude session deny api --reason "write to /tmp instead"
+  Do you want to proceed? -> 4. No: denied Bash: touch out.txt: write to /tmp instead in 4a780bef; now waiting_input (done)
+"""
+)
+ANSWER_HELP = (
+    ACT_CHECKS.replace("waiting_permission, its", "waiting_permission on a question, its")
+    + """\
+A number picks that option; any other text goes into the question's "Type something"
+option.  Multi-select questions are refused (attach to answer those).
+
+examples:
+  $ tclaude session answer api 2
+  Which colour should the stub use? -> 2. Blue in 4a780bef; now waiting_input (done)
+  tclaude session answer api "purple, please"
+"""
+)
 KILL_HELP = """\
 Ends claude through its own exit path (SIGTERM: its SessionEnd hooks run, the transcript
 is flushed), waits up to 4 s, then SIGKILL; removes the tmux session and the session's files
@@ -4854,6 +5492,13 @@ keys:
   Up/Down j/k    move               PgUp/PgDn g/G   page; first / last
   a Enter        attach             x K             kill (asks y/n)
   r              refresh            ?               help
+  p              preview the selected session's screen (bottom half; right half from 160
+                 columns), refreshed with the table
+  Tab N          next session that needs you      / filter by name, cwd, status, detail
+  y Y n 1-9      approve, approve always, deny (asks a reason; Enter: none), answer a
+                 question: the same checks as session approve/deny/answer, the result in
+                 the status line
+  s              send a prompt (an input line; as session send)
   q Esc Ctrl-C   quit
 
 Without --once, stdin and stdout must be a terminal.  Exit status 0 on q or Ctrl-C, 143 on
@@ -4984,6 +5629,9 @@ Backends, first found wins: notify-send, then gdbus (Linux); osascript (macOS). 
 sent while a tmux client shows that session, nor for a new session's first prompt.  The
 switch lives in ~/.tofu/tclaude.json; `session ls --json` shows each session's last decision
 (notifyLast: sent, watched, no-backend or failed).
+A notification names the session and what it asks (the tool and its command, or the
+question) and how to answer: `tclaude session approve <id> (or: deny)` or `tclaude session
+answer <id> <N|TEXT>`, then `tclaude session attach <id>`.
 
 examples:
   $ tclaude notify status
@@ -5115,7 +5763,29 @@ def command_table():
                 help="also list claude sessions started by hand (ext:<pid>)")),
         Command("session attach", cmd_attach, "attach to a session (tmux prefix + d detaches)",
             ATTACH_HELP,
-            id_arg),
+            arg("id", nargs="?", help="session id, unique id prefix, or name"),
+            arg("--next", action="store_true",
+                help="the session that has waited longest for you (a dialog first)"),
+            usage="tclaude session attach (id | --next)"),
+        Command("session peek", cmd_peek, "print a session's screen as plain text", PEEK_HELP,
+            id_arg,
+            arg("-n", "--lines", type=int, metavar="LINES",
+                help="the last LINES lines, scrollback included (default: the visible pane)"),
+            arg("--follow", action="store_true", help="redraw every second until Ctrl-C")),
+        Command("session approve", cmd_approve,
+            "answer Yes to the permission dialog on screen, checked first", APPROVE_HELP,
+            id_arg,
+            arg("--always", action="store_true",
+                help="the dialog's \"Yes, and don't ask again\" / \"always allow\" option")),
+        Command("session deny", cmd_deny,
+            "answer No to the permission dialog on screen, checked first", DENY_HELP,
+            id_arg,
+            arg("--reason", metavar="TEXT", help="tell claude what to do instead")),
+        Command("session answer", cmd_answer,
+            "pick an option of (or type an answer to) the question on screen", ANSWER_HELP,
+            id_arg,
+            arg("choice", nargs="+", metavar="N|TEXT",
+                help="the option's number, or text for its \"Type something\" option")),
         Command("session kill", cmd_kill, "end a session and remove its state", KILL_HELP,
             arg("id", nargs="?", help="session id, unique id prefix, or name"),
             arg("--all-exited", action="store_true", help="clean up every exited session")),

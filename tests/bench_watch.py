@@ -1,6 +1,6 @@
 """Benchmark of `tclaude session watch` (run by `make bench`; prints figures, asserts nothing).
 
-For 0, 50 and 200 idle sessions (waiting for input: the common case, and no screen reads) it
+For 0, 50 (also with the preview pane open: "50+p") and 200 idle sessions (waiting for input: the common case, and no screen reads) it
 runs the dashboard at its default 1 s interval in a 160x50 pane of a private tmux server and
 reports:
 
@@ -101,9 +101,12 @@ def wait_for_screen(env, name, text, timeout=30.0):
     raise SystemExit("bench_watch: the dashboard never showed %r" % text)
 
 
-def measure_cpu(env, count):
+def measure_cpu(env, count, preview=False):
     pid = start_dashboard(env, "dash")
     wait_for_screen(env, "dash", "%d session" % count)
+    if preview:  # the selected session's screen under the table: one capture-pane a refresh
+        subprocess.run(["tmux", "send-keys", "-t", "=dash:", "p"], env=env, check=False)
+        wait_for_screen(env, "dash", "preview")
     time.sleep(2.0)  # past start-up (imports, first refreshes)
     own0, kids0 = cpu_ticks(pid)
     start = time.monotonic()
@@ -154,7 +157,7 @@ def main():
         % ("sessions", "cpu self", "cpu + children", "tmux/refresh", "refresh ms")
     )
     base_env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE", "NO_COLOR")}
-    for count in (0, 50, 200):
+    for count, preview in ((0, False), (50, False), (50, True), (200, False)):
         tmp = tempfile.mkdtemp(prefix="tcw", dir="/tmp")
         home = os.path.join(tmp, "home")
         os.makedirs(home)
@@ -165,7 +168,10 @@ def main():
             # a server that outlives the dashboards (0 sessions: nothing else keeps it up)
             subprocess.run(["tmux", "new-session", "-d", "-s", "keep", "sleep 3600"], env=env)
             make_idle(env, state_dir, home, count)
-            own, total = measure_cpu(env, count)
+            own, total = measure_cpu(env, count, preview)
+            if preview:  # (the tmux count and refresh time are the table's, measured above)
+                print("%8s  %8.2f%%  %14.2f%%" % ("%d+p" % count, own, total))
+                continue
             per_refresh, _ = count_tmux_per_refresh(env, tmp, count)
             timing = refresh_timing(env)
             print(

@@ -204,7 +204,7 @@ class Sandbox:
         )
 
     def type(self, sid, text, enter=True):
-        """Type like a person: literal text, a pause, then Enter (see the facts, section 11)."""
+        """Type like a person: literal text, a pause, then Enter (claude drops keys sent too soon)."""
         target = "=tofu-claude-%s:" % sid
         self.tmux("send-keys", "-t", target, "-l", text)
         if enter:

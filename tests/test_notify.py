@@ -516,7 +516,8 @@ def test_a_permission_request_sends_one_critical_notification_with_the_exact_tex
     box.wait_status(sid, "waiting_permission")
     (call,) = notifyd.wait_calls(1)
     assert call["summary"] == "claude needs permission · api"
-    assert call["body"] == "%s\ntclaude session attach %s" % (TOOL_DETAIL, sid)
+    assert call["body"] == "%s\ntclaude session approve %s (or: deny)\ntclaude session attach %s" % (
+        TOOL_DETAIL, sid, sid)  # fmt: skip
     assert call["hints"] == {"urgency": ["y", 2]}
     assert (call["app_name"], call["replaces_id"], call["expire_timeout"]) == ("tclaude", 0, -1)
     last = notify_last(box, sid, "sent")
@@ -706,7 +707,8 @@ def test_notify_send_replaces_the_sessions_previous_notification_by_id(box, use_
     attach = "tclaude session attach %s" % sid
     assert fake.calls() == [
         ["--urgency=critical", "--app-name=tclaude", "--print-id", "--",
-         "claude needs permission · api", "%s\n%s" % (TOOL_DETAIL, attach)],
+         "claude needs permission · api",
+         "%s\ntclaude session approve %s (or: deny)\n%s" % (TOOL_DETAIL, sid, attach)],
         ["--urgency=normal", "--app-name=tclaude", "--print-id", "--replace-id=41", "--",
          "claude is waiting · api", "done\n%s" % attach],
     ]  # fmt: skip
@@ -738,7 +740,8 @@ def test_osascript_gets_a_constant_script_and_the_texts_only_as_arguments(box, u
     assert script == OSASCRIPT_SCRIPT
     assert argv[2 * len(OSASCRIPT_SCRIPT) :] == [
         "claude needs permission · " + APPLESCRIPT_NAME,
-        "%s\ntclaude session attach %s" % (TOOL_DETAIL, sid),
+        "%s\ntclaude session approve %s (or: deny)\ntclaude session attach %s"
+        % (TOOL_DETAIL, sid, sid),  # fmt: skip
         "critical",
     ]
     last = wait_until(lambda: box.read_state(sid).get("notifyLast"), message="notifyLast")

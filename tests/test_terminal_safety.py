@@ -171,5 +171,5 @@ def test_a_notification_carries_no_control_characters():
             "cwd": "/w/" + HOSTILE_DIR.replace("\n", ""), "statusDetail": HOSTILE_DETAIL}  # fmt: skip
     title, body = tclaude.notification_text(view)
     assert_clean(title, lines=1)
-    assert_clean(body, lines=2)  # the detail, then how to attach
+    assert_clean(body, lines=3)  # the detail, how to answer, how to attach
     assert body.endswith("\ntclaude session attach abcd1234")

@@ -11,6 +11,10 @@ is picked by a magic word in the last prompt typed (first match in this order):
                     shows "Do you want to proceed?"
   RUN_AGENT         the Agent tool: a general-purpose subagent that runs in the background
   RUN_ASK           AskUserQuestion "Which colour should the stub use?" (Red / Blue)
+  RUN_ASK_MULTI     the same question with multiSelect (Red / Blue / Green)
+  RUN_WRITE[=file]  Write `file` (default stub_written.txt) with one line: a file-edit dialog
+  RUN_FETCH         WebFetch https://example.com/ (the kit's claude is offline: only the dialog)
+  RUN_PLAN          ExitPlanMode with a one-step plan: the plan-approval dialog
   RUN_FAIL          Bash that exits with status 3 (allowed by seed_home.py: no dialog)
   SLOW[=n]          n seconds (default 15) of SSE pings, then "slow reply finished"
   anything else     "Hello from the fake Anthropic API."
@@ -43,6 +47,16 @@ ASK = {
         }
     ]
 }
+ASK_MULTI = {
+    "questions": [
+        dict(
+            ASK["questions"][0],
+            multiSelect=True,
+            options=ASK["questions"][0]["options"]
+            + [{"label": "Green", "description": "the green one"}],
+        )
+    ]
+}
 AGENT = {
     "description": "Stub subagent",
     "subagent_type": "general-purpose",
@@ -63,6 +77,13 @@ def typed_text(message):
     return re.sub(r"<system-reminder>.*?</system-reminder>", "", text, flags=re.S).strip()
 
 
+def working_dir(body):
+    """claude's cwd, from the environment block it sends (Write wants a full path)."""
+    sent = json.dumps([body.get("system"), body.get("messages")])
+    found = re.search(r"Primary working directory: (/[^\\\s\"]+)", sent)
+    return found.group(1) if found else os.getcwd()
+
+
 def plan_reply(body):
     """(content blocks, stop reason, seconds to wait before answering) for one request."""
     tools = [t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
@@ -80,8 +101,20 @@ def plan_reply(body):
             "tool_use",
             0,
         )
+    write = re.search(r"RUN_WRITE(?:=([A-Za-z0-9_.-]+))?", prompt)
+    if write:
+        path = os.path.join(working_dir(body), write.group(1) or "stub_written.txt")
+        return [tool_block("Write", {"file_path": path, "content": "stub\n"})], "tool_use", 0
+    if "RUN_FETCH" in prompt:
+        fetch = {"url": "https://example.com/", "prompt": "Summarise the page"}
+        return [tool_block("WebFetch", fetch)], "tool_use", 0
+    if "RUN_PLAN" in prompt:
+        plan = {"plan": "1. Touch stub_plan.txt"}
+        return [tool_block("ExitPlanMode", plan)], "tool_use", 0
     if "RUN_AGENT" in prompt:
         return [tool_block("Agent", AGENT)], "tool_use", 0
+    if "RUN_ASK_MULTI" in prompt:
+        return [tool_block("AskUserQuestion", ASK_MULTI)], "tool_use", 0
     if "RUN_ASK" in prompt:
         return [tool_block("AskUserQuestion", ASK)], "tool_use", 0
     if "RUN_FAIL" in prompt:
