@@ -2577,7 +2577,9 @@ def format_table(views):
 def cmd_attach(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
-    state = find_session(store, args.id)
+    if args.next and args.id:
+        raise UserError("give a session id or --next, not both")
+    state = next_needing_state(store, tmux) if args.next else find_session(store, args.id)
     (view,) = current_views(store, tmux, [state])
     if view["status"] == "exited" and never_started(view):
         raise UserError(never_started_text(view))
