@@ -2848,18 +2848,25 @@ def cmd_send(args):
     state = find_session(store, args.id)
     text = prompt_text(args.text)
     (view,) = current_views(store, tmux, [state])
-    ensure_ready_for_input(view, args.force)
+    picked_up = send_prompt(store, tmux, view, text, args.force)
+    lines = text.count("\n") + 1
+    say("sent to %s (%d line%s)" % (view["id"], lines, "" if lines == 1 else "s"))
+    if not picked_up:
+        warn("claude in %s has not picked the prompt up yet; look with: tclaude session attach %s"
+             % (view["id"], view["id"]))  # fmt: skip
+    return 0
+
+
+def send_prompt(store, tmux, view, text, force):
+    """Paste ``text`` into the session's claude and submit it (session send and the dashboard's
+    s key); True once claude has picked it up."""
+    ensure_ready_for_input(view, force)
     before = pickup_marks(store, view)
     server = tmux.of(view)
     server.paste(claude_pane(view), text)
     time.sleep(SUBMIT_PAUSE)
     server.press_enter(claude_pane(view))
-    lines = text.count("\n") + 1
-    say("sent to %s (%d line%s)" % (view["id"], lines, "" if lines == 1 else "s"))
-    if not wait_for_pickup(store, view, before, SEND_ACK_TIMEOUT):
-        warn("claude in %s has not picked the prompt up yet; look with: tclaude session attach %s"
-             % (view["id"], view["id"]))  # fmt: skip
-    return 0
+    return wait_for_pickup(store, view, before, SEND_ACK_TIMEOUT)
 
 
 def cmd_resume(args):
@@ -3472,13 +3479,7 @@ def send_to(store, tmux, ref, text):
     text = PROMPT_CONTROLS_RE.sub("", text.replace("\r", "")).strip()
     if not text:
         raise UserError("nothing to send: the prompt is empty")
-    ensure_ready_for_input(view, False)
-    before = pickup_marks(store, view)
-    server = tmux.of(view)
-    server.paste(claude_pane(view), text)
-    time.sleep(SUBMIT_PAUSE)
-    server.press_enter(claude_pane(view))
-    if not wait_for_pickup(store, view, before, SEND_ACK_TIMEOUT):
+    if not send_prompt(store, tmux, view, text, False):
         return "sent to %s, but claude has not picked it up yet" % view["id"]
     return "sent to %s" % view["id"]
 
