@@ -240,7 +240,8 @@ def test_launcher_caches_bytecode_beside_the_program(world):
 
 
 def test_launcher_runs_python_without_site(world):
-    world.write_source("tclaude.py", "import sys\n\ndef main():\n    print(sys.flags.no_site)\n")
+    stub = "#!/usr/bin/env python3\nimport sys\n\n\ndef main():\n    print(sys.flags.no_site)\n"
+    world.write_source("tclaude.py", stub)
     assert world.run().returncode == 0
     out = world.tclaude(world.default_dir)
     assert (out.returncode, out.stdout, out.stderr) == (0, "1\n", "")
