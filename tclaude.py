@@ -7,20 +7,25 @@ status beside tclaude's own state in ``~/.tofu/claude-sessions/``.  Where no hoo
 permission, an interrupted turn, a killed process) tclaude fills the gap from tmux liveness,
 claude's own session registry and, as a last resort, the screen.
 
-Map of this file, top to bottom:
+Map of this file, top to bottom (each part uses only what comes before it):
 
   1. paths and config      where state, hooks and claude's own files live
-  2. errors and helpers     UserError (one clear line, non-zero exit), time formatting
-  3. state store            the only code that reads or writes ``<id>.json`` / ``<id>.status``
-  4. tmux adapter           the only code that runs tmux
-  5. claude launcher        finding claude, the hooks settings file, the pane command
-  6. status resolution      hooks + liveness + registry + screen -> one true status
-  7. commands               session new / ls / attach / kill
-  7b. more commands         session wait / send / resume / rename / prune, status-line
-  8. dashboard              session watch: a live, top-like view (curses, imported lazily)
-  9. tools                  hooks print/install/uninstall, sessions started by hand, doctor
-  10. notifications         desktop notifications when a session starts waiting (tclaude notify)
-  11. main                  the command table (every command, option and --help text),
+  2. errors and helpers     UserError (one clear line, non-zero exit), time formatting, the
+                            sanitiser, the file reader and the one atomic writer
+  3. processes              the only code that reads /proc or runs ps: liveness, process trees
+  4. state store            the only code that reads or writes ``<id>.json`` / ``<id>.status``
+  5. tmux adapter           the only code that runs tmux
+  6. claude launcher        finding claude, the hooks settings file, the pane command
+  7. claude's registry      ``~/.claude/sessions/<pid>.json``: what claude says about itself
+  8. status resolution      hooks + liveness + registry + screen -> one true status; the
+                            snapshots resolve() reads and the Watcher of session wait
+  9. commands               session new / ls / attach / kill / wait / send / resume / rename /
+                            prune, status-line
+  10. dashboard             session watch: a live, top-like view (curses, imported lazily)
+  11. tools                 hooks print/install/uninstall, adopting a claude started by hand
+  12. notifications         desktop notifications when a session starts waiting (tclaude notify)
+  13. doctor                every check of an installation (tclaude doctor)
+  14. main                  the command table (every command, option and --help text),
                             the parser built from it, and the error boundary
 
 Python 3.8+ standard library only.  State contract: README.md, "Files and environment".
@@ -400,6 +405,11 @@ def json_bytes(value, **dump_args):
     return data
 
 
+# --------------------------------------------------------------------------------------------
+# 3. Processes: the only code that reads /proc or runs ps
+# --------------------------------------------------------------------------------------------
+
+
 def pid_alive(pid):
     if not isinstance(pid, int) or pid <= 0:
         return False
@@ -431,8 +441,211 @@ def process_running(pid):
     return fields is None or fields[:1] not in ([b"Z"], [b"X"])
 
 
+def proc_start_ticks(pid):
+    """Field 22 of /proc/<pid>/stat: the start time claude stores as ``procStart``."""
+    fields = proc_stat_fields(pid)
+    return fields[19].decode() if fields and len(fields) > 19 else None
+
+
+def same_process(pid, proc_start):
+    """pid is alive and, where both are known, started when the registry says: a pid reused
+    by another process after a SIGKILLed claude (which leaves its file behind) is not it."""
+    if not pid_alive(pid):
+        return False
+    actual = proc_start_ticks(pid)
+    return proc_start is None or actual is None or str(proc_start) == actual
+
+
+def descent_depth(pid, ancestor, limit=32):
+    """How many parents up from pid ``ancestor`` is (0: the same), None if it is not one,
+    -1 when the system cannot tell."""
+    for depth in range(limit):
+        if pid == ancestor:
+            return depth
+        fields = proc_stat_fields(pid)
+        if fields is None:
+            return -1 if depth == 0 else None
+        if len(fields) < 2 or not fields[1].isdigit() or int(fields[1]) <= 1:
+            return None
+        pid = int(fields[1])
+    return None
+
+
+def terminate_process(pid, still_there, timeout):
+    """SIGTERM first, SIGKILL when ``still_there()`` after ``timeout`` seconds."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.time() + timeout
+    while still_there() and time.time() < deadline:
+        time.sleep(0.05)
+    if still_there():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def read_proc_stat(pid):
+    """(cpu ticks of the process and its reaped children, rss pages, start time in ticks,
+    parent pid) from /proc/<pid>/stat, or None when it is gone."""
+    fields = proc_stat_fields(pid)
+    if fields is None:
+        return None
+    try:
+        ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        return ticks, int(fields[21]), int(fields[19]), int(fields[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def parse_ps(text):
+    """``ps -A -o pid=,ppid=,pcpu=,rss=`` -> ({pid: (cpu %, rss bytes)}, {ppid: [pids]})."""
+    table, kids = {}, {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        try:
+            pid, ppid = int(parts[0]), int(parts[1])
+            cpu, rss = float(parts[2].replace(",", ".")), int(parts[3]) * 1024
+        except ValueError:
+            continue
+        table[pid] = (cpu, rss)
+        kids.setdefault(ppid, []).append(pid)
+    return table, kids
+
+
+def process_tree(root, children, limit=2000):
+    """``root`` and every descendant, given a function or dict from pid to child pids."""
+    lookup = children.get if isinstance(children, dict) else children
+    found, todo, seen = [], [root], set()
+    while todo and len(found) < limit:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        found.append(pid)
+        todo.extend(lookup(pid) or ())
+    return found
+
+
+def proc_uptime():
+    try:
+        return float(read_small("/proc/uptime").split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class ProcessTrees:
+    """CPU% and RSS of each claude process with its descendants (tools, shells, MCP servers).
+    Linux reads /proc (CPU% from the tick delta between two samples; the first sample shows
+    the average since the process started); macOS makes one ``ps`` call per sample; other
+    systems show ``-``."""
+
+    def __init__(self):
+        self.linux = os.path.isfile("/proc/self/stat")
+        self.darwin = sys.platform == "darwin"
+        self.previous = {}  # root pid -> (start ticks, cpu ticks, monotonic time)
+        if self.linux:
+            self.hz = os.sysconf("SC_CLK_TCK")
+            self.page = os.sysconf("SC_PAGE_SIZE")
+            # /proc/<pid>/task/<tid>/children needs CONFIG_PROC_CHILDREN; else scan /proc
+            me = os.getpid()
+            self.children_files = os.path.exists("/proc/%d/task/%d/children" % (me, me))
+
+    def sample(self, pids):
+        """{root pid: (cpu percent or None, rss bytes)} for those still alive."""
+        if not pids:
+            self.previous = {}
+            return {}
+        if self.linux:
+            return self.sample_proc(pids)
+        if self.darwin:
+            return self.sample_ps(pids)
+        return {}
+
+    def sample_proc(self, pids):
+        now = time.monotonic()
+        children = self.task_children if self.children_files else self.scan_parents()
+        current, result, uptime = {}, {}, None
+        for root in pids:
+            ticks = rss = 0
+            start = None
+            for pid in process_tree(root, children):
+                stat = read_proc_stat(pid)
+                if stat is None:
+                    continue
+                if pid == root:
+                    start = stat[2]
+                ticks += stat[0]
+                rss += stat[1]
+            if start is None:
+                continue  # gone since tmux listed it
+            before = self.previous.get(root)
+            if before and before[0] == start and now > before[2]:
+                cpu = max(0.0, (ticks - before[1]) * 100.0 / self.hz / (now - before[2]))
+            else:
+                uptime = uptime if uptime is not None else proc_uptime()
+                age = uptime - start / self.hz if uptime else 0
+                cpu = ticks * 100.0 / self.hz / age if age > 0.5 else None
+            current[root] = (start, ticks, now)
+            result[root] = (cpu, rss * self.page)
+        self.previous = current
+        return result
+
+    @staticmethod
+    def task_children(pid):
+        """Children of every thread (a child's parent is the thread that forked it)."""
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return []
+        kids = []
+        for tid in tids:
+            try:
+                kids.extend(
+                    int(p) for p in read_small("/proc/%d/task/%s/children" % (pid, tid)).split()
+                )
+            except (OSError, ValueError):
+                continue
+        return kids
+
+    @staticmethod
+    def scan_parents():
+        kids = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                stat = read_proc_stat(int(name))
+                if stat:
+                    kids.setdefault(stat[3], []).append(int(name))
+        return kids
+
+    def sample_ps(self, pids):
+        import subprocess
+
+        try:
+            proc = subprocess.run(
+                ["ps", "-A", "-o", "pid=,ppid=,pcpu=,rss="],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=5,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return {}
+        table, kids = parse_ps(proc.stdout)
+        result = {}
+        for root in pids:
+            if root in table:
+                tree = [table[p] for p in process_tree(root, kids) if p in table]
+                result[root] = (sum(t[0] for t in tree), sum(t[1] for t in tree))
+        return result
+
+
 # --------------------------------------------------------------------------------------------
-# 3. State store: the only code that reads or writes session files
+# 4. State store: the only code that reads or writes session files
 # --------------------------------------------------------------------------------------------
 
 
@@ -549,6 +762,38 @@ def checked_record(state, path):
     state.setdefault("tmuxSession", TMUX_PREFIX + state["id"])
     state.setdefault("status", "running")
     return state
+
+
+def new_record(sid, created, now=None, **fields):
+    """A new session record, the contract fields first (README "Files and environment"), then
+    ``fields``.  ``created`` is the epoch its session began; ``now`` (default: ``created``) is
+    when tclaude writes it down, which differs for a tmux session found without a record."""
+    stamp, born = utc_iso(created if now is None else now), utc_iso(created)
+    record = {
+        "id": sid,
+        "name": None,
+        "tmuxSession": TMUX_PREFIX + sid,
+        "pid": None,
+        "cwd": None,
+        "convId": None,
+        "status": "running",
+        "statusDetail": "starting",
+        "statusSince": stamp,
+        "created": born,
+        "createdTs": round(created, 6),  # orders sessions started within one second
+        "spawned": born,
+        "updated": stamp,
+        "claudeArgs": [],
+    }
+    record.update(fields)
+    return record
+
+
+def exited_fields(detail, now, exit_code=None, **more):
+    """What a record says once its claude is proven gone: written once, final (death_recorded)."""
+    stamp = utc_iso(now)
+    return dict(status="exited", statusDetail=detail, statusSince=stamp, exitedAt=stamp,
+                exitCode=exit_code, **more)  # fmt: skip
 
 
 class StateStore:
@@ -909,19 +1154,56 @@ class _Lock:
             os.close(self.held[0])  # closing the descriptor releases the flock
 
 
+# -- the notify switch, kept as a <id>.notify marker the hook tests without reading JSON --------
+
+
+def global_notify(store, strict=True):
+    """The global switch (tclaude.json "notify"); off unless switched on."""
+    try:
+        return store.load_config().get("notify") is True
+    except UserError as exc:
+        if strict:
+            raise
+        warn(str(exc))
+        return False
+
+
+def session_notifies(state, global_on):
+    """A session's own --notify/--no-notify wins; null follows the global switch."""
+    own = state.get("notify")
+    return own if isinstance(own, bool) else global_on
+
+
+def sync_notify_marker(store, state, global_on=None):
+    if global_on is None:
+        global_on = global_notify(store, strict=False)
+    store.set_notify_marker(state["id"], session_notifies(state, global_on))
+
+
 # --------------------------------------------------------------------------------------------
-# 4. tmux adapter: the only code that runs tmux
+# 5. tmux adapter: the only code that runs tmux
 # --------------------------------------------------------------------------------------------
 
 
 class Pane:
-    __slots__ = ("dead", "dead_status", "pid", "session")
+    """One tmux pane as tmux described it.  ``dead``/``dead_status`` are None where nobody
+    asked (a pane named by the user); ``created`` (epoch of its tmux session), ``cwd`` and
+    ``command`` only in the detailed listing, ``id`` and ``socket`` for a pane looked up."""
 
-    def __init__(self, session, pid, dead, dead_status):
+    __slots__ = ("command", "created", "cwd", "dead", "dead_status", "id", "pid", "session",
+                 "socket")  # fmt: skip
+
+    def __init__(self, session, pid, dead, dead_status, created=None, cwd=None, command=None,
+                 id=None, socket=None):  # fmt: skip
         self.session = session
         self.pid = pid
         self.dead = dead
         self.dead_status = dead_status
+        self.created = created
+        self.cwd = cwd
+        self.command = command
+        self.id = id
+        self.socket = socket
 
 
 class ServerSight:
@@ -1079,7 +1361,7 @@ class Tmux:
         posix_spawn instead of subprocess: importing subprocess costs more than the call."""
         if not self.binary:
             return lambda: self.blind("tmux is not installed or not on PATH")
-        fmt = "#{session_name}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}"
+        fmt = self.panes_format()
         argv = self.argv("list-panes", "-a", "-F", fmt)
         if not hasattr(os, "posix_spawn"):
             proc = self.run("list-panes", "-a", "-F", fmt, check=False)
@@ -1141,21 +1423,39 @@ class Tmux:
         server is dead or cannot be asked."""
         return self.start_panes_query()().panes
 
+    # The one ``list-panes`` format: what liveness needs, and with ``details`` what a record
+    # rebuilt for a tmux session without one needs (the start command last: it may hold tabs).
+    PANE_FIELDS = ("session_name", "pane_pid", "pane_dead", "pane_dead_status")
+    PANE_DETAILS = ("session_created", "pane_current_path", "pane_start_command")
+
     @staticmethod
-    def parse_panes(text):
+    def panes_format(details=False):
+        fields = Tmux.PANE_FIELDS + (Tmux.PANE_DETAILS if details else ())
+        return "\t".join("#{%s}" % f for f in fields)
+
+    @staticmethod
+    def parse_panes(text, details=False):
+        """``list-panes`` output in panes_format(details) -> {tofu-claude session name: Pane}."""
+        width = len(Tmux.PANE_FIELDS) + (len(Tmux.PANE_DETAILS) if details else 0)
         panes = {}
         for line in text.splitlines():
-            parts = line.split("\t")
-            if len(parts) != 4 or not parts[0].startswith(TMUX_PREFIX):
+            parts = line.split("\t", width - 1) if details else line.split("\t")
+            if len(parts) != width or not parts[0].startswith(TMUX_PREFIX):
                 continue
-            name, pid, dead, status = parts
+            name, pid, dead, status = parts[:4]
             if name in panes:
                 continue  # tclaude sessions have one pane; ignore extra windows a user opened
+            more = {}
+            if details:
+                created, cwd, command = parts[4:]
+                more = {"created": int(created) if created.isdigit() else None, "cwd": cwd,
+                        "command": command}  # fmt: skip
             panes[name] = Pane(
                 name,
                 int(pid) if pid.isdigit() else None,
                 dead == "1",
                 int(status) if status.lstrip("-").isdigit() else None,
+                **more,
             )
         return panes
 
@@ -1205,7 +1505,7 @@ class Tmux:
         return proc.stdout.strip() if proc.returncode == 0 else ""
 
     def pane_info(self, target):
-        """The pane a target (``%3``, ``work:1.0``...) names: {id, pid, session, path}.
+        """The Pane a target (``%3``, ``work:1.0``...) names, with id, socket and cwd.
         display-message prints an empty line and exits 0 for a missing target, hence the check."""
         fmt = "#{pane_id}\t#{pane_pid}\t#{session_name}\t#{socket_path}\t#{pane_current_path}"
         proc = self.run("display-message", "-p", "-t", target, fmt, check=False)
@@ -1214,13 +1514,15 @@ class Tmux:
             reason = one_line(proc.stderr) or "no such pane"
             raise UserError("no tmux pane %r (%s); list panes with: tmux list-panes -a" % (
                 target, reason))  # fmt: skip
-        return {
-            "id": parts[0],
-            "pid": int(parts[1]) if parts[1].isdigit() else None,
-            "session": parts[2],
-            "socket": parts[3] if parts[3].startswith("/") else None,
-            "path": parts[4],
-        }
+        return Pane(
+            parts[2],
+            int(parts[1]) if parts[1].isdigit() else None,
+            None,
+            None,
+            id=parts[0],
+            socket=parts[3] if parts[3].startswith("/") else None,
+            cwd=parts[4],
+        )
 
     def focus_pane(self, pane_id):
         """Make the pane current in its session, so attaching lands on it."""
@@ -1247,28 +1549,9 @@ class Tmux:
         self.run("send-keys", "-t", target, "Enter")
 
     def pane_details(self):
-        """Every tofu-claude session with what an adopted record needs: {name: dict}."""
-        fmt = "\t".join(
-            "#{%s}" % f
-            for f in ("session_name", "pane_pid", "pane_dead", "pane_dead_status",
-                      "session_created", "pane_current_path", "pane_start_command")
-        )  # fmt: skip
-        proc = self.run("list-panes", "-a", "-F", fmt, check=False)
-        details = {}
-        for line in proc.stdout.splitlines() if proc.returncode == 0 else []:
-            parts = line.split("\t", 6)
-            if len(parts) != 7 or not parts[0].startswith(TMUX_PREFIX) or parts[0] in details:
-                continue
-            name, pid, dead, status, created, cwd, command = parts
-            details[name] = {
-                "pid": int(pid) if pid.isdigit() else None,
-                "dead": dead == "1",
-                "deadStatus": int(status) if status.lstrip("-").isdigit() else None,
-                "created": int(created) if created.isdigit() else None,
-                "cwd": cwd,
-                "command": command,
-            }
-        return details
+        """Every tofu-claude session with what an adopted record needs: {name: Pane}."""
+        proc = self.run("list-panes", "-a", "-F", self.panes_format(details=True), check=False)
+        return self.parse_panes(proc.stdout, details=True) if proc.returncode == 0 else {}
 
     def viewers(self):
         """{session name: set of pane pids a client is showing}, from one list-clients call
@@ -1309,7 +1592,7 @@ class Tmux:
 
 
 # --------------------------------------------------------------------------------------------
-# 5. Claude launcher
+# 6. Claude launcher
 # --------------------------------------------------------------------------------------------
 
 
@@ -1375,7 +1658,102 @@ def find_transcript(conv_id, cwd):
 
 
 # --------------------------------------------------------------------------------------------
-# 6. Status resolution
+# 7. Claude's registry: what claude writes about itself in ~/.claude/sessions/<pid>.json
+# --------------------------------------------------------------------------------------------
+
+
+REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
+TMUX_LOCATION_RE = re.compile(r"^(.*):@\d+\.(%\d+)$")
+
+
+def read_registry(pid):
+    """Claude's registry entry of a live ``pid``, its fields checked, or None."""
+    path = claude_registry_path(pid)
+    try:
+        data = read_json_file(path, 65536)
+    except UnfitFile as exc:
+        warn_once("ignoring %s" % exc)
+        return None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("pid") != pid or not is_pid(pid):
+        return None
+    return checked_fields(data, REGISTRY_FIELDS, path)
+
+
+def registry_signature(pid):
+    """A stat of claude's registry file: it changes on the silent moves hooks miss."""
+    try:
+        st = os.stat(claude_registry_path(pid))
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def live_registry_entries():
+    """Registry files of interactive claude processes that are still the ones that wrote them."""
+    folder = os.path.join(claude_config_dir(), "sessions")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    entries = []
+    for name in names:
+        if not (name.endswith(".json") and name[:-5].isdigit()):
+            continue
+        reg = read_registry(int(name[:-5]))
+        if not reg or reg.get("kind", "interactive") != "interactive":
+            continue
+        if same_process(reg["pid"], reg.get("procStart")):
+            entries.append(reg)
+    return entries
+
+
+def tmux_location(reg):
+    """(tmux session, pane id) from claude's "<session>:@<window>.%<pane>", else (None, None)."""
+    match = TMUX_LOCATION_RE.match(str(reg.get("tmux") or ""))
+    return (match.group(1), match.group(2)) if match else (None, None)
+
+
+def ms_iso(value):
+    return utc_iso(value / 1000.0) if isinstance(value, (int, float)) and value > 0 else None
+
+
+def registry_text(reg, key):
+    value = reg.get(key)
+    return value if isinstance(value, str) else None
+
+
+def claude_in_pane(pane):
+    """The registry entry of the claude running in a pane: claude itself (``exec claude``) or
+    the process nearest to the pane's shell, when a child claude runs inside too."""
+    best, best_depth = None, None
+    for reg in live_registry_entries():
+        if tmux_location(reg)[1] != pane.id and reg["pid"] != pane.pid:
+            continue
+        depth = descent_depth(reg["pid"], pane.pid) if pane.pid else -1
+        if depth is None:
+            continue  # same pane id on another tmux server
+        if best is None or (depth >= 0 and (best_depth < 0 or depth < best_depth)):
+            best, best_depth = reg, depth
+    return best
+
+
+def external_pane(ref):
+    """The tmux pane of ``ext:<pid>``, as ``session ls --all`` shows it."""
+    pid = ref[len("ext:") :]
+    reg = read_registry(int(pid)) if pid.isdigit() else None
+    if not reg or not same_process(reg["pid"], reg.get("procStart")):
+        raise UserError("no claude %s is running (see: tclaude session ls --all)" % ref)
+    pane = tmux_location(reg)[1]
+    if not pane:
+        raise UserError("claude %s does not run in tmux: only a claude in a tmux pane can be "
+                        "adopted" % ref)  # fmt: skip
+    return pane
+
+
+# --------------------------------------------------------------------------------------------
+# 8. Status resolution: hooks + liveness + registry + screen, the snapshots, Watcher
 # --------------------------------------------------------------------------------------------
 
 SCREEN_BUSY = "esc to interrupt"
@@ -1389,7 +1767,6 @@ SCREEN_STARTUP_DIALOGS = (
 # idle-looking screen before the spinner is drawn.
 SCREEN_GRACE = 0.6
 STARTUP_GRACE = 3.0
-REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
 
 
 class BaseSnapshot:
@@ -1461,19 +1838,33 @@ class Snapshot(BaseSnapshot):
         return found
 
 
-def read_registry(pid):
-    """Claude's registry entry of a live ``pid``, its fields checked, or None."""
-    path = claude_registry_path(pid)
-    try:
-        data = read_json_file(path, 65536)
-    except UnfitFile as exc:
-        warn_once("ignoring %s" % exc)
-        return None
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("pid") != pid or not is_pid(pid):
-        return None
-    return checked_fields(data, REGISTRY_FIELDS, path)
+class PidSnapshot(BaseSnapshot):
+    """A Snapshot that asks tmux nothing about liveness: a pane per recorded claude pid, dead
+    when the process is gone.  Screens come from ``tmux`` when given (a waiter's glance), else
+    read blank, which changes nothing (the status line)."""
+
+    def __init__(self, states, hooks, tmux=None):
+        super().__init__(tmux)
+        self._panes = {}
+        for state in states:
+            hook = hooks.get(state["id"]) or {}
+            pid = state.get("pid") or hook.get("claudePid")
+            name = state.get("tmuxSession")
+            self.sockets[name] = state.get("tmuxSocket")
+            if isinstance(pid, int) and pid > 0:
+                self._panes[name] = Pane(name, pid, not process_running(pid), None)
+
+    def sight(self, state):
+        """A session without a pid is one only tmux can judge: its server counts as one that
+        was not asked."""
+        pane = self.panes.get(state.get("tmuxSession"))
+        if pane:
+            return pane, None
+        return None, ServerSight(record_socket(state)[0], problem="not asked (no claude pid)")
+
+    @property
+    def panes(self):
+        return self._panes
 
 
 # A record without a pid younger than this belongs to a `session new` still spawning tmux.
@@ -1541,6 +1932,37 @@ def death_recorded(state):
     return state.get("status") == "exited" and bool(state.get("exitedAt"))
 
 
+def resolve_adopted(state, now):
+    """An adopted session's claude runs no tclaude hook (it lacks TCLAUDE_SESSION_ID), so its
+    status is claude's registry; alive while its pid is the process that was adopted."""
+    view = dict(state)
+    if death_recorded(state):
+        return view, None
+    pid = state.get("pid")
+    if not same_process(pid, state.get("procStart")):
+        changed = exited_fields("claude process gone", now)
+        view.update(changed)
+        return view, changed
+    reg = read_registry(pid)
+    if reg:
+        view["status"] = REGISTRY_STATUS.get(reg.get("status"), view.get("status") or "running")
+        view["statusSince"] = ms_iso(reg.get("statusUpdatedAt")) or view.get("statusSince")
+        view["convId"] = registry_text(reg, "sessionId") or view.get("convId")
+        view["statusDetail"] = "adopted, tmux %s" % state.get("tmuxPane")
+    else:
+        view["statusDetail"] = "adopted; claude's registry file is missing"
+    return view, None
+
+
+def never_started(view):
+    """A record whose claude never ran (its ``session new`` was interrupted before tmux
+    started it): no claude pid, no hook heard, no transcript, so nothing to resume."""
+    if view.get("adopted") or view.get("pid") is not None or view.get("transcriptPath"):
+        return False
+    conv = view.get("convId")
+    return bool(conv) and find_transcript(conv, view.get("cwd") or "")[0] is None
+
+
 def resolve(state, hook, snap, now=None):
     """The session as users should see it.  Returns (view, changed): ``changed`` is a dict of
     fields to persist (only when the session has just been found dead)."""
@@ -1578,17 +2000,15 @@ def resolve(state, hook, snap, now=None):
             death = view["statusDetail"]
         if never_started(view):
             death = "claude never started (its session new was interrupted)"
-        changed = {
-            "status": "exited",
-            "statusDetail": death,
-            "statusSince": utc_iso(now),
-            "exitedAt": utc_iso(now),
-            "exitCode": pane.dead_status if pane else None,
-            "exitCause": cause,
-            "exitReason": ended.get("reason") if isinstance(ended.get("reason"), str) else None,
-            "convId": view.get("convId"),
-            "pid": view.get("pid"),
-        }
+        changed = exited_fields(
+            death,
+            now,
+            pane.dead_status if pane else None,
+            exitCause=cause,
+            exitReason=ended.get("reason") if isinstance(ended.get("reason"), str) else None,
+            convId=view.get("convId"),
+            pid=view.get("pid"),
+        )
         view.update(changed)
         return view, changed
     if view["status"] in ("running", "waiting_permission"):
@@ -1671,6 +2091,45 @@ def current_views(store, tmux, states=None, snap=None):
     return views
 
 
+def creation_order(view):
+    stamp = view.get("createdTs")
+    if not isinstance(stamp, (int, float)):  # missing, or a hand-edited file: never crash a sort
+        stamp = parse_iso(view.get("created")) or 0
+    return (stamp, view["id"])
+
+
+def external_views(views, snap):
+    """Claude sessions tclaude does not manage, as views shaped like tclaude's own (id
+    ``ext:<pid>``, "external": true).  ``views`` are tclaude's resolved sessions and ``snap``
+    the same refresh's tmux snapshot: their claude processes are left out."""
+    owned = {v.get("pid") for v in views if v.get("status") != "exited"}
+    owned.update(pane.pid for pane in snap.panes.values())
+    externals = []
+    for reg in live_registry_entries():
+        session, pane = tmux_location(reg)
+        if reg["pid"] in owned or (session or "").startswith(TMUX_PREFIX):
+            continue
+        status, started = REGISTRY_STATUS.get(reg.get("status")), reg.get("startedAt")
+        externals.append({
+            "id": "ext:%d" % reg["pid"],
+            "external": True,
+            "name": None,
+            "tmuxSession": session,
+            "tmuxPane": pane,
+            "pid": reg["pid"],
+            "cwd": registry_text(reg, "cwd"),
+            "convId": registry_text(reg, "sessionId"),
+            "status": status or "running",
+            "statusDetail": ("tmux %s:%s" % (session, pane)) if pane else "not in tmux",
+            "statusSince": ms_iso(reg.get("statusUpdatedAt")) or ms_iso(reg.get("startedAt")),
+            "created": ms_iso(reg.get("startedAt")),
+            "createdTs": started / 1000.0 if isinstance(started, (int, float)) else None,
+            "updated": ms_iso(reg.get("updatedAt")),
+            "claudeVersion": registry_text(reg, "version"),
+        })  # fmt: skip
+    return sorted(externals, key=creation_order)
+
+
 def explain_death(tmux, snap, view, changed, hook):
     """Once per death: the exit status and claude's last words (e.g. an argument error)."""
     pane, _ = snap.sight(view)
@@ -1706,438 +2165,6 @@ def persist_exit(store, state, changed):
         warn(str(exc))
 
 
-# --------------------------------------------------------------------------------------------
-# 7. Commands
-# --------------------------------------------------------------------------------------------
-
-
-def find_session(store, ref, states=None):
-    """A session by exact id, name, or unique id prefix; one clear error otherwise."""
-    ref = (ref or "").strip()
-    if not ref:
-        raise UserError("no session id given")
-    states = store.load_all() if states is None else states
-    for state in states:
-        if state["id"] == ref:
-            return state
-    named = [s for s in states if s.get("name") == ref]
-    if len(named) > 1:
-        live = [s for s in named if s.get("status") != "exited"]
-        named = live if len(live) == 1 else named
-    matches = [s for s in states if s["id"].startswith(ref.lower())]
-    if len(named) == 1 and not [s for s in matches if s is not named[0]]:
-        return named[0]
-    if len(matches) == 1 and not named:
-        return matches[0]
-    if not matches and not named:
-        raise UserError("no session %r (see: tclaude session ls)" % ref)
-    # a name that is also another session's id prefix (a record from before names were
-    # checked) is ambiguous too: picking either silently could kill the wrong one
-    listed = ", ".join(sorted(set(s["id"] for s in matches + named)))
-    raise UserError("%r is ambiguous: it matches %s" % (ref, listed))
-
-
-def shell_path(path):
-    """A path to paste into a shell: ~ stays expandable, anything odd is quoted."""
-    home = home_dir()
-    if path.startswith(home + os.sep):
-        return "~/" + shlex.quote(path[len(home) + 1 :])
-    return shlex.quote(path)
-
-
-def never_started(view):
-    """A record whose claude never ran (its ``session new`` was interrupted before tmux
-    started it): no claude pid, no hook heard, no transcript, so nothing to resume."""
-    if view.get("adopted") or view.get("pid") is not None or view.get("transcriptPath"):
-        return False
-    conv = view.get("convId")
-    return bool(conv) and find_transcript(conv, view.get("cwd") or "")[0] is None
-
-
-def never_started_text(view):
-    return "session %s never started claude (its session new was interrupted); start over " \
-           "with: tclaude session kill %s && tclaude session new %s" % (
-               view["id"], view["id"], shell_path(view.get("cwd") or "."))  # fmt: skip
-
-
-def resume_hint(view):
-    where = shell_path(view.get("cwd") or ".")
-    if view.get("convId"):
-        return "tclaude session new %s --resume %s" % (where, view["convId"])
-    return "tclaude session new %s" % where
-
-
-# A name like this could be read as an id prefix (``kill 8cb`` must not pick a session named
-# "8cb" while session 8cb9203b exists).
-ID_PREFIX_RE = re.compile(r"^[0-9a-fA-F]{1,8}$")
-
-
-def checked_name(name):
-    if name is not None and (not name.strip() or ID_PREFIX_RE.match(name) or "/" in name):
-        raise UserError(
-            "invalid name %r: use a short label that is not 1-8 hex digits (an id or id prefix)"
-            % name
-        )
-    return name
-
-
-def checked_conv_id(raw):
-    conv_id = raw.strip().lower()
-    if not UUID_RE.match(conv_id):
-        raise UserError("--resume needs a conversation id (a UUID), got %r" % raw)
-    return conv_id
-
-
-def locate_conversation(conv_id, cwd):
-    """Refuse a conversation claude would not find (it would die at once with a dead pane)."""
-    found, here = find_transcript(conv_id, cwd)
-    if not found:
-        raise UserError("no conversation %s found for %s (nothing in %s)" % (
-            conv_id, cwd, os.path.join(claude_config_dir(), "projects")))  # fmt: skip
-    if not here:
-        warn("conversation %s was recorded in another folder (%s)" % (conv_id, found))
-
-
-def ensure_unclaimed(live, conv_id=None, name=None, sid=None):
-    """Two live claudes on one conversation corrupt it (claude does not stop them); two live
-    sessions with one name make the name useless.  ``sid`` is the session asking."""
-    for v in live:
-        if conv_id and v["id"] != sid and v.get("convId") == conv_id:
-            raise UserError(
-                "conversation %s is already open in session %s (%s); attach with: "
-                "tclaude session attach %s" % (conv_id, v["id"], v["status"], v["id"])
-            )
-    if name is not None and any(v["id"] != sid and v.get("name") == name for v in live):
-        raise UserError("a live session is already named %r" % name)
-
-
-def launch(store, tmux, state, claude, resume, undo):
-    """Start claude for ``state`` in a new tmux session (session new and session resume).
-    The record is saved before the spawn, so the very first hook finds its session; if tmux
-    fails, ``undo`` puts the state dir back as it was."""
-    sid = state["id"]
-    try:  # any step failing (a marker that cannot be made, tmux) leaves nothing half-made
-        settings = store.write_settings(sid, hook_settings())
-        conv_args = ["--resume" if resume else "--session-id", state["convId"]]
-        command = pane_command(sid, claude, settings, conv_args, state.get("claudeArgs") or [])
-        state["tmuxSocket"] = tmux.where()  # tmux's own answer replaces it once it has started
-        store.save(state)
-        sync_notify_marker(store, state)
-        pid, sock = tmux.new_session(state["tmuxSession"], state["cwd"], command)
-    except UserError:
-        undo()
-        raise
-    state.update(pid=pid, tmuxSocket=sock or state["tmuxSocket"])
-    state["procStart"] = proc_start_ticks(pid) if pid else None  # tells a reused pid apart
-    store.save(state)
-
-
-def cmd_new(args):
-    store, tmux = StateStore(), Tmux()
-    tmux.require()
-    cwd = os.path.realpath(os.path.expanduser(args.dir or "."))
-    if not os.path.isdir(cwd):
-        raise UserError("no such directory: %s" % (args.dir or cwd))
-    claude = find_claude()
-    conv_id = None
-    if args.resume:
-        conv_id = checked_conv_id(args.resume)
-        locate_conversation(conv_id, cwd)
-    name = checked_name(args.name)
-    store.ensure_dir()
-    with store.lock():
-        live = [v for v in current_views(store, tmux) if v["status"] != "exited"]
-        ensure_unclaimed(live, conv_id, name)
-        sid = store.new_id()
-        created = time.time()
-        now = utc_iso(created)
-        state = {
-            "id": sid,
-            "name": name,
-            "tmuxSession": TMUX_PREFIX + sid,
-            "pid": None,
-            "cwd": cwd,
-            "convId": conv_id or new_uuid4(),
-            "status": "running",
-            "statusDetail": "starting",
-            "statusSince": now,
-            "created": now,
-            "createdTs": round(created, 6),  # orders sessions started within one second
-            "spawned": now,
-            "updated": now,
-            "resumed": bool(conv_id),
-            "claudeArgs": list(args.claude_args),
-            "notify": getattr(args, "notify", None),
-        }
-        launch(store, tmux, state, claude, bool(conv_id), lambda: store.remove(sid))
-    if args.quiet:
-        print(sid)
-    else:
-        label = " (%s)" % name if name else ""
-        say("started session %s%s in %s" % (sid, label, short_path(cwd)))
-        print("attach with: tclaude session attach %s" % sid)
-    return 0
-
-
-# A hook writes the status file within ~0.1 s of the moment claude marks itself busy or
-# waiting in its registry (README facts, "registry"); half a minute is far beyond any scheduling
-# delay on a loaded machine, yet short enough that a user waiting on a frozen status is told.
-HOOK_FREEZE_SECONDS = 30.0
-
-
-def state_dir_full(store):
-    """True when statvfs shows no free block for an unprivileged writer (the hook)."""
-    try:
-        info = os.statvfs(store.dir)
-    except (OSError, AttributeError):
-        return False
-    return info.f_bavail == 0
-
-
-def frozen_hook(store, state):
-    """Seconds by which the session's hook status lags claude's registry, when a hook surely
-    fired but wrote nothing (full or unwritable state dir); else None.  Only ``busy`` and
-    ``waiting`` count: claude enters both with a hook (UserPromptSubmit, PermissionRequest),
-    while ``idle`` may follow a deny or an interrupt that runs no hook at all."""
-    pid = state.get("pid")
-    if state.get("adopted") or not isinstance(pid, int) or pid <= 0:
-        return None
-    try:  # two stats first: ls pays for a registry read only when the files disagree by far
-        hook_mtime = os.stat(store.path(state["id"], ".status")).st_mtime
-        if os.stat(claude_registry_path(pid)).st_mtime - hook_mtime <= HOOK_FREEZE_SECONDS:
-            return None
-    except OSError:
-        return None  # no hook file or no registry: nothing to compare, nothing concluded
-    reg = read_registry(pid)
-    stamp = reg.get("statusUpdatedAt") if reg else None
-    if reg is None or reg.get("status") not in ("busy", "waiting"):
-        return None
-    if not isinstance(stamp, (int, float)) or isinstance(stamp, bool):
-        return None
-    lag = stamp / 1000.0 - hook_mtime
-    return lag if lag > HOOK_FREEZE_SECONDS else None
-
-
-def hook_write_problems(store, views):
-    """Why the hooks may be unable to record status, one line per cause (ls and doctor)."""
-    problems = []
-    if os.path.isdir(store.dir) and state_dir_full(store):
-        problems.append("state dir %s is full: hooks cannot record status" % store.dir)
-    for view in views:
-        if view.get("status") == "exited":
-            continue
-        lag = frozen_hook(store, view)
-        if lag is not None:
-            problems.append("session %s: its hook status is %s older than claude's registry; "
-                            "the state dir %s may be full or unwritable (status frozen)"
-                            % (view["id"], short_duration(lag), store.dir))  # fmt: skip
-    return problems
-
-
-def cmd_ls(args):
-    store, tmux = StateStore(), Tmux()
-    snap = Snapshot(tmux)
-    views = sorted(current_views(store, tmux, snap=snap), key=creation_order)
-    for problem in hook_write_problems(store, views):
-        warn(problem)
-    if args.all:
-        views = [dict(v, external=False) for v in views] + external_views(views, snap)
-    if args.json:
-        # ensure_ascii: a C1 control in a name or path goes out as \u009d, not as itself
-        print(json.dumps(views, indent=2, ensure_ascii=True))
-        return 0
-    if not views:
-        print("no sessions (start one with: tclaude session new [dir])")
-        return 0
-    print(format_table(views))
-    return 0
-
-
-def creation_order(view):
-    stamp = view.get("createdTs")
-    if not isinstance(stamp, (int, float)):  # missing, or a hand-edited file: never crash a sort
-        stamp = parse_iso(view.get("created")) or 0
-    return (stamp, view["id"])
-
-
-DETAIL_WIDTH = 80
-
-
-def view_row(view, now):
-    since = parse_iso(view.get("statusSince")) or parse_iso(view.get("updated")) or now
-    conv = (view.get("convId") or "")[:8]
-    detail = safe_text(one_line(view.get("statusDetail") or ""))
-    if view["status"] == "exited" and conv:
-        hint = " · resume: tclaude session resume %s" % view["id"]
-        if never_started(view):
-            hint = " · start over: tclaude session kill %s, then session new" % view["id"]
-        detail = detail[: DETAIL_WIDTH - len(hint)] + hint
-    cwd = view.get("cwd")
-    return [
-        safe_text(view["id"]),
-        safe_text(one_line(view.get("name")) or "-"),
-        safe_text(view["status"]),
-        short_duration(now - since),
-        safe_text(short_path(cwd) if isinstance(cwd, str) else ""),
-        safe_text(conv) or "-",
-        detail,
-    ]
-
-
-def format_table(views):
-    now = time.time()
-    header = ["ID", "NAME", "STATUS", "AGE", "CWD", "CONV", "DETAIL"]
-    rows = [header] + [view_row(v, now) for v in views]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
-    lines = []
-    for row in rows:
-        cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1][:DETAIL_WIDTH]]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
-def cmd_attach(args):
-    store, tmux = StateStore(), Tmux()
-    tmux.require()
-    state = find_session(store, args.id)
-    (view,) = current_views(store, tmux, [state])
-    if view["status"] == "exited" and never_started(view):
-        raise UserError(never_started_text(view))
-    if view["status"] == "exited":
-        how = resume_hint(view)
-        if view.get("convId") and not view.get("adopted"):
-            how = "tclaude session resume %s" % view["id"]
-        raise UserError("session %s has exited (%s); resume it with: %s" % (
-            view["id"], view.get("statusDetail") or "gone", how))  # fmt: skip
-    rc = attach_view(tmux, view)
-    return 0 if rc == 0 else rc
-
-
-def attach_view(tmux, view):
-    """Attach to (or switch to) a session's tmux session; an adopted claude, and one started
-    by hand (``ext:<pid>``), shares its tmux session with the user's other windows, so bring
-    its pane to the front first."""
-    server = tmux.of(view)
-    if view.get("adopted") or view.get("external"):
-        server.focus_pane(view["tmuxPane"])
-    return server.attach(view["tmuxSession"])
-
-
-def terminate_process(pid, still_there, timeout):
-    """SIGTERM first, SIGKILL when ``still_there()`` after ``timeout`` seconds."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except OSError:
-        return
-    deadline = time.time() + timeout
-    while still_there() and time.time() < deadline:
-        time.sleep(0.05)
-    if still_there():
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def stop_claude(tmux, view, timeout=4.0):
-    """Claude's own exit path first (SIGTERM runs its SessionEnd hooks and flushes the
-    transcript), then the tmux session; SIGKILL only for a claude that ignores SIGTERM."""
-    if view.get("adopted"):
-        return stop_adopted(view, timeout)
-    server = tmux.of(view)
-    pane = server.panes().get(view["tmuxSession"])
-    if pane:
-        pid = pane.pid if not pane.dead else None
-    else:  # its server cannot be asked or lost it: only a pid proven to be that claude
-        pid = view.get("pid") if view.get("status") != "exited" and claude_verified(view) else None
-    if pid and process_running(pid):
-        terminate_process(pid, lambda: process_running(pid), timeout)
-    server.kill_session(view["tmuxSession"])
-
-
-def claude_verified(state):
-    """The record's pid is still the claude it started: same /proc start time (a pid alone
-    may have been reused, e.g. after a reboot)."""
-    pid, start = state.get("pid"), state.get("procStart")
-    if not (isinstance(pid, int) and pid > 0 and start is not None and process_running(pid)):
-        return False
-    return proc_start_ticks(pid) == str(start)
-
-
-def cmd_kill(args):
-    store, tmux = StateStore(), Tmux()
-    tmux.require()
-    if args.all_exited:
-        return kill_all_exited(store, tmux)
-    if not args.id:
-        raise UserError("kill needs a session id (or --all-exited)")
-    state = find_session(store, args.id)
-    view = kill_one(store, tmux, state)
-    if never_started(view):
-        say("killed %s (claude had never started)" % view["id"])
-        return 0
-    say("killed %s; resume the conversation with: %s" % (view["id"], resume_hint(view)))
-    return 0
-
-
-def kill_all_exited(store, tmux):
-    """Judged and removed under the state lock: a ``session resume`` cannot slip in between
-    the verdict "exited" and the removal of a session it just brought back.  Only proven
-    deaths go: "unknown" is never "exited"."""
-    if not os.path.isdir(store.dir):
-        print("no exited sessions")
-        return 0
-    store.check_removable()
-    with store.lock():
-        snap = Snapshot(tmux)
-        gone = [v for v in current_views(store, tmux, None, snap) if v["status"] == "exited"]
-        for view in gone:
-            store.check_removable(view["id"])
-        for view in gone:
-            pane = None if view.get("adopted") else snap.sight(view)[0]
-            if pane and not pane.dead and process_running(pane.pid):
-                say("kept %s: marked exited but its tmux session %s is alive"
-                    % (view["id"], view["tmuxSession"]))  # fmt: skip
-                continue
-            tmux.of(view).kill_session(view["tmuxSession"])
-            if store.remove(view["id"], expect=spawn_facts(view)):
-                say("removed %s (%s)" % (view["id"], view.get("statusDetail") or "exited"))
-            else:
-                say("kept %s: its record changed meanwhile" % view["id"])
-    if not gone:
-        print("no exited sessions")
-    return 0
-
-
-def kill_one(store, tmux, state):
-    """End one session and forget it (session kill and the dashboard's kill key); returns its
-    last view, which still knows the convId for the resume hint.  Checked first (a kill that
-    stopped claude and then could not remove the record would leave a lie behind), and done
-    under the state lock so no resume starts a new claude in the session being killed."""
-    store.check_removable(state["id"])
-    with store.lock():
-        fresh = store.current(state["id"])
-        if fresh is None:
-            raise UserError("session %s was removed meanwhile" % state["id"])
-        (view,) = current_views(store, tmux, [fresh])
-        stop_claude(tmux, view)
-        store.remove(view["id"])
-    return view
-
-
-# --------------------------------------------------------------------------------------------
-# 7b. More session commands: wait, send, resume, rename, prune, status-line
-# --------------------------------------------------------------------------------------------
-
-WAIT_TARGETS = {
-    "waiting": ("waiting_input", "waiting_permission"),
-    "waiting_input": ("waiting_input",),
-    "waiting_permission": ("waiting_permission",),
-    "exited": ("exited",),
-}
-WAIT_DEFAULT = ("waiting_input", "waiting_permission", "exited")
-EXIT_LOST = 3  # a session exited before it reached the state waited for
-EXIT_TIMEOUT = 124  # as timeout(1)
 # A waiter stats the session's files every tick and asks tmux only when something changed.
 # Hooks stay silent on a denied permission or an interrupt: claude's registry file covers
 # that (it is stat'ed too); without one, only tmux and the screen tell, so while the session is
@@ -2146,31 +2173,6 @@ EXIT_TIMEOUT = 124  # as timeout(1)
 WAIT_TICK = 0.2
 WAIT_GAP_RECHECK = 2.0
 WAIT_SAFETY_RECHECK = 15.0
-# Claude drops keys sent while it is still taking in a paste; a pause before Enter, as a person
-# would make (see the facts, "Driving claude through tmux").
-SUBMIT_PAUSE = 0.5
-SEND_ACK_TIMEOUT = 5.0
-RESUME_EXIT_GRACE = 3.0
-# Control characters a prompt cannot carry: ESC would let text end the bracketed paste early.
-PROMPT_CONTROLS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-CONV_IN_COMMAND_RE = re.compile(r"--(?:session-id|resume)[= ]'?([0-9a-fA-F-]{36})\b")
-STATUS_LINE_MARKS = (
-    ("waiting_permission", "!"),
-    ("waiting_input", "?"),
-    ("running", "~"),
-    ("unknown", "*"),
-)
-
-
-def registry_signature(pid):
-    """A stat of claude's registry file: it changes on the silent moves hooks miss."""
-    try:
-        st = os.stat(claude_registry_path(pid))
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class Watcher:
@@ -2271,6 +2273,429 @@ class Watcher:
             return False
         pid = view.get("pid")
         return not isinstance(pid, int) or registry_signature(pid) is None
+
+
+# --------------------------------------------------------------------------------------------
+# 9. Commands: session new, ls, attach, kill, wait, send, resume, rename, prune, status-line
+# --------------------------------------------------------------------------------------------
+
+
+def find_session(store, ref, states=None):
+    """A session by exact id, name, or unique id prefix; one clear error otherwise."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise UserError("no session id given")
+    states = store.load_all() if states is None else states
+    for state in states:
+        if state["id"] == ref:
+            return state
+    named = [s for s in states if s.get("name") == ref]
+    if len(named) > 1:
+        live = [s for s in named if s.get("status") != "exited"]
+        named = live if len(live) == 1 else named
+    matches = [s for s in states if s["id"].startswith(ref.lower())]
+    if len(named) == 1 and not [s for s in matches if s is not named[0]]:
+        return named[0]
+    if len(matches) == 1 and not named:
+        return matches[0]
+    if not matches and not named:
+        raise UserError("no session %r (see: tclaude session ls)" % ref)
+    # a name that is also another session's id prefix (a record from before names were
+    # checked) is ambiguous too: picking either silently could kill the wrong one
+    listed = ", ".join(sorted(set(s["id"] for s in matches + named)))
+    raise UserError("%r is ambiguous: it matches %s" % (ref, listed))
+
+
+def shell_path(path):
+    """A path to paste into a shell: ~ stays expandable, anything odd is quoted."""
+    home = home_dir()
+    if path.startswith(home + os.sep):
+        return "~/" + shlex.quote(path[len(home) + 1 :])
+    return shlex.quote(path)
+
+
+def resume_hint(view, conv_first=False, afresh=False):
+    """The ``session new`` that continues this session's conversation (or, without one or when
+    ``afresh``, starts a new one in its directory).  ``conv_first`` for a one-line footer: a
+    narrow terminal then cuts the directory rather than the id."""
+    where = shell_path(view.get("cwd") or ".")
+    conv = None if afresh else view.get("convId")
+    if not conv:
+        return "tclaude session new %s" % where
+    if conv_first:
+        return "tclaude session new --resume %s %s" % (conv, where)
+    return "tclaude session new %s --resume %s" % (where, conv)
+
+
+def never_started_text(view):
+    return "session %s never started claude (its session new was interrupted); start over " \
+           "with: tclaude session kill %s && %s" % (
+               view["id"], view["id"], resume_hint(view, afresh=True))  # fmt: skip
+
+
+# A name like this could be read as an id prefix (``kill 8cb`` must not pick a session named
+# "8cb" while session 8cb9203b exists).
+ID_PREFIX_RE = re.compile(r"^[0-9a-fA-F]{1,8}$")
+
+
+def checked_name(name):
+    if name is not None and (not name.strip() or ID_PREFIX_RE.match(name) or "/" in name):
+        raise UserError(
+            "invalid name %r: use a short label that is not 1-8 hex digits (an id or id prefix)"
+            % name
+        )
+    return name
+
+
+def checked_conv_id(raw):
+    conv_id = raw.strip().lower()
+    if not UUID_RE.match(conv_id):
+        raise UserError("--resume needs a conversation id (a UUID), got %r" % raw)
+    return conv_id
+
+
+def locate_conversation(conv_id, cwd):
+    """Refuse a conversation claude would not find (it would die at once with a dead pane)."""
+    found, here = find_transcript(conv_id, cwd)
+    if not found:
+        raise UserError("no conversation %s found for %s (nothing in %s)" % (
+            conv_id, cwd, os.path.join(claude_config_dir(), "projects")))  # fmt: skip
+    if not here:
+        warn("conversation %s was recorded in another folder (%s)" % (conv_id, found))
+
+
+def ensure_unclaimed(live, conv_id=None, name=None, sid=None):
+    """Two live claudes on one conversation corrupt it (claude does not stop them); two live
+    sessions with one name make the name useless.  ``sid`` is the session asking."""
+    for v in live:
+        if conv_id and v["id"] != sid and v.get("convId") == conv_id:
+            raise UserError(
+                "conversation %s is already open in session %s (%s); attach with: "
+                "tclaude session attach %s" % (conv_id, v["id"], v["status"], v["id"])
+            )
+    if name is not None and any(v["id"] != sid and v.get("name") == name for v in live):
+        raise UserError("a live session is already named %r" % name)
+
+
+def launch(store, tmux, state, claude, resume, undo):
+    """Start claude for ``state`` in a new tmux session (session new and session resume).
+    The record is saved before the spawn, so the very first hook finds its session; if tmux
+    fails, ``undo`` puts the state dir back as it was."""
+    sid = state["id"]
+    try:  # any step failing (a marker that cannot be made, tmux) leaves nothing half-made
+        settings = store.write_settings(sid, hook_settings())
+        conv_args = ["--resume" if resume else "--session-id", state["convId"]]
+        command = pane_command(sid, claude, settings, conv_args, state.get("claudeArgs") or [])
+        state["tmuxSocket"] = tmux.where()  # tmux's own answer replaces it once it has started
+        store.save(state)
+        sync_notify_marker(store, state)
+        pid, sock = tmux.new_session(state["tmuxSession"], state["cwd"], command)
+    except UserError:
+        undo()
+        raise
+    state.update(pid=pid, tmuxSocket=sock or state["tmuxSocket"])
+    state["procStart"] = proc_start_ticks(pid) if pid else None  # tells a reused pid apart
+    store.save(state)
+
+
+def cmd_new(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    cwd = os.path.realpath(os.path.expanduser(args.dir or "."))
+    if not os.path.isdir(cwd):
+        raise UserError("no such directory: %s" % (args.dir or cwd))
+    claude = find_claude()
+    conv_id = None
+    if args.resume:
+        conv_id = checked_conv_id(args.resume)
+        locate_conversation(conv_id, cwd)
+    name = checked_name(args.name)
+    store.ensure_dir()
+    with store.lock():
+        live = [v for v in current_views(store, tmux) if v["status"] != "exited"]
+        ensure_unclaimed(live, conv_id, name)
+        sid = store.new_id()
+        state = new_record(
+            sid,
+            time.time(),
+            name=name,
+            cwd=cwd,
+            convId=conv_id or new_uuid4(),
+            resumed=bool(conv_id),
+            claudeArgs=list(args.claude_args),
+            notify=getattr(args, "notify", None),
+        )
+        launch(store, tmux, state, claude, bool(conv_id), lambda: store.remove(sid))
+    if args.quiet:
+        print(sid)
+    else:
+        label = " (%s)" % name if name else ""
+        say("started session %s%s in %s" % (sid, label, short_path(cwd)))
+        print("attach with: tclaude session attach %s" % sid)
+    return 0
+
+
+# A hook writes the status file within ~0.1 s of the moment claude marks itself busy or
+# waiting in its registry (README facts, "registry"); half a minute is far beyond any scheduling
+# delay on a loaded machine, yet short enough that a user waiting on a frozen status is told.
+HOOK_FREEZE_SECONDS = 30.0
+
+
+def state_dir_full(store):
+    """True when statvfs shows no free block for an unprivileged writer (the hook)."""
+    try:
+        info = os.statvfs(store.dir)
+    except (OSError, AttributeError):
+        return False
+    return info.f_bavail == 0
+
+
+def frozen_hook(store, state):
+    """Seconds by which the session's hook status lags claude's registry, when a hook surely
+    fired but wrote nothing (full or unwritable state dir); else None.  Only ``busy`` and
+    ``waiting`` count: claude enters both with a hook (UserPromptSubmit, PermissionRequest),
+    while ``idle`` may follow a deny or an interrupt that runs no hook at all."""
+    pid = state.get("pid")
+    if state.get("adopted") or not isinstance(pid, int) or pid <= 0:
+        return None
+    try:  # two stats first: ls pays for a registry read only when the files disagree by far
+        hook_mtime = os.stat(store.path(state["id"], ".status")).st_mtime
+        if os.stat(claude_registry_path(pid)).st_mtime - hook_mtime <= HOOK_FREEZE_SECONDS:
+            return None
+    except OSError:
+        return None  # no hook file or no registry: nothing to compare, nothing concluded
+    reg = read_registry(pid)
+    stamp = reg.get("statusUpdatedAt") if reg else None
+    if reg is None or reg.get("status") not in ("busy", "waiting"):
+        return None
+    if not isinstance(stamp, (int, float)) or isinstance(stamp, bool):
+        return None
+    lag = stamp / 1000.0 - hook_mtime
+    return lag if lag > HOOK_FREEZE_SECONDS else None
+
+
+def hook_write_problems(store, views):
+    """Why the hooks may be unable to record status, one line per cause (ls and doctor)."""
+    problems = []
+    if os.path.isdir(store.dir) and state_dir_full(store):
+        problems.append("state dir %s is full: hooks cannot record status" % store.dir)
+    for view in views:
+        if view.get("status") == "exited":
+            continue
+        lag = frozen_hook(store, view)
+        if lag is not None:
+            problems.append("session %s: its hook status is %s older than claude's registry; "
+                            "the state dir %s may be full or unwritable (status frozen)"
+                            % (view["id"], short_duration(lag), store.dir))  # fmt: skip
+    return problems
+
+
+def cmd_ls(args):
+    store, tmux = StateStore(), Tmux()
+    snap = Snapshot(tmux)
+    views = sorted(current_views(store, tmux, snap=snap), key=creation_order)
+    for problem in hook_write_problems(store, views):
+        warn(problem)
+    if args.all:
+        views = [dict(v, external=False) for v in views] + external_views(views, snap)
+    if args.json:
+        # ensure_ascii: a C1 control in a name or path goes out as \u009d, not as itself
+        print(json.dumps(views, indent=2, ensure_ascii=True))
+        return 0
+    if not views:
+        print("no sessions (start one with: tclaude session new [dir])")
+        return 0
+    print(format_table(views))
+    return 0
+
+
+DETAIL_WIDTH = 80
+
+
+def view_row(view, now):
+    since = parse_iso(view.get("statusSince")) or parse_iso(view.get("updated")) or now
+    conv = (view.get("convId") or "")[:8]
+    detail = safe_text(one_line(view.get("statusDetail") or ""))
+    if view["status"] == "exited" and conv:
+        hint = " · resume: tclaude session resume %s" % view["id"]
+        if never_started(view):
+            hint = " · start over: tclaude session kill %s, then session new" % view["id"]
+        detail = detail[: DETAIL_WIDTH - len(hint)] + hint
+    cwd = view.get("cwd")
+    return [
+        safe_text(view["id"]),
+        safe_text(one_line(view.get("name")) or "-"),
+        safe_text(view["status"]),
+        short_duration(now - since),
+        safe_text(short_path(cwd) if isinstance(cwd, str) else ""),
+        safe_text(conv) or "-",
+        detail,
+    ]
+
+
+def format_table(views):
+    now = time.time()
+    header = ["ID", "NAME", "STATUS", "AGE", "CWD", "CONV", "DETAIL"]
+    rows = [header] + [view_row(v, now) for v in views]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+    lines = []
+    for row in rows:
+        cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1][:DETAIL_WIDTH]]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def cmd_attach(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    state = find_session(store, args.id)
+    (view,) = current_views(store, tmux, [state])
+    if view["status"] == "exited" and never_started(view):
+        raise UserError(never_started_text(view))
+    if view["status"] == "exited":
+        how = resume_hint(view)
+        if view.get("convId") and not view.get("adopted"):
+            how = "tclaude session resume %s" % view["id"]
+        raise UserError("session %s has exited (%s); resume it with: %s" % (
+            view["id"], view.get("statusDetail") or "gone", how))  # fmt: skip
+    rc = attach_view(tmux, view)
+    return 0 if rc == 0 else rc
+
+
+def attach_view(tmux, view):
+    """Attach to (or switch to) a session's tmux session; an adopted claude, and one started
+    by hand (``ext:<pid>``), shares its tmux session with the user's other windows, so bring
+    its pane to the front first."""
+    server = tmux.of(view)
+    if view.get("adopted") or view.get("external"):
+        server.focus_pane(view["tmuxPane"])
+    return server.attach(view["tmuxSession"])
+
+
+def stop_adopted(view, timeout):
+    """SIGTERM (claude's clean exit), SIGKILL after ``timeout``; the user's pane and tmux
+    session stay, as they were before tclaude adopted the claude in them."""
+    pid = view.get("pid")
+    if view.get("status") == "exited" or not same_process(pid, view.get("procStart")):
+        return
+    terminate_process(
+        pid, lambda: process_running(pid) and same_process(pid, view.get("procStart")), timeout
+    )
+
+
+def stop_claude(tmux, view, timeout=4.0):
+    """Claude's own exit path first (SIGTERM runs its SessionEnd hooks and flushes the
+    transcript), then the tmux session; SIGKILL only for a claude that ignores SIGTERM."""
+    if view.get("adopted"):
+        return stop_adopted(view, timeout)
+    server = tmux.of(view)
+    pane = server.panes().get(view["tmuxSession"])
+    if pane:
+        pid = pane.pid if not pane.dead else None
+    else:  # its server cannot be asked or lost it: only a pid proven to be that claude
+        pid = view.get("pid") if view.get("status") != "exited" and claude_verified(view) else None
+    if pid and process_running(pid):
+        terminate_process(pid, lambda: process_running(pid), timeout)
+    server.kill_session(view["tmuxSession"])
+
+
+def claude_verified(state):
+    """The record's pid is still the claude it started: same /proc start time (a pid alone
+    may have been reused, e.g. after a reboot)."""
+    pid, start = state.get("pid"), state.get("procStart")
+    if not (isinstance(pid, int) and pid > 0 and start is not None and process_running(pid)):
+        return False
+    return proc_start_ticks(pid) == str(start)
+
+
+def cmd_kill(args):
+    store, tmux = StateStore(), Tmux()
+    tmux.require()
+    if args.all_exited:
+        return kill_all_exited(store, tmux)
+    if not args.id:
+        raise UserError("kill needs a session id (or --all-exited)")
+    state = find_session(store, args.id)
+    view = kill_one(store, tmux, state)
+    if never_started(view):
+        say("killed %s (claude had never started)" % view["id"])
+        return 0
+    say("killed %s; resume the conversation with: %s" % (view["id"], resume_hint(view)))
+    return 0
+
+
+def kill_all_exited(store, tmux):
+    """Judged and removed under the state lock: a ``session resume`` cannot slip in between
+    the verdict "exited" and the removal of a session it just brought back.  Only proven
+    deaths go: "unknown" is never "exited"."""
+    if not os.path.isdir(store.dir):
+        print("no exited sessions")
+        return 0
+    store.check_removable()
+    with store.lock():
+        snap = Snapshot(tmux)
+        gone = [v for v in current_views(store, tmux, None, snap) if v["status"] == "exited"]
+        for view in gone:
+            store.check_removable(view["id"])
+        for view in gone:
+            pane = None if view.get("adopted") else snap.sight(view)[0]
+            if pane and not pane.dead and process_running(pane.pid):
+                say("kept %s: marked exited but its tmux session %s is alive"
+                    % (view["id"], view["tmuxSession"]))  # fmt: skip
+                continue
+            tmux.of(view).kill_session(view["tmuxSession"])
+            if store.remove(view["id"], expect=spawn_facts(view)):
+                say("removed %s (%s)" % (view["id"], view.get("statusDetail") or "exited"))
+            else:
+                say("kept %s: its record changed meanwhile" % view["id"])
+    if not gone:
+        print("no exited sessions")
+    return 0
+
+
+def kill_one(store, tmux, state):
+    """End one session and forget it (session kill and the dashboard's kill key); returns its
+    last view, which still knows the convId for the resume hint.  Checked first (a kill that
+    stopped claude and then could not remove the record would leave a lie behind), and done
+    under the state lock so no resume starts a new claude in the session being killed."""
+    store.check_removable(state["id"])
+    with store.lock():
+        fresh = store.current(state["id"])
+        if fresh is None:
+            raise UserError("session %s was removed meanwhile" % state["id"])
+        (view,) = current_views(store, tmux, [fresh])
+        stop_claude(tmux, view)
+        store.remove(view["id"])
+    return view
+
+
+# -- wait, send, resume, rename, prune, status-line -------------------------------------------
+
+WAIT_TARGETS = {
+    "waiting": ("waiting_input", "waiting_permission"),
+    "waiting_input": ("waiting_input",),
+    "waiting_permission": ("waiting_permission",),
+    "exited": ("exited",),
+}
+WAIT_DEFAULT = ("waiting_input", "waiting_permission", "exited")
+EXIT_LOST = 3  # a session exited before it reached the state waited for
+EXIT_TIMEOUT = 124  # as timeout(1)
+# Claude drops keys sent while it is still taking in a paste; a pause before Enter, as a person
+# would make (see the facts, "Driving claude through tmux").
+SUBMIT_PAUSE = 0.5
+SEND_ACK_TIMEOUT = 5.0
+RESUME_EXIT_GRACE = 3.0
+# Control characters a prompt cannot carry: ESC would let text end the bracketed paste early.
+PROMPT_CONTROLS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+CONV_IN_COMMAND_RE = re.compile(r"--(?:session-id|resume)[= ]'?([0-9a-fA-F-]{36})\b")
+STATUS_LINE_MARKS = (
+    ("waiting_permission", "!"),
+    ("waiting_input", "?"),
+    ("running", "~"),
+    ("unknown", "*"),
+)
 
 
 def wait_for(store, tmux, sids, targets, want_all, deadline):
@@ -2633,7 +3058,7 @@ def cmd_prune(args):
 def stray_report(store, name, pane, adopt, dry_run):
     """A tofu-claude tmux session with no record: adopt it, or say how."""
     sid = name[len(TMUX_PREFIX) :]
-    state = "dead" if pane["dead"] else "alive"
+    state = "dead" if pane.dead else "alive"
     if not ID_RE.match(sid):
         return "tmux session %s (%s) has no record and cannot be adopted: its name is not " \
                "%s<8 hex digits>" % (name, state, TMUX_PREFIX)  # fmt: skip
@@ -2647,59 +3072,23 @@ def stray_report(store, name, pane, adopt, dry_run):
 
 
 def recovered_record(sid, name, pane):
-    stamp = float(pane["created"] or time.time())  # when tmux started the session
-    now, created = utc_iso(), utc_iso(stamp)
-    conv = CONV_IN_COMMAND_RE.search(pane["command"] or "")
-    state = {
-        "id": sid,
-        "name": None,
-        "tmuxSession": name,
-        "pid": pane["pid"],
-        "cwd": pane["cwd"],
-        "convId": conv.group(1).lower() if conv else None,
-        "status": "running",
-        "statusDetail": "recovered: status unknown until claude's next hook",
-        "statusSince": now,
-        "created": created,
-        "createdTs": stamp,
-        "spawned": created,
-        "updated": now,
-        "recovered": True,  # not "adopted": that is a claude in the user's own pane (cmd_adopt)
-        "claudeArgs": [],
-    }
-    if pane["dead"]:
-        state.update(status="exited", statusDetail="claude exited (recovered)", exitedAt=now,
-                     exitCode=pane["deadStatus"])  # fmt: skip
+    stamp = float(pane.created or time.time())  # when tmux started the session
+    now = time.time()
+    conv = CONV_IN_COMMAND_RE.search(pane.command or "")
+    state = new_record(
+        sid,
+        stamp,
+        now,
+        tmuxSession=name,
+        pid=pane.pid,
+        cwd=pane.cwd,
+        convId=conv.group(1).lower() if conv else None,
+        statusDetail="recovered: status unknown until claude's next hook",
+        recovered=True,  # not "adopted": that is a claude in the user's own pane (cmd_adopt)
+    )
+    if pane.dead:
+        state.update(exited_fields("claude exited (recovered)", now, pane.dead_status))
     return state
-
-
-class PidSnapshot(BaseSnapshot):
-    """A Snapshot that asks tmux nothing about liveness: a pane per recorded claude pid, dead
-    when the process is gone.  Screens come from ``tmux`` when given (a waiter's glance), else
-    read blank, which changes nothing (the status line)."""
-
-    def __init__(self, states, hooks, tmux=None):
-        super().__init__(tmux)
-        self._panes = {}
-        for state in states:
-            hook = hooks.get(state["id"]) or {}
-            pid = state.get("pid") or hook.get("claudePid")
-            name = state.get("tmuxSession")
-            self.sockets[name] = state.get("tmuxSocket")
-            if isinstance(pid, int) and pid > 0:
-                self._panes[name] = Pane(name, pid, not process_running(pid), None)
-
-    def sight(self, state):
-        """A session without a pid is one only tmux can judge: its server counts as one that
-        was not asked."""
-        pane = self.panes.get(state.get("tmuxSession"))
-        if pane:
-            return pane, None
-        return None, ServerSight(record_socket(state)[0], problem="not asked (no claude pid)")
-
-    @property
-    def panes(self):
-        return self._panes
 
 
 def cmd_status_line(args):
@@ -2724,7 +3113,7 @@ def cmd_status_line(args):
 
 
 # --------------------------------------------------------------------------------------------
-# 8. Dashboard: session watch
+# 10. Dashboard: session watch
 # --------------------------------------------------------------------------------------------
 
 # Sessions that need the user come first: a permission dialog blocks all work, an idle prompt
@@ -2867,7 +3256,7 @@ def fit_left(text, width):
     return fit(ellipsis() + tail, width)
 
 
-# -- process trees: CPU% and RSS of each claude and its children --------------------------------
+# -- CPU% and RSS as the dashboard shows them (the process trees are in section 3) --------------
 
 
 def format_cpu(percent):
@@ -2882,163 +3271,6 @@ def format_bytes(size):
             value = size / scale
             return ("%.1f%s" if value < 9.95 else "%.0f%s") % (value, unit)
     return "%dB" % size
-
-
-def read_proc_stat(pid):
-    """(cpu ticks of the process and its reaped children, rss pages, start time in ticks,
-    parent pid) from /proc/<pid>/stat, or None when it is gone."""
-    fields = proc_stat_fields(pid)
-    if fields is None:
-        return None
-    try:
-        ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-        return ticks, int(fields[21]), int(fields[19]), int(fields[1])
-    except (IndexError, ValueError):
-        return None
-
-
-def parse_ps(text):
-    """``ps -A -o pid=,ppid=,pcpu=,rss=`` -> ({pid: (cpu %, rss bytes)}, {ppid: [pids]})."""
-    table, kids = {}, {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) != 4:
-            continue
-        try:
-            pid, ppid = int(parts[0]), int(parts[1])
-            cpu, rss = float(parts[2].replace(",", ".")), int(parts[3]) * 1024
-        except ValueError:
-            continue
-        table[pid] = (cpu, rss)
-        kids.setdefault(ppid, []).append(pid)
-    return table, kids
-
-
-def process_tree(root, children, limit=2000):
-    """``root`` and every descendant, given a function or dict from pid to child pids."""
-    lookup = children.get if isinstance(children, dict) else children
-    found, todo, seen = [], [root], set()
-    while todo and len(found) < limit:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        found.append(pid)
-        todo.extend(lookup(pid) or ())
-    return found
-
-
-class ProcessTrees:
-    """CPU% and RSS of each claude process with its descendants (tools, shells, MCP servers).
-    Linux reads /proc (CPU% from the tick delta between two samples; the first sample shows
-    the average since the process started); macOS makes one ``ps`` call per sample; other
-    systems show ``-``."""
-
-    def __init__(self):
-        self.linux = os.path.isfile("/proc/self/stat")
-        self.darwin = sys.platform == "darwin"
-        self.previous = {}  # root pid -> (start ticks, cpu ticks, monotonic time)
-        if self.linux:
-            self.hz = os.sysconf("SC_CLK_TCK")
-            self.page = os.sysconf("SC_PAGE_SIZE")
-            # /proc/<pid>/task/<tid>/children needs CONFIG_PROC_CHILDREN; else scan /proc
-            me = os.getpid()
-            self.children_files = os.path.exists("/proc/%d/task/%d/children" % (me, me))
-
-    def sample(self, pids):
-        """{root pid: (cpu percent or None, rss bytes)} for those still alive."""
-        if not pids:
-            self.previous = {}
-            return {}
-        if self.linux:
-            return self.sample_proc(pids)
-        if self.darwin:
-            return self.sample_ps(pids)
-        return {}
-
-    def sample_proc(self, pids):
-        now = time.monotonic()
-        children = self.task_children if self.children_files else self.scan_parents()
-        current, result, uptime = {}, {}, None
-        for root in pids:
-            ticks = rss = 0
-            start = None
-            for pid in process_tree(root, children):
-                stat = read_proc_stat(pid)
-                if stat is None:
-                    continue
-                if pid == root:
-                    start = stat[2]
-                ticks += stat[0]
-                rss += stat[1]
-            if start is None:
-                continue  # gone since tmux listed it
-            before = self.previous.get(root)
-            if before and before[0] == start and now > before[2]:
-                cpu = max(0.0, (ticks - before[1]) * 100.0 / self.hz / (now - before[2]))
-            else:
-                uptime = uptime if uptime is not None else proc_uptime()
-                age = uptime - start / self.hz if uptime else 0
-                cpu = ticks * 100.0 / self.hz / age if age > 0.5 else None
-            current[root] = (start, ticks, now)
-            result[root] = (cpu, rss * self.page)
-        self.previous = current
-        return result
-
-    @staticmethod
-    def task_children(pid):
-        """Children of every thread (a child's parent is the thread that forked it)."""
-        try:
-            tids = os.listdir("/proc/%d/task" % pid)
-        except OSError:
-            return []
-        kids = []
-        for tid in tids:
-            try:
-                kids.extend(
-                    int(p) for p in read_small("/proc/%d/task/%s/children" % (pid, tid)).split()
-                )
-            except (OSError, ValueError):
-                continue
-        return kids
-
-    @staticmethod
-    def scan_parents():
-        kids = {}
-        for name in os.listdir("/proc"):
-            if name.isdigit():
-                stat = read_proc_stat(int(name))
-                if stat:
-                    kids.setdefault(stat[3], []).append(int(name))
-        return kids
-
-    def sample_ps(self, pids):
-        import subprocess
-
-        try:
-            proc = subprocess.run(
-                ["ps", "-A", "-o", "pid=,ppid=,pcpu=,rss="],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=5,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return {}
-        table, kids = parse_ps(proc.stdout)
-        result = {}
-        for root in pids:
-            if root in table:
-                tree = [table[p] for p in process_tree(root, kids) if p in table]
-                result[root] = (sum(t[0] for t in tree), sum(t[1] for t in tree))
-        return result
-
-
-def proc_uptime():
-    try:
-        return float(read_small("/proc/uptime").split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 # -- one refresh, and the rows it shows ----------------------------------------------------------
@@ -3553,16 +3785,12 @@ class Dashboard:
 
 
 def resume_line(view):
-    """The resume command for a one-line footer: the conversation id first, so a narrow
-    terminal cuts the directory rather than the id."""
+    """The resume hint for a one-line footer."""
     if not view.get("convId"):
         return "start again with: " + resume_hint(view)
     if never_started(view):
         return "never started; start over: tclaude session kill %s, then session new" % view["id"]
-    return "resume with: tclaude session new --resume %s %s" % (
-        view["convId"],
-        shell_path(view.get("cwd") or "."),
-    )
+    return "resume with: " + resume_hint(view, conv_first=True)
 
 
 def cmd_watch(args):
@@ -3605,7 +3833,7 @@ def cmd_watch(args):
 
 
 # --------------------------------------------------------------------------------------------
-# 9. Tools: tclaude's hooks in claude's user settings, sessions started by hand, doctor
+# 11. Tools: tclaude's hooks in claude's user settings, sessions started by hand
 # --------------------------------------------------------------------------------------------
 
 HOOK_MARK = "tclaude-hook.sh"  # a hook whose command holds this is tclaude's, whatever the path
@@ -3869,162 +4097,7 @@ def cmd_hooks_uninstall(args):
     return 0
 
 
-# -- sessions started by hand: claude's registry (facts README section 16) ---------------------
-
-REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
-TMUX_LOCATION_RE = re.compile(r"^(.*):@\d+\.(%\d+)$")
-
-
-def proc_start_ticks(pid):
-    """Field 22 of /proc/<pid>/stat: the start time claude stores as ``procStart``."""
-    fields = proc_stat_fields(pid)
-    return fields[19].decode() if fields and len(fields) > 19 else None
-
-
-def same_process(pid, proc_start):
-    """pid is alive and, where both are known, started when the registry says: a pid reused
-    by another process after a SIGKILLed claude (which leaves its file behind) is not it."""
-    if not pid_alive(pid):
-        return False
-    actual = proc_start_ticks(pid)
-    return proc_start is None or actual is None or str(proc_start) == actual
-
-
-def descent_depth(pid, ancestor, limit=32):
-    """How many parents up from pid ``ancestor`` is (0: the same), None if it is not one,
-    -1 when the system cannot tell."""
-    for depth in range(limit):
-        if pid == ancestor:
-            return depth
-        fields = proc_stat_fields(pid)
-        if fields is None:
-            return -1 if depth == 0 else None
-        if len(fields) < 2 or not fields[1].isdigit() or int(fields[1]) <= 1:
-            return None
-        pid = int(fields[1])
-    return None
-
-
-def live_registry_entries():
-    """Registry files of interactive claude processes that are still the ones that wrote them."""
-    folder = os.path.join(claude_config_dir(), "sessions")
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return []
-    entries = []
-    for name in names:
-        if not (name.endswith(".json") and name[:-5].isdigit()):
-            continue
-        reg = read_registry(int(name[:-5]))
-        if not reg or reg.get("kind", "interactive") != "interactive":
-            continue
-        if same_process(reg["pid"], reg.get("procStart")):
-            entries.append(reg)
-    return entries
-
-
-def tmux_location(reg):
-    """(tmux session, pane id) from claude's "<session>:@<window>.%<pane>", else (None, None)."""
-    match = TMUX_LOCATION_RE.match(str(reg.get("tmux") or ""))
-    return (match.group(1), match.group(2)) if match else (None, None)
-
-
-def ms_iso(value):
-    return utc_iso(value / 1000.0) if isinstance(value, (int, float)) and value > 0 else None
-
-
-def registry_text(reg, key):
-    value = reg.get(key)
-    return value if isinstance(value, str) else None
-
-
-def external_views(views, snap):
-    """Claude sessions tclaude does not manage, as views shaped like tclaude's own (id
-    ``ext:<pid>``, "external": true).  ``views`` are tclaude's resolved sessions and ``snap``
-    the same refresh's tmux snapshot: their claude processes are left out."""
-    owned = {v.get("pid") for v in views if v.get("status") != "exited"}
-    owned.update(pane.pid for pane in snap.panes.values())
-    externals = []
-    for reg in live_registry_entries():
-        session, pane = tmux_location(reg)
-        if reg["pid"] in owned or (session or "").startswith(TMUX_PREFIX):
-            continue
-        status, started = REGISTRY_STATUS.get(reg.get("status")), reg.get("startedAt")
-        externals.append({
-            "id": "ext:%d" % reg["pid"],
-            "external": True,
-            "name": None,
-            "tmuxSession": session,
-            "tmuxPane": pane,
-            "pid": reg["pid"],
-            "cwd": registry_text(reg, "cwd"),
-            "convId": registry_text(reg, "sessionId"),
-            "status": status or "running",
-            "statusDetail": ("tmux %s:%s" % (session, pane)) if pane else "not in tmux",
-            "statusSince": ms_iso(reg.get("statusUpdatedAt")) or ms_iso(reg.get("startedAt")),
-            "created": ms_iso(reg.get("startedAt")),
-            "createdTs": started / 1000.0 if isinstance(started, (int, float)) else None,
-            "updated": ms_iso(reg.get("updatedAt")),
-            "claudeVersion": registry_text(reg, "version"),
-        })  # fmt: skip
-    return sorted(externals, key=creation_order)
-
-
-def resolve_adopted(state, now):
-    """An adopted session's claude runs no tclaude hook (it lacks TCLAUDE_SESSION_ID), so its
-    status is claude's registry; alive while its pid is the process that was adopted."""
-    view = dict(state)
-    if death_recorded(state):
-        return view, None
-    pid = state.get("pid")
-    if not same_process(pid, state.get("procStart")):
-        changed = {
-            "status": "exited",
-            "statusDetail": "claude process gone",
-            "statusSince": utc_iso(now),
-            "exitedAt": utc_iso(now),
-            "exitCode": None,
-        }
-        view.update(changed)
-        return view, changed
-    reg = read_registry(pid)
-    if reg:
-        view["status"] = REGISTRY_STATUS.get(reg.get("status"), view.get("status") or "running")
-        view["statusSince"] = ms_iso(reg.get("statusUpdatedAt")) or view.get("statusSince")
-        view["convId"] = registry_text(reg, "sessionId") or view.get("convId")
-        view["statusDetail"] = "adopted, tmux %s" % state.get("tmuxPane")
-    else:
-        view["statusDetail"] = "adopted; claude's registry file is missing"
-    return view, None
-
-
-def claude_in_pane(pane):
-    """The registry entry of the claude running in a pane: claude itself (``exec claude``) or
-    the process nearest to the pane's shell, when a child claude runs inside too."""
-    best, best_depth = None, None
-    for reg in live_registry_entries():
-        if tmux_location(reg)[1] != pane["id"] and reg["pid"] != pane["pid"]:
-            continue
-        depth = descent_depth(reg["pid"], pane["pid"]) if pane["pid"] else -1
-        if depth is None:
-            continue  # same pane id on another tmux server
-        if best is None or (depth >= 0 and (best_depth < 0 or depth < best_depth)):
-            best, best_depth = reg, depth
-    return best
-
-
-def external_pane(ref):
-    """The tmux pane of ``ext:<pid>``, as ``session ls --all`` shows it."""
-    pid = ref[len("ext:") :]
-    reg = read_registry(int(pid)) if pid.isdigit() else None
-    if not reg or not same_process(reg["pid"], reg.get("procStart")):
-        raise UserError("no claude %s is running (see: tclaude session ls --all)" % ref)
-    pane = tmux_location(reg)[1]
-    if not pane:
-        raise UserError("claude %s does not run in tmux: only a claude in a tmux pane can be "
-                        "adopted" % ref)  # fmt: skip
-    return pane
+# -- sessions started by hand: adopt (facts README section 16) ---------------------------------
 
 
 def cmd_adopt(args):
@@ -4032,278 +4105,46 @@ def cmd_adopt(args):
     tmux.require()
     target = args.pane.strip()
     pane = tmux.pane_info(external_pane(target) if target.startswith("ext:") else target)
-    if pane["session"].startswith(TMUX_PREFIX):
+    if pane.session.startswith(TMUX_PREFIX):
         raise UserError("pane %s is tclaude session %s already" % (
-            pane["id"], pane["session"][len(TMUX_PREFIX) :]))  # fmt: skip
+            pane.id, pane.session[len(TMUX_PREFIX) :]))  # fmt: skip
     reg = claude_in_pane(pane)
     if not reg:
         raise UserError("no running claude found in pane %s (nothing in %s says so)" % (
-            pane["id"], os.path.join(claude_config_dir(), "sessions")))  # fmt: skip
+            pane.id, os.path.join(claude_config_dir(), "sessions")))  # fmt: skip
     store.ensure_dir()
     with store.lock():
         live = [v for v in current_views(store, tmux) if v["status"] != "exited"]
         for view in live:
             if view.get("pid") == reg["pid"]:
                 raise UserError("the claude in pane %s is session %s already" % (
-                    pane["id"], view["id"]))  # fmt: skip
+                    pane.id, view["id"]))  # fmt: skip
         ensure_unclaimed(live, name=checked_name(args.name))
-        created = time.time()
-        now = utc_iso(created)
-        state = {
-            "id": store.new_id(),
-            "name": args.name,
-            "tmuxSession": pane["session"],
-            "tmuxSocket": pane["socket"],
-            "tmuxPane": pane["id"],
-            "pid": reg["pid"],
-            "procStart": reg.get("procStart"),
-            "cwd": registry_text(reg, "cwd") or pane["path"],
-            "convId": registry_text(reg, "sessionId"),
-            "status": REGISTRY_STATUS.get(reg.get("status"), "running"),
-            "statusDetail": "adopted",
-            "statusSince": now,
-            "created": now,
-            "createdTs": round(created, 6),
-            "spawned": now,
-            "updated": now,
-            "adopted": True,
-            "claudeArgs": [],
-        }
+        state = new_record(
+            store.new_id(),
+            time.time(),
+            name=args.name,
+            tmuxSession=pane.session,
+            tmuxSocket=pane.socket,
+            tmuxPane=pane.id,
+            pid=reg["pid"],
+            procStart=reg.get("procStart"),
+            cwd=registry_text(reg, "cwd") or pane.cwd,
+            convId=registry_text(reg, "sessionId"),
+            status=REGISTRY_STATUS.get(reg.get("status"), "running"),
+            statusDetail="adopted",
+            adopted=True,
+        )
         store.save(state)
     label = " (%s)" % args.name if args.name else ""
     say("adopted claude pid %d in pane %s as session %s%s" % (
-        reg["pid"], pane["id"], state["id"], label))  # fmt: skip
+        reg["pid"], pane.id, state["id"], label))  # fmt: skip
     print("its status comes from claude's registry: a claude started by hand runs no tclaude hook")
     return 0
 
 
-def stop_adopted(view, timeout):
-    """SIGTERM (claude's clean exit), SIGKILL after ``timeout``; the user's pane and tmux
-    session stay, as they were before tclaude adopted the claude in them."""
-    pid = view.get("pid")
-    if view.get("status") == "exited" or not same_process(pid, view.get("procStart")):
-        return
-    terminate_process(
-        pid, lambda: process_running(pid) and same_process(pid, view.get("procStart")), timeout
-    )
-
-
-# -- doctor -----------------------------------------------------------------------------------
-
-MIN_TMUX = (2, 6)
-MIN_PYTHON = (3, 8)
-
-
-def check_python():
-    version = "%d.%d.%d" % sys.version_info[:3]
-    if sys.version_info[:2] < MIN_PYTHON:
-        return "FAIL", "python", "%s is too old: tclaude needs Python 3.8+" % version
-    return "ok", "python", "%s (%s)" % (version, sys.executable)
-
-
-def check_tmux():
-    tmux = Tmux()
-    if not tmux.binary:
-        return "FAIL", "tmux", TMUX_INSTALL_HINT
-    text = tmux.version()
-    match = re.search(r"(\d+)\.(\d+)", text)
-    if not match:
-        return "warn", "tmux", "cannot tell the version of %s (%r); tclaude needs tmux 2.6+" % (
-            tmux.binary, text)  # fmt: skip
-    if (int(match.group(1)), int(match.group(2))) < MIN_TMUX:
-        return "FAIL", "tmux", "%s is too old: tclaude needs tmux 2.6+; upgrade it" % text
-    return "ok", "tmux", "%s (%s)" % (text, tmux.binary)
-
-
-def check_claude():
-    import subprocess
-
-    path = which("claude")
-    if not path:
-        return "FAIL", "claude", CLAUDE_INSTALL_HINT
-    env = {k: v for k, v in os.environ.items() if k not in OUTER_CLAUDE_VARS}
-    try:
-        proc = subprocess.run(
-            [path, "--version"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=20,
-        )
-    except subprocess.TimeoutExpired:
-        return "warn", "claude", "%s --version did not answer within 20 s" % path
-    except OSError as exc:
-        return "FAIL", "claude", "cannot run %s: %s" % (path, exc.strerror)
-    first = (proc.stdout.strip().splitlines() or [""])[0]
-    if proc.returncode != 0:
-        why = one_line(proc.stderr) or "exit %d" % proc.returncode
-        return "FAIL", "claude", "%s --version failed: %s" % (path, why[:120])
-    return "ok", "claude", "%s (%s)" % (one_line(first) or "version unknown", path)
-
-
-def check_hook_file():
-    path = hook_path()
-    if not os.path.isfile(path):
-        return "FAIL", "hook", "%s is missing; reinstall tclaude (./install.sh)" % path
-    if not os.access(path, os.R_OK):
-        return "FAIL", "hook", "%s is not readable; fix with: chmod +r %s" % (path, path)
-    command = hook_settings()["hooks"]["Stop"][0]["hooks"][0]["command"]
-    if not os.access(path, os.X_OK):
-        if command.startswith("bash "):
-            return "ok", "hook", "%s (readable; run through bash, no run bit needed)" % path
-        return "FAIL", "hook", "%s is not executable; fix with: chmod +x %s" % (path, path)
-    return "ok", "hook", "%s (readable, executable)" % path
-
-
-def check_bash():
-    path = which("bash")
-    if not path:
-        return "FAIL", "bash", "bash is not on PATH; the hook is a bash script: install bash"
-    return "ok", "bash", path
-
-
-def check_state_dir():
-    store = StateStore()
-    shown = short_path(store.dir)
-    try:
-        info = os.stat(store.dir)
-    except FileNotFoundError:
-        parent = store.dir
-        while not os.path.exists(parent):
-            parent = os.path.dirname(parent)
-        if not os.access(parent, os.W_OK | os.X_OK):
-            return "FAIL", "state dir", "%s cannot be created (%s is not writable)" % (
-                shown, parent)  # fmt: skip
-        return "ok", "state dir", "%s (created by the first session new)" % shown
-    if not os.path.isdir(store.dir):
-        return "FAIL", "state dir", "%s is not a directory; move it away" % shown
-    if not os.access(store.dir, os.W_OK | os.X_OK):
-        return "FAIL", "state dir", "%s is not writable; fix with: chmod u+rwx %s" % (
-            shown, store.dir)  # fmt: skip
-    mode = info.st_mode & 0o777
-    if mode != 0o700:
-        return "warn", "state dir", "%s has mode %04o: others can read your sessions; " \
-            "fix with: chmod 700 %s" % (shown, mode, store.dir)  # fmt: skip
-    return "ok", "state dir", "%s (0700, writable)" % shown
-
-
-def check_hook_writes():
-    store = StateStore()
-    if not os.path.isdir(store.dir):
-        return "ok", "hook writes", "no state dir yet"
-    problems = hook_write_problems(store, store.load_all())
-    if problems:
-        return "FAIL", "hook writes", "; ".join(problems[:3])
-    return "ok", "hook writes", "free space in the state dir; no frozen hook status"
-
-
-def check_state_files():
-    store = StateStore()
-    ids = store.ids()
-    corrupt = []
-    for sid in ids:
-        try:
-            store.load(sid)
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError):
-            corrupt.append(store.path(sid))
-    stray = store.stray_files()
-    problems = []
-    if corrupt:
-        problems.append("%d corrupt (%s): fix or remove them" % (
-            len(corrupt), ", ".join(short_path(p) for p in corrupt[:3])))  # fmt: skip
-    if stray:
-        problems.append("%d stray (%s): safe to remove" % (
-            len(stray), ", ".join(short_path(p) for p in stray[:3])))  # fmt: skip
-    if problems:
-        return "warn", "state files", "; ".join(problems)
-    return "ok", "state files", "%d session records, none corrupt or stray" % len(ids)
-
-
-def check_notifications():
-    """The backend `tclaude notify` would use (dbus-send cannot: it cannot send Notify's
-    a{sv} argument) and the switch."""
-    backend = notify_backend()
-    if backend is None:
-        return "warn", "notify", NOTIFY_INSTALL_HINT
-    try:
-        switch = "on" if global_notify(StateStore()) else "off (tclaude notify on)"
-    except UserError as exc:
-        return "warn", "notify", str(exc)
-    return "ok", "notify", "%s (%s); notifications %s" % (backend.name, backend.path, switch)
-
-
-def check_claude_settings():
-    path = claude_settings_path()
-    try:
-        settings, raw = load_claude_settings(path)
-    except UserError as exc:
-        return "warn", "settings", str(exc).replace("; nothing was changed", "")
-    if raw is None:
-        return "ok", "settings", "%s absent (hooks allowed)" % short_path(path)
-    if settings.get("disableAllHooks") is True:
-        return "FAIL", "settings", "disableAllHooks is true in %s: claude runs no hook, so " \
-            "tclaude cannot see status changes; remove that key" % short_path(path)  # fmt: skip
-    return "ok", "settings", "%s allows hooks" % short_path(path)
-
-
-def check_installed_hooks():
-    path = claude_settings_path()
-    try:
-        settings = load_claude_settings(path)[0]
-    except UserError:
-        return "ok", "user hooks", "not checked (%s unreadable)" % short_path(path)
-    found = tclaude_hook_commands(settings)
-    if not found:
-        return "ok", "user hooks", "not installed (optional: tclaude hooks install)"
-    if found != tclaude_hook_commands(hook_settings()):
-        return "warn", "user hooks", "%s holds tclaude hooks for another path or version; " \
-            "update with: tclaude hooks install" % short_path(path)  # fmt: skip
-    return "ok", "user hooks", "installed in %s" % short_path(path)
-
-
-def check_outer_claude():
-    if os.environ.get("CLAUDECODE"):
-        return "warn", "environment", "CLAUDECODE is set (run from inside Claude Code?): " \
-            "tclaude unsets it for its sessions, but a claude started by hand from this " \
-            "shell refuses to run; unset CLAUDECODE"  # fmt: skip
-    return "ok", "environment", "CLAUDECODE not set"
-
-
-DOCTOR_CHECKS = (
-    check_python,
-    check_tmux,
-    check_claude,
-    check_hook_file,
-    check_bash,
-    check_state_dir,
-    check_state_files,
-    check_hook_writes,
-    check_notifications,
-    check_claude_settings,
-    check_installed_hooks,
-    check_outer_claude,
-)
-
-
-def cmd_doctor(args):
-    counts = {"ok": 0, "warn": 0, "FAIL": 0}
-    for check in DOCTOR_CHECKS:
-        try:
-            level, label, text = check()
-        except Exception as exc:  # one broken check must not hide the others
-            level, label = "FAIL", check.__name__[len("check_") :]
-            text = "check crashed: %s: %s" % (type(exc).__name__, one_line(str(exc)))
-        counts[level] += 1
-        say("%-4s  %-12s  %s" % (level, label, one_line(text)))
-    print("%d ok, %d warn, %d FAIL" % (counts["ok"], counts["warn"], counts["FAIL"]))
-    return 1 if counts["FAIL"] else 0
-
-
 # --------------------------------------------------------------------------------------------
-# 10. Notifications: a desktop notification when a session starts waiting (tclaude notify)
+# 12. Notifications: a desktop notification when a session starts waiting (tclaude notify)
 # --------------------------------------------------------------------------------------------
 #
 # The hook decides in bash with one `[ -e <id>.notify ]` (the marker exists exactly when the
@@ -4350,29 +4191,6 @@ OSASCRIPT_LINES = (
 
 class NotifyError(Exception):
     """A backend that could not deliver; only ``notify test`` shows it."""
-
-
-def global_notify(store, strict=True):
-    """The global switch (tclaude.json "notify"); off unless switched on."""
-    try:
-        return store.load_config().get("notify") is True
-    except UserError as exc:
-        if strict:
-            raise
-        warn(str(exc))
-        return False
-
-
-def session_notifies(state, global_on):
-    """A session's own --notify/--no-notify wins; null follows the global switch."""
-    own = state.get("notify")
-    return own if isinstance(own, bool) else global_on
-
-
-def sync_notify_marker(store, state, global_on=None):
-    if global_on is None:
-        global_on = global_notify(store, strict=False)
-    store.set_notify_marker(state["id"], session_notifies(state, global_on))
 
 
 def plain_text(text):
@@ -4714,7 +4532,223 @@ def cmd_notify(args):
 
 
 # --------------------------------------------------------------------------------------------
-# 11. main: the whole command line in one table, and the error boundary
+# 13. Doctor: every check of an installation (tclaude doctor)
+# --------------------------------------------------------------------------------------------
+
+MIN_TMUX = (2, 6)
+MIN_PYTHON = (3, 8)
+
+
+def check_python():
+    version = "%d.%d.%d" % sys.version_info[:3]
+    if sys.version_info[:2] < MIN_PYTHON:
+        return "FAIL", "python", "%s is too old: tclaude needs Python 3.8+" % version
+    return "ok", "python", "%s (%s)" % (version, sys.executable)
+
+
+def check_tmux():
+    tmux = Tmux()
+    if not tmux.binary:
+        return "FAIL", "tmux", TMUX_INSTALL_HINT
+    text = tmux.version()
+    match = re.search(r"(\d+)\.(\d+)", text)
+    if not match:
+        return "warn", "tmux", "cannot tell the version of %s (%r); tclaude needs tmux 2.6+" % (
+            tmux.binary, text)  # fmt: skip
+    if (int(match.group(1)), int(match.group(2))) < MIN_TMUX:
+        return "FAIL", "tmux", "%s is too old: tclaude needs tmux 2.6+; upgrade it" % text
+    return "ok", "tmux", "%s (%s)" % (text, tmux.binary)
+
+
+def check_claude():
+    import subprocess
+
+    path = which("claude")
+    if not path:
+        return "FAIL", "claude", CLAUDE_INSTALL_HINT
+    env = {k: v for k, v in os.environ.items() if k not in OUTER_CLAUDE_VARS}
+    try:
+        proc = subprocess.run(
+            [path, "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=20,
+        )
+    except subprocess.TimeoutExpired:
+        return "warn", "claude", "%s --version did not answer within 20 s" % path
+    except OSError as exc:
+        return "FAIL", "claude", "cannot run %s: %s" % (path, exc.strerror)
+    first = (proc.stdout.strip().splitlines() or [""])[0]
+    if proc.returncode != 0:
+        why = one_line(proc.stderr) or "exit %d" % proc.returncode
+        return "FAIL", "claude", "%s --version failed: %s" % (path, why[:120])
+    return "ok", "claude", "%s (%s)" % (one_line(first) or "version unknown", path)
+
+
+def check_hook_file():
+    path = hook_path()
+    if not os.path.isfile(path):
+        return "FAIL", "hook", "%s is missing; reinstall tclaude (./install.sh)" % path
+    if not os.access(path, os.R_OK):
+        return "FAIL", "hook", "%s is not readable; fix with: chmod +r %s" % (path, path)
+    command = hook_settings()["hooks"]["Stop"][0]["hooks"][0]["command"]
+    if not os.access(path, os.X_OK):
+        if command.startswith("bash "):
+            return "ok", "hook", "%s (readable; run through bash, no run bit needed)" % path
+        return "FAIL", "hook", "%s is not executable; fix with: chmod +x %s" % (path, path)
+    return "ok", "hook", "%s (readable, executable)" % path
+
+
+def check_bash():
+    path = which("bash")
+    if not path:
+        return "FAIL", "bash", "bash is not on PATH; the hook is a bash script: install bash"
+    return "ok", "bash", path
+
+
+def check_state_dir():
+    store = StateStore()
+    shown = short_path(store.dir)
+    try:
+        info = os.stat(store.dir)
+    except FileNotFoundError:
+        parent = store.dir
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return "FAIL", "state dir", "%s cannot be created (%s is not writable)" % (
+                shown, parent)  # fmt: skip
+        return "ok", "state dir", "%s (created by the first session new)" % shown
+    if not os.path.isdir(store.dir):
+        return "FAIL", "state dir", "%s is not a directory; move it away" % shown
+    if not os.access(store.dir, os.W_OK | os.X_OK):
+        return "FAIL", "state dir", "%s is not writable; fix with: chmod u+rwx %s" % (
+            shown, store.dir)  # fmt: skip
+    mode = info.st_mode & 0o777
+    if mode != 0o700:
+        return "warn", "state dir", "%s has mode %04o: others can read your sessions; " \
+            "fix with: chmod 700 %s" % (shown, mode, store.dir)  # fmt: skip
+    return "ok", "state dir", "%s (0700, writable)" % shown
+
+
+def check_hook_writes():
+    store = StateStore()
+    if not os.path.isdir(store.dir):
+        return "ok", "hook writes", "no state dir yet"
+    problems = hook_write_problems(store, store.load_all())
+    if problems:
+        return "FAIL", "hook writes", "; ".join(problems[:3])
+    return "ok", "hook writes", "free space in the state dir; no frozen hook status"
+
+
+def check_state_files():
+    store = StateStore()
+    ids = store.ids()
+    corrupt = []
+    for sid in ids:
+        try:
+            store.load(sid)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            corrupt.append(store.path(sid))
+    stray = store.stray_files()
+    problems = []
+    if corrupt:
+        problems.append("%d corrupt (%s): fix or remove them" % (
+            len(corrupt), ", ".join(short_path(p) for p in corrupt[:3])))  # fmt: skip
+    if stray:
+        problems.append("%d stray (%s): safe to remove" % (
+            len(stray), ", ".join(short_path(p) for p in stray[:3])))  # fmt: skip
+    if problems:
+        return "warn", "state files", "; ".join(problems)
+    return "ok", "state files", "%d session records, none corrupt or stray" % len(ids)
+
+
+def check_notifications():
+    """The backend `tclaude notify` would use (dbus-send cannot: it cannot send Notify's
+    a{sv} argument) and the switch."""
+    backend = notify_backend()
+    if backend is None:
+        return "warn", "notify", NOTIFY_INSTALL_HINT
+    try:
+        switch = "on" if global_notify(StateStore()) else "off (tclaude notify on)"
+    except UserError as exc:
+        return "warn", "notify", str(exc)
+    return "ok", "notify", "%s (%s); notifications %s" % (backend.name, backend.path, switch)
+
+
+def check_claude_settings():
+    path = claude_settings_path()
+    try:
+        settings, raw = load_claude_settings(path)
+    except UserError as exc:
+        return "warn", "settings", str(exc).replace("; nothing was changed", "")
+    if raw is None:
+        return "ok", "settings", "%s absent (hooks allowed)" % short_path(path)
+    if settings.get("disableAllHooks") is True:
+        return "FAIL", "settings", "disableAllHooks is true in %s: claude runs no hook, so " \
+            "tclaude cannot see status changes; remove that key" % short_path(path)  # fmt: skip
+    return "ok", "settings", "%s allows hooks" % short_path(path)
+
+
+def check_installed_hooks():
+    path = claude_settings_path()
+    try:
+        settings = load_claude_settings(path)[0]
+    except UserError:
+        return "ok", "user hooks", "not checked (%s unreadable)" % short_path(path)
+    found = tclaude_hook_commands(settings)
+    if not found:
+        return "ok", "user hooks", "not installed (optional: tclaude hooks install)"
+    if found != tclaude_hook_commands(hook_settings()):
+        return "warn", "user hooks", "%s holds tclaude hooks for another path or version; " \
+            "update with: tclaude hooks install" % short_path(path)  # fmt: skip
+    return "ok", "user hooks", "installed in %s" % short_path(path)
+
+
+def check_outer_claude():
+    if os.environ.get("CLAUDECODE"):
+        return "warn", "environment", "CLAUDECODE is set (run from inside Claude Code?): " \
+            "tclaude unsets it for its sessions, but a claude started by hand from this " \
+            "shell refuses to run; unset CLAUDECODE"  # fmt: skip
+    return "ok", "environment", "CLAUDECODE not set"
+
+
+DOCTOR_CHECKS = (
+    check_python,
+    check_tmux,
+    check_claude,
+    check_hook_file,
+    check_bash,
+    check_state_dir,
+    check_state_files,
+    check_hook_writes,
+    check_notifications,
+    check_claude_settings,
+    check_installed_hooks,
+    check_outer_claude,
+)
+
+
+def cmd_doctor(args):
+    counts = {"ok": 0, "warn": 0, "FAIL": 0}
+    for check in DOCTOR_CHECKS:
+        try:
+            level, label, text = check()
+        except Exception as exc:  # one broken check must not hide the others
+            level, label = "FAIL", check.__name__[len("check_") :]
+            text = "check crashed: %s: %s" % (type(exc).__name__, one_line(str(exc)))
+        counts[level] += 1
+        say("%-4s  %-12s  %s" % (level, label, one_line(text)))
+    print("%d ok, %d warn, %d FAIL" % (counts["ok"], counts["warn"], counts["FAIL"]))
+    return 1 if counts["FAIL"] else 0
+
+
+# --------------------------------------------------------------------------------------------
+# 14. main: the whole command line in one table, and the error boundary
 # --------------------------------------------------------------------------------------------
 
 # Every command's reference lives in its --help: description, options, then this epilog (what

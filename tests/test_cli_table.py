@@ -1,4 +1,4 @@
-"""The command table in tclaude.py section 11: one parser built from it, only as much as a run
+"""The command table in tclaude.py section 14: one parser built from it, only as much as a run
 needs."""
 
 import argparse
