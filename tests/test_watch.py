@@ -187,6 +187,29 @@ def test_once_makes_one_tmux_call_when_no_session_is_in_a_no_hook_gap(sandbox, t
     assert log.read_text().split() == ["list-panes"]
 
 
+TRUST_SCREEN = "printf 'Is this a project you created or one you trust?\\n'; exec sleep 3600"
+
+
+def test_once_makes_one_tmux_call_when_sessions_show_only_on_screen(sandbox, tmp_path):
+    silent = [{"sid": "5a1e%04x" % i, "status": "running", "hook": False,
+               "command": TRUST_SCREEN} for i in range(3)]  # fmt: skip
+    gap = [{"sid": "9a90000%d" % i, "status": s, "detail": "Bash: make"}
+           for i, s in enumerate(("running", "waiting_permission"))]  # fmt: skip
+    fake_sessions(sandbox, silent + gap)  # no registry: only the screens tell
+    shim, log = tmp_path / "shim", tmp_path / "tmux.log"
+    shim.mkdir()
+    tmux_path = shutil.which("tmux", path=sandbox.env["PATH"])
+    (shim / "tmux").write_text(  # the command, past a -S <socket>
+        '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
+        % (log, tmux_path)
+    )
+    (shim / "tmux").chmod(0o755)
+    path = str(shim) + os.pathsep + sandbox.env["PATH"]
+    proc = sandbox.run("session", "watch", "--once", env={"PATH": path}, check=True)
+    assert log.read_text().split() == ["list-panes"]
+    assert proc.stdout.count("start-up dialog: trust this folder?") == 3  # screens were read
+
+
 def test_watch_without_a_terminal_fails_with_one_line(sandbox):
     proc = sandbox.run("session", "watch")
     assert proc.returncode == 1
