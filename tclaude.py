@@ -878,6 +878,25 @@ class StateStore:
 
     def __init__(self, directory=None):
         self.dir = directory or state_dir()
+        self.seen = None  # the dashboard's {path: (lstat key, what was read)}: see remember
+
+    def remember(self, path, read):
+        """``read()``.  With ``seen`` on (the dashboard) a file whose lstat (inode, times,
+        size) is the one of its last read is not read again: a refresh reads only what
+        changed, for one lstat per file.  Every caller gets its own copy of the top level."""
+        if self.seen is None:
+            return read()
+        try:
+            st = os.lstat(path)
+            key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+        except OSError:
+            key = None
+        hit = self.seen.pop(path, None)
+        if key is None or hit is None or hit[0] != key:
+            hit = (key, read())  # read() raising leaves nothing remembered
+        if key is not None:
+            self.seen[path] = hit
+        return dict(hit[1]) if isinstance(hit[1], dict) else hit[1]
 
     def path(self, sid, suffix=".json"):
         return os.path.join(self.dir, sid + suffix)
@@ -956,9 +975,13 @@ class StateStore:
     def load_all(self):
         """Every readable record; corrupt ones are reported once and left untouched."""
         states = []
-        for sid in self.ids():
+        ids = self.ids()
+        if self.seen:  # forget the files of sessions gone
+            kept = {self.path(sid, suffix) for sid in ids for suffix in (".json", ".status")}
+            self.seen = {path: hit for path, hit in self.seen.items() if path in kept}
+        for sid in ids:
             try:
-                states.append(self.load(sid))
+                states.append(self.remember(self.path(sid), lambda: self.load(sid)))  # noqa: B023
             except FileNotFoundError:
                 continue  # removed between listdir and open
             except (OSError, ValueError) as exc:
@@ -968,6 +991,9 @@ class StateStore:
     def load_hook_status(self, sid):
         """The hook's last word, or None.  Written by bash, so be lenient about its bytes."""
         path = self.path(sid, ".status")
+        return self.remember(path, lambda: self.read_hook_status(path))
+
+    def read_hook_status(self, path):
         try:
             data = read_json_file(path, 65536, follow=False)
         except FileNotFoundError:
@@ -3490,6 +3516,7 @@ class WatchModel:
         self.external = external
         self.views = []
         self.stats = {}
+        self.store.seen = {}  # each refresh re-reads only the state files that changed
 
     def refresh(self):
         snap = Snapshot(self.tmux)

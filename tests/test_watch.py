@@ -770,3 +770,35 @@ def test_parse_ps_builds_the_process_table_of_macos():
     assert table == {1: (0.0, 1024 * 1024), 50: (12.5, 2048 * 1024)}
     assert kids == {0: [1], 1: [50]}
     assert sorted(tclaude.process_tree(1, kids)) == [1, 50]
+
+
+def test_a_refresh_reads_again_only_the_state_files_that_changed(sandbox, monkeypatch):
+    fake_sessions(sandbox, [dict(s, registry=True) for s in EVERY_STATUS])
+    read = []
+    real = tclaude.read_json_file
+
+    def counting(path, *args, **kwargs):
+        if os.path.dirname(path) == sandbox.state_dir:
+            read.append(os.path.basename(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(tclaude, "read_json_file", counting)
+    model = tclaude.WatchModel(tclaude.StateStore(sandbox.state_dir), tclaude.Tmux())
+    model.refresh()  # reads every file, and records the exit of a0000003 (a changed record)
+    model.refresh()
+    assert {"a0000001.json", "a0000001.status"} <= set(read)
+    first = [(v["id"], v["status"]) for v in model.views]
+    del read[:]
+    model.refresh()
+    assert read == [] and [(v["id"], v["status"]) for v in model.views] == first
+    sid = EVERY_STATUS[0]["sid"]
+    with open(sandbox.state_file(sid, ".status")) as fh:
+        hook = json.load(fh)
+    hook.update(status="waiting_permission", detail="Bash: rm -rf build", ts=time.time())
+    tmp = sandbox.state_file(sid, ".status") + ".tmp"
+    with open(tmp, "w") as fh:  # replaced as the hook replaces it
+        fh.write(json.dumps(hook) + "\n")
+    os.replace(tmp, sandbox.state_file(sid, ".status"))
+    model.refresh()
+    assert read == [sid + ".status"]
+    assert {v["id"]: v["status"] for v in model.views}[sid] == "waiting_permission"
