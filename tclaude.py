@@ -974,19 +974,23 @@ class StateStore:
 
     def load_all(self):
         """Every readable record; corrupt ones are reported once and left untouched."""
-        states = []
+        return list(self.each())
+
+    def each(self):
+        """load_all one record at a time (a caller can act on the first before the last)."""
         ids = self.ids()
         if self.seen:  # forget the files of sessions gone
             kept = {self.path(sid, suffix) for sid in ids for suffix in (".json", ".status")}
             self.seen = {path: hit for path, hit in self.seen.items() if path in kept}
         for sid in ids:
             try:
-                states.append(self.remember(self.path(sid), lambda: self.load(sid)))  # noqa: B023
+                state = self.remember(self.path(sid), lambda: self.load(sid))  # noqa: B023
             except FileNotFoundError:
                 continue  # removed between listdir and open
             except (OSError, ValueError) as exc:
                 warn("skipping corrupt state file %s (%s)" % (self.path(sid), one_line(str(exc))))
-        return states
+                continue
+            yield state
 
     def load_hook_status(self, sid):
         """The hook's last word, or None.  Written by bash, so be lenient about its bytes."""
@@ -2297,9 +2301,13 @@ def apply_observed(view, before, observed, since):
 
 def current_views(store, tmux, states=None, snap=None):
     """Every session resolved against one tmux snapshot; deaths are written back once."""
-    states = store.load_all() if states is None else states
     snap = snap or Snapshot(tmux)
-    snap.ask(states)  # the tmux servers answer while the hook files are read
+    if states is None:
+        states = []
+        for state in store.each():
+            snap.ask([state])  # a server is asked as soon as a record names it
+            states.append(state)
+    snap.ask(states)  # the tmux servers answer while the records and hook files are read
     hooks = [None if death_recorded(s) else store.load_hook_status(s["id"]) for s in states]
     now = time.time()
     snap.want_screens(states, hooks, now)  # captured in the same tmux call
@@ -5506,9 +5514,15 @@ def bare_args(argv):
     if group.dest:
         values[group.dest] = row.words[1]
     values.update(func=row.func, **row.defaults)
-    import types
+    return BareArgs(values)
 
-    return types.SimpleNamespace(**values)
+
+class BareArgs:
+    """What bare_args returns: the attributes argparse's Namespace would have (importing
+    ``types`` for SimpleNamespace costs more than this class)."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
 
 
 BARE_DEFAULTS = {"store_true": False, "store_false": True}
