@@ -1970,6 +1970,10 @@ class BaseSnapshot:
             return ""
         return self.tmux.at(self.sockets.get(name)).capture(name)
 
+    def want_screens(self, states, hooks, now):
+        """Say which screens resolve() will read, so a snapshot that batches can fetch them
+        together; this one reads each when asked."""
+
     def registry(self, pid):
         """Claude's registry entry of ``pid`` (read_registry), read once per snapshot."""
         if pid not in self.registries:
