@@ -1949,8 +1949,9 @@ STARTUP_GRACE = 3.0
 class BaseSnapshot:
     """The one interface resolve() reads liveness through, whatever the snapshot's source:
     ``started`` (when it was taken), ``panes`` ({tmux session name: Pane}), ``sight(state)``
-    (the session's Pane or None, and what its server said) and ``screen(name)`` ("" when this
-    snapshot has no tmux to ask)."""
+    (the session's Pane or None, and what its server said), ``screen(name)`` ("" when this
+    snapshot has no tmux to ask), ``want_screens`` (the screens resolve() will read, told
+    ahead) and ``registry(pid)`` (claude's registry entry, read once per snapshot)."""
 
     def __init__(self, tmux):
         self.tmux = tmux
