@@ -4,7 +4,7 @@
 #   make test [PYTEST_ARGS="tests/test_x.py -k foo"]   unit/integration tests (fake claude)
 #   make lint                                          ruff, ruff format --check, vermin, shellcheck
 #   make fmt                                           ruff --fix-only + ruff format
-#   make bench [BENCH_ARGS=...]                        tests/bench.py, bench_hook.py, bench_watch.py
+#   make bench [BENCH_ARGS=...]                        tests/bench.py, bench_hook.py, bench_watch.py (~3 min)
 #   make e2e [E2E_ARGS=...]                            real claude CLI, offline (tests/kit; npm once)
 #   make install / make uninstall                      ./install.sh [--uninstall]
 #   make clean / make distclean                        caches / caches + .venv

@@ -9,7 +9,7 @@
 # Installs into ${TCLAUDE_INSTALL_DIR:-$HOME/.tofu/bin}:
 #   tclaude.py        the program (run bit set)
 #   tclaude-hook.sh   the Claude Code hook; tclaude.py finds it beside its own real path
-#   tclaude           a small Python launcher (written here) that imports tclaude.py, so
+#   tclaude           a small launcher (written here) that runs python3 -S to import tclaude.py, so
 #                     Python caches its compiled bytecode in __pycache__/tclaude.*.pyc
 #                     (a script run directly is recompiled on every call, and
 #                     `tclaude status-line` runs every second); an older install's
@@ -143,12 +143,18 @@ is_old_link() {
 
 # write_launcher PATH: the launcher, mode 755.  sys.path[0] is the launcher's real dir, so
 # `import tclaude` finds the tclaude.py beside it before any other module of that name.
+# It is sh and Python at once: sh runs its third line (python3 from PATH, as
+# `#!/usr/bin/env python3` would find it, plus -S, which a shebang through env cannot pass
+# portably); to Python that line is a string, a no-op.
 write_launcher() {
     cat >"$1" <<EOF || return 1
-#!/usr/bin/env python3
+#!/bin/sh
 $MARKER
-# Importing tclaude.py (instead of running it as a script) lets Python cache its compiled
-# bytecode in __pycache__ beside it: a script run directly is recompiled on every call.
+"exec" "python3" "-S" "\$0" "\$@"
+# python3 -S: no site module.  tclaude is standard library only, and site (site-packages,
+# their .pth files, sitecustomize) costs a third of a bare start-up, which status-line pays
+# every second.  Importing tclaude.py (instead of running it as a script) lets Python cache
+# its compiled bytecode in __pycache__ beside it: a script run directly is recompiled each time.
 import os
 import sys
 

@@ -32,12 +32,11 @@ Map of this file, top to bottom (each part uses only what comes before it):
 Python 3.8+ standard library only.  State contract: README.md, "Files and environment".
 """
 
+# json, re, shlex and signal are imported where they are used: together they cost more start-up
+# (re pulls in enum) than the whole of `status-line` and `ls` otherwise do.  JSON is read with
+# json_loads below.
 import errno
-import json
 import os
-import re
-import shlex
-import signal
 import stat
 import sys
 import time
@@ -48,14 +47,36 @@ __version__ = "0.1.0"
 # 1. Paths and config
 # --------------------------------------------------------------------------------------------
 
+
+class LazyRegex:
+    """A regex compiled on first use, so a run that never needs it never imports re."""
+
+    def __init__(self, pattern, flags=0):
+        self.pattern = pattern
+        self.flags = flags
+        self.compiled = None
+
+    def __getattr__(self, name):
+        if self.compiled is None:
+            import re
+
+            self.compiled = re.compile(self.pattern, self.flags)
+        return getattr(self.compiled, name)
+
+
+def is_session_id(text):
+    """Eight lower-case hex digits (a session id), without a regex."""
+    return len(text) == 8 and not text.strip("0123456789abcdef")
+
+
 STATUSES = ("running", "waiting_input", "waiting_permission", "exited")
 # What a view may say besides: "unknown" when the session's tmux server cannot be asked (no
 # tmux on PATH, a permission error, a timeout...) and nothing else proves it alive or dead.
 # Never written to a record, which keeps its last known status.
 VIEW_STATUSES = (*STATUSES, "unknown")
 TMUX_PREFIX = "tofu-claude-"
-ID_RE = re.compile(r"^[0-9a-f]{8}$")
-UUID_RE = re.compile(
+ID_RE = LazyRegex(r"^[0-9a-f]{8}$")
+UUID_RE = LazyRegex(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 # Events whose hooks tclaude needs, the ones tclaude-hook.sh handles; see docs/status.md.
@@ -150,7 +171,11 @@ LEGACY_SETTINGS_SUFFIX = ".settings.json"
 
 
 def transcript_slug(cwd):
-    return re.sub(r"[^A-Za-z0-9]", "-", cwd)
+    """The folder name claude gives a cwd: every character but A-Z, a-z, 0-9 becomes "-"."""
+    return "".join(c if c in SLUG_KEEPS else "-" for c in cwd)
+
+
+SLUG_KEEPS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,14 +245,19 @@ def short_path(path):
 def one_line(text):
     """Flatten control characters (C0, DEL, C1) to single spaces: a hook detail or an error
     text becomes one tidy line of data.  Display still goes through safe_text."""
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", text or "").strip()
+    text = text or ""
+    if text.isprintable():  # no control character (the common case): no regex needed
+        return text.strip()
+    import re
+
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", text).strip()
 
 
 # C0 (with newline and tab), DEL and C1 (U+0080-U+009F: U+009B is a CSI, U+009D an OSC, to a
 # terminal that honours 8-bit controls, no ESC needed).
 # Lone surrogates too: an undecodable byte of a path or an argument arrives as
 # U+DC80-U+DCFF (surrogateescape) and would print as a 4-character escape, breaking the width.
-CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL_RE = LazyRegex("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 VISIBLE_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "^[", "\x7f": "^?"}
 
 
@@ -251,7 +281,7 @@ def safe_text(text):
     clears or moves the user's terminal."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    if CONTROL_RE.search(text) is None:
+    if text.isprintable() or CONTROL_RE.search(text) is None:  # printable: no regex needed
         return text
     return CONTROL_RE.sub(visible_control, text)
 
@@ -340,7 +370,48 @@ def read_small(path, limit=65536, follow=True):
 
 def read_json_file(path, limit=1 << 20, follow=True):
     """Parse a small JSON file (see read_small for what is refused)."""
-    return json.loads(read_small(path, limit, follow).decode("utf-8", "replace"))
+    return json_loads(read_small(path, limit, follow).decode("utf-8", "replace"))
+
+
+class JsonDefaults:
+    """The settings json.loads gives its C scanner (json.decoder.JSONDecoder's defaults)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"),
+                      "NaN": float("nan")}.__getitem__  # fmt: skip
+    memo = {}
+
+
+def json_loads(text):
+    """json.loads(text) for a str, through the C scanner json itself uses (module _json), so a
+    run that only reads JSON never imports the json package (and with it re and enum).  Text
+    it cannot parse whole goes to json.loads, which parses it the same way or says why."""
+    if "scan" not in _memo:
+        try:
+            from _json import make_scanner
+        except ImportError:  # another Python: json.loads it is
+            make_scanner = None
+        _memo["scan"] = make_scanner(JsonDefaults) if make_scanner else None
+    scan = _memo["scan"]
+    if scan is not None:
+        start = len(text) - len(text.lstrip(JSON_SPACE))
+        try:
+            value, end = scan(text, start)
+        except (StopIteration, ValueError, SystemError):  # SystemError: a 3.11 scanner that
+            pass  # cannot find json.decoder's error class, which it needs to say why
+        else:
+            if not text[end:].strip(JSON_SPACE):
+                return value
+    import json
+
+    return json.loads(text)
+
+
+JSON_SPACE = " \t\n\r"  # what JSON counts as white space
 
 
 def write_all(fd, data):
@@ -400,6 +471,8 @@ def json_bytes(value, **dump_args):
     """``value`` as strict JSON text (no NaN) in UTF-8, checked to parse again before it is
     written: a record is only ever replaced by one that reads back.  A lone surrogate (a non-UTF-8 byte of a path or name,
     or a hand-edited "\\ud800") becomes a JSON \\u escape instead of a crash."""
+    import json
+
     try:
         text = json.dumps(value, allow_nan=False, **dump_args) + "\n"
     except (TypeError, ValueError) as exc:
@@ -480,6 +553,8 @@ def descent_depth(pid, ancestor, limit=32):
 
 def terminate_process(pid, still_there, timeout):
     """SIGTERM first, SIGKILL when ``still_there()`` after ``timeout`` seconds."""
+    import signal
+
     try:
         os.kill(pid, signal.SIGTERM)
     except OSError:
@@ -810,6 +885,25 @@ class StateStore:
 
     def __init__(self, directory=None):
         self.dir = directory or state_dir()
+        self.seen = None  # the dashboard's {path: (lstat key, what was read)}: see remember
+
+    def remember(self, path, read):
+        """``read()``.  With ``seen`` on (the dashboard) a file whose lstat (inode, times,
+        size) is the one of its last read is not read again: a refresh reads only what
+        changed, for one lstat per file.  Every caller gets its own copy of the top level."""
+        if self.seen is None:
+            return read()
+        try:
+            st = os.lstat(path)
+            key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+        except OSError:
+            key = None
+        hit = self.seen.pop(path, None)
+        if key is None or hit is None or hit[0] != key:
+            hit = (key, read())  # read() raising leaves nothing remembered
+        if key is not None:
+            self.seen[path] = hit
+        return dict(hit[1]) if isinstance(hit[1], dict) else hit[1]
 
     def path(self, sid, suffix=".json"):
         return os.path.join(self.dir, sid + suffix)
@@ -844,7 +938,7 @@ class StateStore:
             raise UserError("cannot read state dir %s: %s" % (self.dir, exc.strerror)) from None
         if any(n.endswith(LEGACY_SETTINGS_SUFFIX) or n in LEGACY_NAMES for n in names):
             self.migrate_legacy_names(names)
-        return sorted(n[:-5] for n in names if n.endswith(".json") and ID_RE.match(n[:-5]))
+        return sorted(n[:-5] for n in names if n.endswith(".json") and is_session_id(n[:-5]))
 
     def migrate_legacy_names(self, names):
         """Rename the files older tclaudes named ``*.json`` (``<id>.settings.json``,
@@ -852,7 +946,7 @@ class StateStore:
         cannot be renamed now is tried again next time."""
         for name in names:
             sid = name[: -len(LEGACY_SETTINGS_SUFFIX)]
-            if name.endswith(LEGACY_SETTINGS_SUFFIX) and ID_RE.match(sid):
+            if name.endswith(LEGACY_SETTINGS_SUFFIX) and is_session_id(sid):
                 new = sid + SETTINGS_SUFFIX
             elif name in LEGACY_NAMES:
                 new = LEGACY_NAMES[name]
@@ -887,19 +981,30 @@ class StateStore:
 
     def load_all(self):
         """Every readable record; corrupt ones are reported once and left untouched."""
-        states = []
-        for sid in self.ids():
+        return list(self.each())
+
+    def each(self):
+        """load_all one record at a time (a caller can act on the first before the last)."""
+        ids = self.ids()
+        if self.seen:  # forget the files of sessions gone
+            kept = {self.path(sid, suffix) for sid in ids for suffix in (".json", ".status")}
+            self.seen = {path: hit for path, hit in self.seen.items() if path in kept}
+        for sid in ids:
             try:
-                states.append(self.load(sid))
+                state = self.remember(self.path(sid), lambda: self.load(sid))  # noqa: B023
             except FileNotFoundError:
                 continue  # removed between listdir and open
             except (OSError, ValueError) as exc:
                 warn("skipping corrupt state file %s (%s)" % (self.path(sid), one_line(str(exc))))
-        return states
+                continue
+            yield state
 
     def load_hook_status(self, sid):
         """The hook's last word, or None.  Written by bash, so be lenient about its bytes."""
         path = self.path(sid, ".status")
+        return self.remember(path, lambda: self.read_hook_status(path))
+
+    def read_hook_status(self, path):
         try:
             data = read_json_file(path, 65536, follow=False)
         except FileNotFoundError:
@@ -1090,6 +1195,8 @@ class StateStore:
         """Files no session owns: hook or settings files whose record is gone, and temp files
         of writers that died mid-write (tclaude's ``.<name>.<pid>.tmp``, the hook's
         ``.<id>.status.<pid>``)."""
+        import re
+
         try:
             ids = set(self.ids())  # (first: it renames legacy files)
             names = os.listdir(self.dir)
@@ -1104,7 +1211,7 @@ class StateStore:
                 continue
             for suffix in (".status", SETTINGS_SUFFIX, LEGACY_SETTINGS_SUFFIX, ".notify"):
                 sid = name[: -len(suffix)]
-                if name.endswith(suffix) and ID_RE.match(sid) and sid not in ids:
+                if name.endswith(suffix) and is_session_id(sid) and sid not in ids:
                     stray.append(self.path(name, ""))
         return stray
 
@@ -1219,13 +1326,14 @@ class ServerSight:
     (``problem`` says why: no tmux binary, a permission error, a timeout...).  Only the first
     two are evidence about its sessions."""
 
-    __slots__ = ("dead", "panes", "problem", "socket")
+    __slots__ = ("dead", "panes", "problem", "screens", "socket")
 
     def __init__(self, socket, panes=None, dead=False, problem=None):
         self.socket = socket
         self.panes = panes if panes is not None else {}
         self.dead = dead
         self.problem = problem
+        self.screens = {}  # session name -> screen, captured in the same call
 
     @property
     def answered(self):
@@ -1284,6 +1392,53 @@ def socket_is_dead(path):
     finally:
         probe.close()
     return False
+
+
+def batchable(name):
+    """A tmux session name safe to write into a tmux command line unquoted (tclaude's own)."""
+    return name.startswith(TMUX_PREFIX) and is_session_id(name[len(TMUX_PREFIX) :])
+
+
+class PanesQuery:
+    """One running ``list-panes`` call (Tmux.start_panes_query).  ``want(names)`` adds screens
+    to it until it is collected; calling it collects it once: a ServerSight whose ``screens``
+    holds the screens it captured (a name missing there was not asked or not captured)."""
+
+    def __init__(self, tmux, pid=None, fds=None, mark=None, problem=None, done=None):
+        self.tmux, self.pid, self.fds, self.mark = tmux, pid, fds, mark
+        self.names = []
+        self.sight = done or (tmux.blind(problem) if problem else None)
+
+    def want(self, names):
+        if self.sight is None and self.mark:
+            self.names += [n for n in names if batchable(n) and n not in self.names]
+
+    def __call__(self):
+        if self.sight is None:
+            feed = "".join("display-message -p '%s %d'\ncapture-pane -p -J -t '=%s:'\n"
+                           % (self.mark, i, name) for i, name in enumerate(self.names))  # fmt: skip
+            done = self.tmux.collect(self.pid, self.fds, feed.encode())
+            if done is None:
+                self.sight = self.tmux.blind("no answer within %g s" % TMUX_TIMEOUT)
+            else:
+                self.sight = self.finish(*done)
+        return self.sight
+
+    def finish(self, code, stdout, stderr):
+        """The ServerSight: list-panes answered when its marker line came, whatever the
+        captures after it did."""
+        head, found, rest = ("\n" + stdout).partition("\n%s -\n" % self.mark)
+        if not found:
+            return self.tmux.sight(code or 1, "", stderr)
+        sight = self.tmux.sight(0, head[1:] + "\n", "")
+        chunks = ("\n" + rest).split("\n%s " % self.mark)[1:]
+        for i, chunk in enumerate(chunks):
+            index, newline, screen = chunk.partition("\n")
+            if index.isdigit() and int(index) < len(self.names):
+                # the split ate the newline ending every screen but the last
+                last = i == len(chunks) - 1
+                sight.screens[self.names[int(index)]] = screen + ("" if last else newline)
+        return sight
 
 
 # How long one tmux call may take before its server counts as one that cannot be asked.
@@ -1363,67 +1518,85 @@ class Tmux:
         return self.blind(one_line(stderr) or "tmux exited with status %d" % returncode)
 
     def start_panes_query(self):
-        """Start the one ``list-panes -a`` call of a refresh and return a function that
-        collects it as a ServerSight, so callers can read state files while tmux answers.
-        posix_spawn instead of subprocess: importing subprocess costs more than the call."""
+        """Start the one tmux call of a refresh and return its PanesQuery: ``list-panes -a``,
+        then the screens asked for with ``want`` before it is collected, so callers read
+        state files while tmux answers.  posix_spawn instead of subprocess: importing
+        subprocess costs more than the call."""
         if not self.binary:
-            return lambda: self.blind("tmux is not installed or not on PATH")
+            return PanesQuery(self, problem="tmux is not installed or not on PATH")
         fmt = self.panes_format()
-        argv = self.argv("list-panes", "-a", "-F", fmt)
         if not hasattr(os, "posix_spawn"):
             proc = self.run("list-panes", "-a", "-F", fmt, check=False)
-            return lambda: self.sight(proc.returncode, proc.stdout, proc.stderr)
+            return PanesQuery(self, done=self.sight(proc.returncode, proc.stdout, proc.stderr))
+        mark = "tclaude-%s" % os.urandom(8).hex()
+        # source-file - reads the captures from stdin once the screens wanted are known: no
+        # argv limit (tmux caps a command line at 16 KiB), and a capture that fails (a session
+        # gone meanwhile) does not stop the ones after it.  The marker says list-panes is done.
+        argv = self.argv("list-panes", "-a", "-F", fmt, ";", "display-message", "-p",
+                         mark + " -", ";", "source-file", "-")  # fmt: skip
         Tmux.calls += 1
-        read_end, write_end = os.pipe()
-        err_read, err_write = os.pipe()
+        pipes = [os.pipe() for _ in range(3)]  # stdin, stdout, stderr
+        (in_read, in_write), (out_read, out_write), (err_read, err_write) = pipes
         actions = [
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, write_end, 1),
+            (os.POSIX_SPAWN_DUP2, in_read, 0),
+            (os.POSIX_SPAWN_DUP2, out_write, 1),
             (os.POSIX_SPAWN_DUP2, err_write, 2),
-            (os.POSIX_SPAWN_CLOSE, read_end),
-            (os.POSIX_SPAWN_CLOSE, write_end),
-            (os.POSIX_SPAWN_CLOSE, err_read),
-            (os.POSIX_SPAWN_CLOSE, err_write),
+            *((os.POSIX_SPAWN_CLOSE, fd) for pair in pipes for fd in pair),
         ]
         try:
             pid = os.posix_spawn(self.binary, argv, self.env(), file_actions=actions)
         except OSError as exc:
-            for fd in (read_end, write_end, err_read, err_write):
-                os.close(fd)
-            problem = "cannot run %s: %s" % (self.binary, exc.strerror)
-            return lambda: self.blind(problem)
-        os.close(write_end)
-        os.close(err_write)
-        return lambda: self.collect(pid, read_end, err_read)
+            for pair in pipes:
+                for fd in pair:
+                    os.close(fd)
+            return PanesQuery(self, problem="cannot run %s: %s" % (self.binary, exc.strerror))
+        for fd in (in_read, out_write, err_write):
+            os.close(fd)
+        return PanesQuery(self, pid=pid, fds=(in_write, out_read, err_read), mark=mark)
 
-    def collect(self, pid, read_end, err_read):
-        """Read a spawned tmux's output until it ends, or give up after TMUX_TIMEOUT (a hung
-        server must not hang ``ls``)."""
+    def collect(self, pid, fds, feed):
+        """Feed a spawned tmux its stdin and read its output until it ends, or give up after
+        TMUX_TIMEOUT (a hung server must not hang ``ls``).  Returns (exit code, stdout,
+        stderr), or None on a timeout."""
         import select
 
-        chunks = {read_end: [], err_read: []}
+        in_write, out_read, err_read = fds
+        chunks = {out_read: [], err_read: []}
         deadline = time.time() + TMUX_TIMEOUT
-        open_fds = [read_end, err_read]
+        readers, writers = [out_read, err_read], [in_write]
         try:
-            while open_fds:
-                ready, _, _ = select.select(open_fds, [], [], max(0.0, deadline - time.time()))
-                if not ready:
+            while readers:
+                left = max(0.0, deadline - time.time())
+                ready_r, ready_w, _ = select.select(readers, writers, [], left)
+                if not (ready_r or ready_w):
+                    import signal
+
                     os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
-                    return self.blind("no answer within %g s" % TMUX_TIMEOUT)
-                for fd in ready:
+                    return None
+                if ready_w:
+                    try:
+                        feed = feed[os.write(in_write, feed[:65536]) :]
+                    except OSError:  # tmux closed its stdin (an old tmux that reads none)
+                        feed = b""
+                    if not feed:
+                        os.close(in_write)
+                        writers = []
+                for fd in ready_r:
                     chunk = os.read(fd, 65536)
                     if chunk:
                         chunks[fd].append(chunk)
                     else:
-                        open_fds.remove(fd)
+                        readers.remove(fd)
         finally:
-            os.close(read_end)
-            os.close(err_read)
+            for fd in (out_read, err_read, *writers):
+                os.close(fd)
         _, status = os.waitpid(pid, 0)
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-        text = [b"".join(chunks[fd]).decode("utf-8", "replace") for fd in (read_end, err_read)]
-        return self.sight(code, *text)
+        return (
+            code,
+            *(b"".join(chunks[fd]).decode("utf-8", "replace") for fd in (out_read, err_read)),
+        )
 
     def panes(self):
         """Every tofu-claude pane on the server in one call: {session name: Pane}; {} when the
@@ -1635,6 +1808,8 @@ def find_claude():
 def hook_settings():
     """Hooks for this session only, given with --settings: no user or project file is edited,
     and the user's own hooks keep running beside ours (claude merges hook sources)."""
+    import shlex
+
     command = "bash %s" % shlex.quote(hook_path())
     hooks = {}
     for event in HOOK_EVENTS:
@@ -1650,6 +1825,8 @@ def hook_settings():
 def pane_command(sid, claude, settings_path, conv_args, extra_args):
     """One shell string for tmux: ``exec`` so the pane pid is claude's pid, ``env`` to drop an
     outer Claude Code's markers and to hand the hook its session id (works on tmux 2.6)."""
+    import shlex
+
     words = ["exec", "env"]
     for var in OUTER_CLAUDE_VARS:
         words += ["-u", var]
@@ -1692,7 +1869,7 @@ def find_transcript(conv_id, cwd):
 
 
 REGISTRY_STATUS = {"idle": "waiting_input", "busy": "running", "waiting": "waiting_permission"}
-TMUX_LOCATION_RE = re.compile(r"^(.*):@\d+\.(%\d+)$")
+TMUX_LOCATION_RE = LazyRegex(r"^(.*):@\d+\.(%\d+)$")
 
 
 def read_registry(pid):
@@ -1801,13 +1978,15 @@ STARTUP_GRACE = 3.0
 class BaseSnapshot:
     """The one interface resolve() reads liveness through, whatever the snapshot's source:
     ``started`` (when it was taken), ``panes`` ({tmux session name: Pane}), ``sight(state)``
-    (the session's Pane or None, and what its server said) and ``screen(name)`` ("" when this
-    snapshot has no tmux to ask)."""
+    (the session's Pane or None, and what its server said), ``screen(name)`` ("" when this
+    snapshot has no tmux to ask), ``want_screens`` (the screens resolve() will read, told
+    ahead) and ``registry(pid)`` (claude's registry entry, read once per snapshot)."""
 
     def __init__(self, tmux):
         self.tmux = tmux
         self.started = time.time()
         self.sockets = {}  # tmux session name -> socket, for screens
+        self.registries = {}  # claude pid -> its registry entry, read once per snapshot
 
     @property
     def panes(self):
@@ -1820,6 +1999,20 @@ class BaseSnapshot:
         if not self.tmux:
             return ""
         return self.tmux.at(self.sockets.get(name)).capture(name)
+
+    def want_screens(self, states, hooks, now):
+        """Say which screens resolve() will read, so a snapshot that batches can fetch them
+        together; this one reads each when asked."""
+
+    def want_screen(self, state):
+        """One more screen for this refresh (the dashboard's preview); this one reads it when
+        asked."""
+
+    def registry(self, pid):
+        """Claude's registry entry of ``pid`` (read_registry), read once per snapshot."""
+        if pid not in self.registries:
+            self.registries[pid] = read_registry(pid)
+        return self.registries[pid]
 
 
 class Snapshot(BaseSnapshot):
@@ -1843,6 +2036,31 @@ class Snapshot(BaseSnapshot):
     def _start(self, sock):
         if sock not in self._queries:
             self._queries[sock] = self.tmux.at(sock).start_panes_query()
+
+    def want_screens(self, states, hooks, now):
+        """Add to each server's call the screens resolve() will read (screen_wanted)."""
+        for state, hook in zip(states, hooks):
+            sock = self.sockets.get(state.get("tmuxSession"))
+            if sock in self._queries and screen_wanted(state, hook, self, now):
+                self._queries[sock].want([state["tmuxSession"]])
+
+    def want_screen(self, state):
+        """The dashboard's preview rides in the same call as the refresh's list-panes."""
+        if state.get("adopted"):
+            return  # its claude is a pane of the user's own session: captured on its own
+        self.ask([state])
+        sock = self.sockets.get(state.get("tmuxSession"))
+        if sock in self._queries:
+            self._queries[sock].want([state["tmuxSession"]])
+
+    def screen(self, name):
+        """The screen captured in its server's call, else (not foreseen) one capture now."""
+        sock = self.sockets.get(name)
+        if sock in self._queries:
+            captured = self.server(sock).screens
+            if name in captured:
+                return captured[name]
+        return super().screen(name)
 
     def server(self, sock):
         """The ServerSight of ``sock``; a server that cannot be asked is warned about once."""
@@ -2001,10 +2219,7 @@ def resolve(state, hook, snap, now=None):
     view = dict(state)
     if death_recorded(state):
         return view, None
-    spawned = parse_iso(state.get("spawned") or state.get("created")) or 0
-    if hook and float(hook.get("ts") or 0) + 1 < spawned:
-        hook = None  # left over from an earlier run of this id
-    hook_ts = float(hook.get("ts") or 0) if hook else spawned
+    hook, hook_ts = current_hook(state, hook)
     if hook:
         view["status"] = hook["status"]
         view["statusDetail"] = one_line(hook.get("detail") or "")
@@ -2045,6 +2260,34 @@ def resolve(state, hook, snap, now=None):
     return view, None
 
 
+def current_hook(state, hook):
+    """(the hook status of this run of the session or None, the time it speaks of: its
+    stamp, else the spawn)."""
+    spawned = parse_iso(state.get("spawned") or state.get("created")) or 0
+    if hook and float(hook.get("ts") or 0) + 1 < spawned:
+        hook = None  # left over from an earlier run of this id
+    return hook, (float(hook.get("ts") or 0) if hook else spawned)
+
+
+def screen_wanted(state, hook, snap, now):
+    """Whether resolve() will read the session's screen (fill_no_hook_gap), judged before
+    tmux has answered: with the claude pid the hook or the record knows, not the pane's.
+    It only picks the screens a refresh's one tmux call captures; resolve() captures any
+    other it turns out to need."""
+    if state.get("adopted") or death_recorded(state):
+        return False
+    hook, hook_ts = current_hook(state, hook)
+    if (hook["status"] if hook else state.get("status")) not in ("running", "waiting_permission"):
+        return False
+    if not hook:
+        return now - hook_ts > STARTUP_GRACE
+    pid = hook.get("claudePid") if is_pid(hook.get("claudePid")) else state.get("pid")
+    reg = snap.registry(pid) if is_pid(pid) else None
+    if reg and reg.get("status") in REGISTRY_STATUS:
+        return False
+    return now - hook_ts >= SCREEN_GRACE
+
+
 def fill_no_hook_gap(view, hook, hook_ts, pane, snap, now):
     """Denying a permission, interrupting a turn and start-up dialogs fire no hook.  Claude's
     registry flips within ~0.1 s; where it is missing, read the screen."""
@@ -2053,7 +2296,7 @@ def fill_no_hook_gap(view, hook, hook_ts, pane, snap, now):
             explain_silent_start(view, pane, snap)
         return
     before = view["status"]
-    reg = read_registry(pane.pid) if pane and pane.pid else None
+    reg = snap.registry(pane.pid) if pane and pane.pid else None
     if reg and reg.get("status") in REGISTRY_STATUS:
         reg_ts = float(reg.get("statusUpdatedAt") or reg.get("updatedAt") or 0) / 1000.0
         if reg_ts > hook_ts:
@@ -2079,7 +2322,7 @@ def explain_silent_start(view, pane, snap):
             view["status"] = "waiting_input"
             view["statusDetail"] = "start-up dialog: " + detail
             return
-    reg = read_registry(pane.pid) if pane and pane.pid else None
+    reg = snap.registry(pane.pid) if pane and pane.pid else None
     if reg and reg.get("status") in REGISTRY_STATUS:
         view["status"] = REGISTRY_STATUS[reg["status"]]
         view["statusDetail"] = "no hook has reported (hooks disabled?)"
@@ -2105,11 +2348,16 @@ def apply_observed(view, before, observed, since):
 
 def current_views(store, tmux, states=None, snap=None):
     """Every session resolved against one tmux snapshot; deaths are written back once."""
-    states = store.load_all() if states is None else states
     snap = snap or Snapshot(tmux)
-    snap.ask(states)  # the tmux servers answer while the hook files are read
+    if states is None:
+        states = []
+        for state in store.each():
+            snap.ask([state])  # a server is asked as soon as a record names it
+            states.append(state)
+    snap.ask(states)  # the tmux servers answer while the records and hook files are read
     hooks = [None if death_recorded(s) else store.load_hook_status(s["id"]) for s in states]
     now = time.time()
+    snap.want_screens(states, hooks, now)  # captured in the same tmux call
     views = []
     for state, hook in zip(states, hooks):
         view, changed = resolve(state, hook, snap, now)
@@ -2337,6 +2585,8 @@ def find_session(store, ref, states=None):
 
 def shell_path(path):
     """A path to paste into a shell: ~ stays expandable, anything odd is quoted."""
+    import shlex
+
     home = home_dir()
     if path.startswith(home + os.sep):
         return "~/" + shlex.quote(path[len(home) + 1 :])
@@ -2364,7 +2614,7 @@ def never_started_text(view):
 
 # A name like this could be read as an id prefix (``kill 8cb`` must not pick a session named
 # "8cb" while session 8cb9203b exists).
-ID_PREFIX_RE = re.compile(r"^[0-9a-fA-F]{1,8}$")
+ID_PREFIX_RE = LazyRegex(r"^[0-9a-fA-F]{1,8}$")
 
 
 def checked_name(name):
@@ -2528,6 +2778,8 @@ def cmd_ls(args):
     if args.all:
         views = [dict(v, external=False) for v in views] + external_views(views, snap)
     if args.json:
+        import json
+
         # ensure_ascii: a C1 control in a name or path goes out as \u009d, not as itself
         print(json.dumps(views, indent=2, ensure_ascii=True))
         return 0
@@ -2717,10 +2969,10 @@ SUBMIT_PAUSE = 0.5
 SEND_ACK_TIMEOUT = 5.0
 RESUME_EXIT_GRACE = 3.0
 # Control characters a prompt cannot carry: ESC would let text end the bracketed paste early.
-PROMPT_CONTROLS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+PROMPT_CONTROLS_RE = LazyRegex(r"[\x00-\x08\x0b-\x1f\x7f]")
+DURATION_RE = LazyRegex(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-CONV_IN_COMMAND_RE = re.compile(r"--(?:session-id|resume)[= ]'?([0-9a-fA-F-]{36})\b")
+CONV_IN_COMMAND_RE = LazyRegex(r"--(?:session-id|resume)[= ]'?([0-9a-fA-F-]{36})\b")
 STATUS_LINE_MARKS = (
     ("waiting_permission", "!"),
     ("waiting_input", "?"),
@@ -3097,7 +3349,7 @@ def stray_report(store, name, pane, adopt, dry_run):
     """A tofu-claude tmux session with no record: adopt it, or say how."""
     sid = name[len(TMUX_PREFIX) :]
     state = "dead" if pane.dead else "alive"
-    if not ID_RE.match(sid):
+    if not is_session_id(sid):
         return "tmux session %s (%s) has no record and cannot be adopted: its name is not " \
                "%s<8 hex digits>" % (name, state, TMUX_PREFIX)  # fmt: skip
     if not adopt:
@@ -3156,7 +3408,10 @@ def cmd_status_line(args):
 DIALOG_SETTLE = 0.5
 ACT_TIMEOUT = 5.0  # how long approve/deny/answer wait for the status to move on
 PEEK_INTERVAL = 1.0
-OPTION_RE = re.compile(r"^ {0,3}(❯ ?)? *(\d{1,2})\. (.*?)\s*$")
+OPTION_RE = LazyRegex(r"^ {0,3}(❯ ?)? *(\d{1,2})\. (.*?)\s*$")
+CHECK_BOX_RE = LazyRegex(r"^\[.\] ")
+SPACES_RE = LazyRegex(r"\s+")
+SCHEME_RE = LazyRegex(r"^[a-z]+://")
 RULE_CHARS = set("─╌ ")
 TYPE_OPTION = "Type something"  # the free-text option of an AskUserQuestion dialog
 
@@ -3194,7 +3449,7 @@ class ScreenDialog:
 
 def unboxed(label):
     """An option's label without a multi-select check box ("[ ] ", "[✔] ")."""
-    return re.sub(r"^\[.\] ", "", label)
+    return CHECK_BOX_RE.sub("", label)
 
 
 def is_rule(line):
@@ -3236,7 +3491,7 @@ def parse_dialog(screen):
 
 
 def squeezed(text):
-    return re.sub(r"\s+", "", text or "")
+    return SPACES_RE.sub("", text or "")
 
 
 def recorded_tool(view):
@@ -3271,7 +3526,7 @@ def dialog_shows_tool(dialog, tool, argument, cwd=None):
         want = os.path.normpath(argument)
         return any(p == want or (cut and p.startswith(argument)) for p in shown_paths(dialog, cwd))
     if tool == "WebFetch":
-        host = re.sub(r"^[a-z]+://", "", argument).split("/")[0]
+        host = SCHEME_RE.sub("", argument).split("/")[0]
         return bool(host) and squeezed(host) in shown
     return squeezed(argument)[:60] in squeezed(dialog.framed())
 
@@ -3484,10 +3739,13 @@ def send_to(store, tmux, ref, text):
     return "sent to %s" % view["id"]
 
 
-def preview_screen(tmux, view):
-    """The selected session's screen for the dashboard's preview, [] when it cannot be read."""
+def preview_screen(tmux, view, captured=None):
+    """The selected session's screen for the dashboard's preview, [] when it cannot be read;
+    ``captured``: the screen this refresh's tmux call already brought."""
     if not view or view.get("status") == "exited" or not view.get("tmuxSession"):
         return []
+    if captured is not None:
+        return screen_lines(captured, None)
     try:
         return peek_lines(tmux.of(view), claude_pane(view), None)
     except UserError as exc:
@@ -3503,7 +3761,12 @@ def view_matches(view, needle):
 def peek_lines(server, target, lines):
     """The pane's last ``lines`` lines (None: the visible screen), trailing blanks dropped,
     each through safe_text."""
-    text = server.screen(target, history=lines)
+    return screen_lines(server.screen(target, history=lines), lines)
+
+
+def screen_lines(text, lines):
+    """A captured screen as peek shows it: trailing blank lines dropped, the last ``lines``
+    (None: all), each through safe_text."""
     rows = text.rstrip("\n").split("\n")
     while rows and not rows[-1].strip():
         rows.pop()
@@ -3746,10 +4009,19 @@ class WatchModel:
         self.external = external
         self.views = []
         self.stats = {}
+        self.store.seen = {}  # each refresh re-reads only the state files that changed
+        self.preview_id = None  # the session whose screen the preview pane shows
+        self.preview_text = None  # its screen as this refresh's one tmux call brought it
 
     def refresh(self):
         snap = Snapshot(self.tmux)
+        shown = next((v for v in self.views if v["id"] == self.preview_id), None)
+        if shown and shown.get("status") != "exited":
+            snap.want_screen(shown)
         views = current_views(self.store, self.tmux, snap=snap)
+        self.preview_text = None
+        if shown and shown.get("status") != "exited" and not shown.get("adopted"):
+            self.preview_text = snap.screen(shown["tmuxSession"])
         if self.external:
             views += external_views(views, snap)
         views.sort(key=watch_sort_key)
@@ -3992,7 +4264,12 @@ class Dashboard:
             self.index = max(0, min(self.index, len(ids) - 1))
             self.selected = ids[self.index] if ids else None
         if self.preview:
-            self.preview_lines = preview_screen(self.model.tmux, self.selected_view())
+            view = self.selected_view()
+            captured = (
+                self.model.preview_text if view and view["id"] == self.model.preview_id else None
+            )
+            self.preview_lines = preview_screen(self.model.tmux, view, captured)
+        self.model.preview_id = self.selected if self.preview else None
         self.next_refresh = time.monotonic() + self.interval
 
     def say(self, text):
@@ -4386,6 +4663,8 @@ def resume_line(view):
 
 
 def cmd_watch(args):
+    import signal
+
     if not 0.1 <= args.interval <= 3600:
         raise UserError("--interval must be between 0.1 and 3600 seconds, got %s" % args.interval)
     store, tmux = StateStore(), Tmux()
@@ -4454,6 +4733,8 @@ SETTINGS_LIMIT = 16 << 20
 def load_claude_settings(path):
     """(settings object, raw bytes or None when there is no file).  Anything claude itself
     would choke on is an error here too, before a single byte is written."""
+    import json
+
     try:
         raw = read_small(path, SETTINGS_LIMIT)
     except FileNotFoundError:
@@ -4512,6 +4793,8 @@ def remove_tclaude_hooks(settings, created_events=None, created_hooks_key=True):
 def settings_with_hooks(settings):
     """(new settings, what was created) with tclaude's hooks appended after the user's own;
     an older tclaude hook (another path) is replaced, not doubled."""
+    import json
+
     new = json.loads(json.dumps(settings))
     created = {"hooksKey": "hooks" not in new, "events": []}
     hooks = new.setdefault("hooks", {})
@@ -4524,6 +4807,8 @@ def settings_with_hooks(settings):
 
 
 def settings_text(settings):
+    import json
+
     return json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -4608,6 +4893,8 @@ def save_hooks_record(store, record):
 
 
 def cmd_hooks_print(args):
+    import json
+
     print(json.dumps(hook_settings(), indent=2))
     return 0
 
@@ -4656,6 +4943,8 @@ def cmd_hooks_install(args):
 
 
 def cmd_hooks_uninstall(args):
+    import json
+
     store, path = StateStore(), claude_settings_path()
     settings, raw = load_claude_settings(path)
     if not tclaude_hook_commands(settings):
@@ -4853,6 +5142,8 @@ def freedesktop_body(body):
     """Most notification servers read markup in the body (<b>, <a href=...>, &amp;): escape it so
     the text shows as written.  A server that says it has no body-markup gets the text as is,
     as the spec asks; when nobody can ask (no gdbus), assume markup, the common case."""
+    import re
+
     gdbus = which("gdbus")
     if gdbus:
         try:
@@ -4907,6 +5198,8 @@ class Gdbus:
         self.path = path
 
     def send(self, title, body, urgency, replace_id=None):
+        import re
+
         out = gdbus_call(
             self.path,
             "Notify",
@@ -5017,9 +5310,11 @@ def deliver(tmux, view, replace_id):
 def cmd_notify_event(args):
     """Hidden ``tclaude _notify ID STATUS``, started detached by the hook.  Silent whatever
     happens: nobody reads its output, and it must never outlive its purpose."""
+    import signal
+
     if hasattr(signal, "alarm"):
         signal.alarm(NOTIFY_DEADLINE)
-    if not ID_RE.match(args.id) or args.status not in WAITING_STATUSES:
+    if not is_session_id(args.id) or args.status not in WAITING_STATUSES:
         return 0
     time.sleep(NOTIFY_SETTLE)
     store = StateStore()
@@ -5141,6 +5436,8 @@ def check_python():
 
 
 def check_tmux():
+    import re
+
     tmux = Tmux()
     if not tmux.binary:
         return "FAIL", "tmux", TMUX_INSTALL_HINT
@@ -5926,6 +6223,45 @@ def build_parser(argv=None):
     return parser
 
 
+def bare_args(argv):
+    """The Namespace argparse gives a run that names a command and nothing else (``session
+    ls``), built from the command table without argparse (importing and building it costs
+    more than all of ``ls``); None when argparse must parse ``argv``."""
+    row = next((c for c in command_table() if c.func and c.words == argv), None)
+    values = {"group": argv[0]}
+    for flags, options in row.args if row else ():
+        bare = flags[0].startswith("-") and not options.get("required")
+        if not bare or isinstance(options.get("default"), str):  # argparse would convert it
+            return None
+        dest = options.get("dest") or option_dest(flags)
+        if dest not in values:  # flags sharing a dest: the first one's default, as argparse
+            values[dest] = options.get("default", BARE_DEFAULTS.get(options.get("action")))
+    if row is None:
+        return None
+    group = next(c for c in command_table() if c.words == row.words[:1])
+    if group.dest:
+        values[group.dest] = row.words[1]
+    values.update(func=row.func, **row.defaults)
+    return BareArgs(values)
+
+
+class BareArgs:
+    """What bare_args returns: the attributes argparse's Namespace would have (importing
+    ``types`` for SimpleNamespace costs more than this class)."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
+
+
+BARE_DEFAULTS = {"store_true": False, "store_false": True}
+
+
+def option_dest(flags):
+    """argparse's dest of an option: its first long flag, else its first flag, as a name."""
+    long = [f for f in flags if f.startswith("--")]
+    return (long or flags)[0].lstrip("-").replace("-", "_")
+
+
 def add_arguments(parser, args):
     groups = {}
     for flags, options in args:
@@ -5964,7 +6300,10 @@ def tolerate_undecodable_output():
 def run_command(argv, claude_args):
     if argv == ["status-line"]:
         return cmd_status_line(None)  # tmux runs it every second: skip building the parser
-    args = build_parser(argv).parse_args(argv)
+    if argv == ["--version"]:
+        print("tclaude " + __version__)  # as argparse's version action prints it
+        return 0
+    args = bare_args(argv) or build_parser(argv).parse_args(argv)
     if claude_args:
         if args.func is not cmd_new:
             raise UserError("only 'session new' passes arguments after -- to claude", code=2)

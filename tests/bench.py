@@ -1,11 +1,19 @@
-"""Benchmark of `tclaude session ls` (run by `make bench`; prints figures, asserts nothing).
+"""Benchmark of `tclaude session ls` and `tclaude status-line` (run by `make bench`; prints
+figures, asserts nothing).
 
-For 10, 100 and 500 sessions it measures the wall time of `tclaude session ls` as a ratio to
-`python3 -c pass` timed in the same run, and counts the tmux processes one `ls` spawns (through
-a counting shim in front of the real tmux).  Sessions are real tmux sessions on a private
-server (TMUX_TMPDIR in a temp dir) running `sleep`, with state and hook status files as
-tclaude and its hook write them: a mix of waiting_input, waiting_permission and running, the
-busy ones with a claude registry file as claude 2.1.x keeps one.
+Every figure is a ratio to `python3 -c pass` timed in the same run, through the launcher
+install.sh writes (executed as installed: its shebang finds `python3` on PATH, here the
+interpreter measured).  That interpreter is Debian's /usr/bin/python3 when there is one (the
+python users' status bars run), else this one; both baselines are printed.  The tmux processes
+of one run are counted by a shim in front of the real tmux.
+
+Two worlds, N = 10, 50, 200 and 500 real tmux sessions on a private server (TMUX_TMPDIR in a
+temp dir), each pane showing claude's folder-trust dialog:
+
+- reported: every session has a hook status file (a mix of waiting_input, waiting_permission
+  and running) and, for the busy ones, the claude registry file claude 2.1.x keeps;
+- silent: no hook ever fired and there is no registry (a claude at the trust dialog, hooks
+  disabled, an older claude): the screen is the only source.
 """
 
 import json
@@ -20,25 +28,52 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TCLAUDE = os.path.join(ROOT, "tclaude.py")
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
-# How users run tclaude: the launcher install.sh writes, which imports tclaude.py so Python
-# caches its bytecode (set by install_for_bench; a checkout run recompiles on every call).
-RUN = [sys.executable, TCLAUDE]
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "10,50,200,500").split(","))
+DEBIAN_PYTHON = "/usr/bin/python3"
+# The interpreter tclaude runs under here (see the docstring).
+PYTHON = DEBIAN_PYTHON if os.access(DEBIAN_PYTHON, os.X_OK) else sys.executable
+# How users run tclaude: the launcher install.sh writes (set by install_for_bench).
+RUN = [PYTHON, TCLAUDE]
+TRUST_DIALOG = (
+    "Quick safety check: Is this a project you created or one you trust? (Like your own code,",
+    "a well-known open source project, or work from your team). If not, take a moment to",
+    "review what's in this folder first.",
+    "",
+    "> 1. Yes, I trust this folder",
+    "  2. No, exit",
+    "",
+    "Enter to confirm - Esc to cancel",
+)
 
 
-def install_for_bench(base_env):
-    """Install into a temp dir with install.sh and warm the bytecode cache once."""
+def bench_env():
+    """The caller's environment without what would skew the figures: an outer tmux, and a
+    PYTHONDONTWRITEBYTECODE that would keep the launcher from caching bytecode."""
+    skip = ("TMUX", "TMUX_PANE", "PYTHONDONTWRITEBYTECODE", "NO_COLOR")
+    return {k: v for k, v in os.environ.items() if k not in skip}
+
+
+def install_for_bench(base_env, python=PYTHON):
+    """Install into a temp dir with install.sh; put ``python`` first on PATH as `python3` (the
+    launcher's shebang looks it up there) and warm the bytecode cache once.  Returns the base
+    env with that PATH."""
     global RUN
     where = tempfile.mkdtemp(prefix="tcbin", dir="/tmp")
     env = dict(base_env, TCLAUDE_INSTALL_DIR=where)
     subprocess.run(
         ["sh", os.path.join(ROOT, "install.sh")], env=env, stdout=subprocess.DEVNULL, check=True
     )
-    RUN = [sys.executable, os.path.join(where, "tclaude")]
-    subprocess.run([*RUN, "--version"], env=base_env, stdout=subprocess.DEVNULL, check=True)
-    return where
+    pydir = os.path.join(where, "python")
+    os.mkdir(pydir)
+    os.symlink(python, os.path.join(pydir, "python3"))
+    env = dict(base_env, PATH=pydir + os.pathsep + base_env["PATH"])
+    RUN = [os.path.join(where, "tclaude")]
+    subprocess.run([*RUN, "--version"], env=env, stdout=subprocess.DEVNULL, check=True)
+    return where, env
 
 
-def timed(cmd, env, runs=RUNS):
+def timed(cmd, env, runs=RUNS, budget=3.0):
+    """Median wall time of ``cmd``; fewer runs when one takes long (``budget`` seconds)."""
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -46,48 +81,67 @@ def timed(cmd, env, runs=RUNS):
             cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
         )
         samples.append(time.perf_counter() - start)
+        if len(samples) >= 3 and sum(samples) > budget:
+            break
     return statistics.median(samples)
 
 
-def populate(env, state_dir, home, count, status_of=None):
-    """Create ``count`` live sessions: tmux sessions + the files tclaude and the hook write.
-    ``status_of(i)`` picks session i's hook status (default: a mix of the three)."""
-    os.makedirs(state_dir, mode=0o700, exist_ok=True)
-    os.makedirs(os.path.join(home, ".claude", "sessions"), exist_ok=True)
-    now = time.time()
-    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 60))
-    # one tmux call per 50 sessions keeps argv short
-    for first in range(0, count, 50):
+def private_world(base_env):
+    tmp = tempfile.mkdtemp(prefix="tcb", dir="/tmp")
+    home = os.path.join(tmp, "home")
+    os.makedirs(home)
+    return tmp, home, dict(base_env, HOME=home, TMUX_TMPDIR=tmp)
+
+
+def tear_down(tmp, env):
+    subprocess.run(["tmux", "kill-server"], env=env, stderr=subprocess.DEVNULL, check=False)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def start_sessions(env, first, stop):
+    """tmux sessions tofu-claude-<first..stop-1>, each showing the trust dialog, on the
+    private server; returns {session name: pane pid} and the server's socket."""
+    script = os.path.join(env["TMUX_TMPDIR"], "trust-dialog.sh")
+    with open(script, "w") as fh:
+        fh.write("printf '%s\\n' " + " ".join("'%s'" % s.replace("'", "") for s in TRUST_DIALOG))
+        fh.write("\nexec sleep 3600\n")
+    for low in range(first, stop, 50):  # one tmux call per 50 sessions keeps argv short
         args = []
-        for i in range(first, min(count, first + 50)):
+        for i in range(low, min(stop, low + 50)):
             if args:
                 args.append(";")
-            args += ["new-session", "-d", "-s", "tofu-claude-%08x" % i, "sleep 3600"]
+            args += ["new-session", "-d", "-s", "tofu-claude-%08x" % i, "sh " + script]
         subprocess.run(["tmux", *args], env=env, check=True)
     out = subprocess.run(
-        ["tmux", "list-panes", "-a", "-F", "#{session_name} #{pane_pid}"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-        check=True,
-    ).stdout
-    pids = dict(line.split() for line in out.splitlines())
-    socket = subprocess.run(  # recorded by session new, as tclaude does
-        ["tmux", "display-message", "-p", "#{socket_path}"],
+        ["tmux", "list-panes", "-a", "-F", "#{session_name} #{pane_pid} #{socket_path}"],
         env=env, stdout=subprocess.PIPE, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+    ).stdout  # fmt: skip
+    pids, socket = {}, None
+    for line in out.splitlines():
+        name, pid, socket = line.split()
+        pids[name] = int(pid)
+    return pids, socket
+
+
+def write_sessions(state_dir, home, count, pids, socket, status_of=None, silent=False):
+    """The files tclaude and its hook write for sessions 0..count-1 (already in tmux).
+    ``status_of(i)`` picks session i's hook status (default: a mix of the three); ``silent``:
+    only tclaude's records, as `session new` writes them before any hook fires."""
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    registry_dir = os.path.join(home, ".claude", "sessions")
+    os.makedirs(registry_dir, exist_ok=True)
+    now = time.time()
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 60))
     for i in range(count):
         sid = "%08x" % i
-        pid = int(pids["tofu-claude-" + sid])
-        if status_of:
-            status = status_of(i)
-        else:
-            status = ("waiting_input", "waiting_permission", "running")[i % 3]
+        pid = pids["tofu-claude-" + sid]
+        status = status_of(i) if status_of else ("waiting_input", "waiting_permission",
+                                                 "running")[i % 3]  # fmt: skip
         record = {
             "id": sid,
             "name": None,
             "tmuxSession": "tofu-claude-" + sid,
-            "tmuxSocket": socket,
+            "tmuxSocket": socket,  # recorded by session new, as tclaude does
             "pid": pid,
             "cwd": home,
             "convId": "0b5e55ed-1234-4abc-8def-%012x" % i,
@@ -100,6 +154,8 @@ def populate(env, state_dir, home, count, status_of=None):
         }
         with open(os.path.join(state_dir, sid + ".json"), "w") as fh:
             json.dump(record, fh, indent=2)
+        if silent:
+            continue
         hook = {
             "v": 1,
             "ts": now - 30,
@@ -119,92 +175,112 @@ def populate(env, state_dir, home, count, status_of=None):
                 "status": "busy" if status == "running" else "waiting",
                 "statusUpdatedAt": int((now - 31) * 1000),
             }
-            with open(os.path.join(home, ".claude", "sessions", "%d.json" % pid), "w") as fh:
+            with open(os.path.join(registry_dir, "%d.json" % pid), "w") as fh:
                 json.dump(registry, fh)
 
 
-def count_tmux_calls(env, tmp):
+def populate(env, state_dir, home, count, status_of=None):
+    """``count`` live sessions that have reported through hooks (bench_watch, bench_wait)."""
+    pids, socket = start_sessions(env, 0, count)
+    write_sessions(state_dir, home, count, pids, socket, status_of)
+
+
+def shim_env(env, tmp):
+    """``env`` with a `tmux` in front of the real one that logs each call's subcommand (past
+    a ``-S <socket>``), and the log."""
     shim = os.path.join(tmp, "shim")
     os.makedirs(shim, exist_ok=True)
     log = os.path.join(tmp, "tmux-calls.log")
     with open(os.path.join(shim, "tmux"), "w") as fh:
-        fh.write('#!/bin/sh\necho x >> "%s"\nexec "%s" "$@"\n' % (log, shutil.which("tmux")))
+        fh.write(
+            '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
+            % (log, shutil.which("tmux"))
+        )
     os.chmod(os.path.join(shim, "tmux"), 0o755)
+    return dict(env, PATH=shim + os.pathsep + env["PATH"]), log
+
+
+def count_tmux_calls(env, tmp, cmd):
+    """tmux processes one run of ``cmd`` spawns."""
+    counted, log = shim_env(env, tmp)
     if os.path.exists(log):
         os.unlink(log)
-    shim_env = dict(env, PATH=shim + os.pathsep + env["PATH"])
-    subprocess.run(
-        [*RUN, "session", "ls"],
-        env=shim_env,
-        stdout=subprocess.DEVNULL,
-        check=True,
-    )
+    subprocess.run(cmd, env=counted, stdout=subprocess.DEVNULL, check=True)
+    if not os.path.exists(log):
+        return 0
     with open(log) as fh:
         return len(fh.read().splitlines())
 
 
-def main():
-    print("tclaude session ls benchmark (median of %d runs each)" % RUNS)
-    skip = ("TMUX", "TMUX_PANE", "PYTHONDONTWRITEBYTECODE")  # the cache is the point
-    base_env = {k: v for k, v in os.environ.items() if k not in skip}
-    baseline = timed([sys.executable, "-c", "pass"], base_env)
-    print("baseline: python3 -c pass = %.1f ms" % (baseline * 1000))
-    script = timed([sys.executable, TCLAUDE, "--version"], base_env)
-    installed = install_for_bench(base_env)
-    launcher = timed([*RUN, "--version"], base_env)
-    print(
-        "tclaude --version: %.1f ms (%.2fx) as installed (cached bytecode), "
-        "%.1f ms (%.2fx) as a script from a checkout"
-        % (launcher * 1000, launcher / baseline, script * 1000, script / baseline)
-    )
-    print("measuring the installed launcher (%s)" % installed)
-    print("%8s  %10s  %8s  %12s" % ("sessions", "ls ms", "ratio", "tmux procs"))
-    for count in (10, 100, 500):
-        tmp = tempfile.mkdtemp(prefix="tcb", dir="/tmp")
-        home = os.path.join(tmp, "home")
-        os.makedirs(home)
-        env = dict(base_env, HOME=home, TMUX_TMPDIR=tmp)
-        try:
-            populate(env, os.path.join(home, ".tofu", "claude-sessions"), home, count)
-            elapsed = timed([*RUN, "session", "ls"], env)
-            calls = count_tmux_calls(env, tmp)
-            print("%8d  %10.1f  %7.2fx  %12d" % (count, elapsed * 1000, elapsed / baseline, calls))
-        finally:
-            subprocess.run(["tmux", "kill-server"], env=env, stderr=subprocess.DEVNULL, check=False)
-            shutil.rmtree(tmp, ignore_errors=True)
-    print("goal: ls at 500 sessions under 2x python start-up; 1 tmux process per ls")
-    print()
-    bench_status_line(base_env, baseline)
-    print()
-    bench_wait(base_env, float(os.environ.get("BENCH_WAIT_SECONDS", "30")))
+def world_env(env, tmp, world):
+    """The env of one world: its own HOME (state dir and claude registry), the shared server."""
+    home = os.path.join(tmp, world)
+    os.makedirs(home, exist_ok=True)
+    return home, dict(env, HOME=home)
 
 
-def private_world(base_env):
+def bench_ls(env, baseline):
+    print()
+    print("tclaude session ls (median of up to %d runs)" % RUNS)
+    print("%8s  %-8s  %9s  %7s  %10s" % ("sessions", "world", "ms", "ratio", "tmux procs"))
     tmp = tempfile.mkdtemp(prefix="tcb", dir="/tmp")
-    home = os.path.join(tmp, "home")
-    os.makedirs(home)
-    return tmp, home, dict(base_env, HOME=home, TMUX_TMPDIR=tmp)
+    env = dict(env, TMUX_TMPDIR=tmp)
+    made = 0
+    try:
+        for count in SIZES:
+            pids, socket = start_sessions(env, made, count)
+            made = count
+            for world in ("reported", "silent"):
+                home, wenv = world_env(env, tmp, world)
+                state_dir = os.path.join(home, ".tofu", "claude-sessions")
+                write_sessions(state_dir, home, count, pids, socket, silent=world == "silent")
+                cmd = [*RUN, "session", "ls"]
+                elapsed = timed(cmd, wenv)
+                calls = count_tmux_calls(wenv, tmp, cmd)
+                print("%8d  %-8s  %9.1f  %6.2fx  %10d"
+                      % (count, world, elapsed * 1000, elapsed / baseline, calls))  # fmt: skip
+    finally:
+        tear_down(tmp, env)
+    print("goal: <= 2x in both worlds at every N; 1 tmux process per ls")
 
 
-def tear_down(tmp, env):
-    subprocess.run(["tmux", "kill-server"], env=env, stderr=subprocess.DEVNULL, check=False)
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-def bench_status_line(base_env, baseline):
+def bench_status_line(env, baseline, count=20):
     """`tclaude status-line` runs every second or so from tmux's status bar."""
-    print("tclaude status-line benchmark (median of %d runs each; no tmux call)" % RUNS)
-    print("%8s  %10s  %8s" % ("sessions", "ms", "ratio"))
-    for count in (0, 10, 100):
-        tmp, home, env = private_world(base_env)
-        try:
-            if count:
-                populate(env, os.path.join(home, ".tofu", "claude-sessions"), home, count)
-            elapsed = timed([*RUN, "status-line"], env)
-            print("%8d  %10.1f  %7.2fx" % (count, elapsed * 1000, elapsed / baseline))
-        finally:
-            tear_down(tmp, env)
-    print("goal: status-line under 1.5x python start-up")
+    print()
+    print("tclaude status-line (median of %d runs)" % RUNS)
+    print("%8s  %-8s  %9s  %7s  %10s" % ("sessions", "world", "ms", "ratio", "tmux procs"))
+    tmp = tempfile.mkdtemp(prefix="tcb", dir="/tmp")
+    env = dict(env, TMUX_TMPDIR=tmp)
+    try:
+        pids, socket = start_sessions(env, 0, count)
+        for world in ("reported", "silent"):
+            home, wenv = world_env(env, tmp, world)
+            state_dir = os.path.join(home, ".tofu", "claude-sessions")
+            write_sessions(state_dir, home, count, pids, socket, silent=world == "silent")
+            cmd = [*RUN, "status-line"]
+            elapsed = timed(cmd, wenv)
+            calls = count_tmux_calls(wenv, tmp, cmd)
+            print("%8d  %-8s  %9.1f  %6.2fx  %10d"
+                  % (count, world, elapsed * 1000, elapsed / baseline, calls))  # fmt: skip
+    finally:
+        tear_down(tmp, env)
+    print("goal: <= 1.5x, no tmux call")
+
+
+def baselines(env):
+    """`python3 -c pass` of the measured interpreter (the ratios' baseline) and of the others."""
+    print("baselines (median of %d runs):" % (RUNS * 2))
+    pythons = [PYTHON] + [p for p in (DEBIAN_PYTHON, sys.executable) if p != PYTHON]
+    found = {}
+    for python in pythons:
+        if not os.access(python, os.X_OK):
+            continue
+        found[python] = timed([python, "-c", "pass"], env, RUNS * 2)
+        bare = timed([python, "-S", "-c", "pass"], env, RUNS * 2)
+        mark = "  <- the baseline of every ratio" if python == PYTHON else ""
+        print("  %-40s -c pass %5.1f ms   (-S -c pass %5.1f ms)%s"
+              % (python, found[python] * 1000, bare * 1000, mark))  # fmt: skip
+    return found[PYTHON]
 
 
 def cpu_each(commands, env):
@@ -228,7 +304,8 @@ def bench_wait(base_env, seconds, waiters=50):
     Half the sessions have a claude registry file (claude 2.1.x keeps one); for the other half
     ("blind") a waiter must read the screen every few seconds (a denied permission or an
     interrupt fires no hook)."""
-    print("tclaude session wait benchmark: %d waiters for %gs" % (waiters, seconds))
+    print()
+    print("tclaude session wait: %d waiters for %gs" % (waiters, seconds))
     tmp, home, env = private_world(base_env)
     try:
         populate(
@@ -271,6 +348,21 @@ def bench_wait(base_env, seconds, waiters=50):
         print("  %-25s %2d waiters: %6.3f s CPU per waiter-minute of watching"
               % (label, len(members), max(0.0, extra) * 60.0 / seconds))  # fmt: skip
     print("goal: waiting costs next to nothing beside the start-ups")
+
+
+def main():
+    base_env = bench_env()
+    installed, env = install_for_bench(base_env)
+    print("tclaude benchmark: the installed launcher (%s) run by %s" % (installed, PYTHON))
+    baseline = baselines(env)
+    launcher = timed([*RUN, "--version"], env)
+    script = timed([PYTHON, TCLAUDE, "--version"], env)
+    print("tclaude --version: %.1f ms (%.2fx) as installed, %.1f ms (%.2fx) as a script"
+          % (launcher * 1000, launcher / baseline, script * 1000, script / baseline))  # fmt: skip
+    bench_ls(env, baseline)
+    bench_status_line(env, baseline)
+    bench_wait(env, float(os.environ.get("BENCH_WAIT_SECONDS", "10")))
+    shutil.rmtree(installed, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,20 @@
 """Benchmark of `tclaude session watch` (run by `make bench`; prints figures, asserts nothing).
 
-For 0, 50 (also with the preview pane open: "50+p") and 200 idle sessions (waiting for input: the common case, and no screen reads) it
-runs the dashboard at its default 1 s interval in a 160x50 pane of a private tmux server and
+For 0 and 50 idle sessions in both of bench.py's worlds ("reported": each session's hook said
+it waits for input; "silent": no hook ever fired, no claude registry, the pane shows the trust
+dialog, so only the screen tells), and at 50 reported ones with the preview pane open
+("50+p"), it runs the dashboard, through the installed launcher and
+bench.PYTHON, at its default 1 s interval in a 160x50 pane of a private tmux server and
 reports:
 
 - CPU: utime+stime of the dashboard process over a measured window (BENCH_WATCH_SECONDS,
-  default 20; 60 gives steadier figures) as % of one core, alone and with its reaped children
-  (the `tmux list-panes` client of every refresh);
+  default 15; 60 gives steadier figures) as % of one core, alone and with its reaped children
+  (the tmux clients of every refresh);
 - tmux processes per refresh, counted by a shim in front of the real tmux;
 - the wall time of one refresh (resolve every session + process trees + build the rows),
   median of 20, measured in a separate process that imports tclaude.py.
 
-Sessions are `sleep` panes with the state and hook files tclaude and its hook write (see
-bench.py).  Linux only for the CPU figures (/proc).
+Linux only for the CPU figures (/proc).
 """
 
 import json
@@ -25,12 +27,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TCLAUDE = os.path.join(ROOT, "tclaude.py")
-WINDOW = float(os.environ.get("BENCH_WATCH_SECONDS", "20"))
+WINDOW = float(os.environ.get("BENCH_WATCH_SECONDS", "15"))
 SHIM_SECONDS = 5.0
 sys.path.insert(0, HERE)
 
-import bench  # noqa: E402  (shares the session factory)
+import bench  # noqa: E402  (shares the launcher, the worlds and the shim)
 
 REFRESH_TIMING = r"""
 import json, statistics, sys, time
@@ -53,18 +54,20 @@ print(json.dumps({"ms": statistics.median(samples) * 1000, "calls": max(calls),
 """
 
 
-def make_idle(env, state_dir, home, count):
-    """bench.populate's sessions, all waiting for input (no registry, no screen reads)."""
-    bench.populate(env, state_dir, home, count)
+def make_idle(env, state_dir, home, count, world):
+    """``count`` idle sessions of ``world``: "reported" ones waiting for input (no registry,
+    no screen reads), or "silent" ones at the trust dialog (a screen read each)."""
+    pids, socket = bench.start_sessions(env, 0, count)
+    bench.write_sessions(state_dir, home, count, pids, socket,
+                         status_of=lambda i: "waiting_input", silent=world == "silent")  # fmt: skip
     for name in os.listdir(state_dir):
         if name.endswith(".status"):
             path = os.path.join(state_dir, name)
             with open(path) as fh:
                 hook = json.load(fh)
-            hook.update(status="waiting_input", event="Stop", detail="Done.")
+            hook.update(event="Stop", detail="Done.")
             with open(path, "w") as fh:
                 fh.write(json.dumps(hook) + "\n")
-    shutil.rmtree(os.path.join(home, ".claude", "sessions"), ignore_errors=True)
 
 
 def cpu_ticks(pid):
@@ -76,10 +79,7 @@ def cpu_ticks(pid):
 
 def start_dashboard(env, name, path=None):
     """The dashboard in a detached 160x50 pane; returns its pid (exec: pane pid == python)."""
-    words = ["exec", "env"]
-    if path:
-        words.append("PATH=" + path)
-    words += [sys.executable, TCLAUDE, "session", "watch"]
+    words = ["exec", "env", "PATH=" + (path or env["PATH"]), *bench.RUN, "session", "watch"]
     out = subprocess.run(
         ["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "50",
          "-P", "-F", "#{pane_pid}", " ".join(words)],
@@ -122,26 +122,23 @@ def measure_cpu(env, count, preview=False):
 
 def count_tmux_per_refresh(env, tmp, count):
     """tmux processes per refresh: the shim logs each call's subcommand; every refresh makes
-    exactly one list-panes, so list-panes lines count the refreshes."""
-    shim = os.path.join(tmp, "shim")
-    os.makedirs(shim, exist_ok=True)
-    log = os.path.join(tmp, "tmux-calls.log")
-    with open(os.path.join(shim, "tmux"), "w") as fh:
-        fh.write('#!/bin/sh\necho "$1" >> "%s"\nexec "%s" "$@"\n' % (log, shutil.which("tmux")))
-    os.chmod(os.path.join(shim, "tmux"), 0o755)
-    start_dashboard(env, "counted", shim + os.pathsep + env["PATH"])
+    exactly one tmux call that starts with list-panes, so those lines count the refreshes."""
+    counted, log = bench.shim_env(env, tmp)
+    start_dashboard(env, "counted", counted["PATH"])
     wait_for_screen(env, "counted", "%d session" % count)
     time.sleep(SHIM_SECONDS)
     subprocess.run(["tmux", "kill-session", "-t", "=counted"], env=env, check=False)
-    with open(log) as fh:
-        calls = fh.read().split()
+    calls = []
+    if os.path.exists(log):  # no session: no tmux call at all
+        with open(log) as fh:
+            calls = fh.read().split()
     refreshes = calls.count("list-panes")
     return len(calls) / max(1, refreshes), refreshes
 
 
 def refresh_timing(env):
     out = subprocess.run(
-        [sys.executable, "-c", REFRESH_TIMING, ROOT],
+        [bench.PYTHON, "-c", REFRESH_TIMING, ROOT],
         env=env, stdout=subprocess.PIPE, text=True, check=True,
     ).stdout  # fmt: skip
     return json.loads(out)
@@ -151,13 +148,14 @@ def main():
     if not os.path.isfile("/proc/self/stat"):
         print("bench_watch: needs /proc (Linux) for CPU figures; skipped")
         return
-    print("tclaude session watch benchmark (1 s interval, %.0f s window, idle sessions)" % WINDOW)
-    print(
-        "%8s  %9s  %15s  %12s  %10s"
-        % ("sessions", "cpu self", "cpu + children", "tmux/refresh", "refresh ms")
-    )
-    base_env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE", "NO_COLOR")}
-    for count, preview in ((0, False), (50, False), (50, True), (200, False)):
+    installed, base_env = bench.install_for_bench(bench.bench_env())
+    print()
+    print("tclaude session watch (1 s interval, %.0f s window, idle sessions, %s)"
+          % (WINDOW, bench.PYTHON))  # fmt: skip
+    print("%8s  %-8s  %9s  %15s  %12s  %10s" % (
+        "sessions", "world", "cpu self", "cpu + children", "tmux/refresh", "refresh ms"))  # fmt: skip
+    rows = ((0, "-", False), (50, "reported", False), (50, "silent", False), (50, "reported", True))
+    for count, world, preview in rows:
         tmp = tempfile.mkdtemp(prefix="tcw", dir="/tmp")
         home = os.path.join(tmp, "home")
         os.makedirs(home)
@@ -167,21 +165,23 @@ def main():
             os.makedirs(state_dir, mode=0o700)
             # a server that outlives the dashboards (0 sessions: nothing else keeps it up)
             subprocess.run(["tmux", "new-session", "-d", "-s", "keep", "sleep 3600"], env=env)
-            make_idle(env, state_dir, home, count)
+            if count:
+                make_idle(env, state_dir, home, count, world)
             own, total = measure_cpu(env, count, preview)
             if preview:  # (the tmux count and refresh time are the table's, measured above)
-                print("%8s  %8.2f%%  %14.2f%%" % ("%d+p" % count, own, total))
+                print("%8s  %-8s  %8.2f%%  %14.2f%%" % ("%d+p" % count, world, own, total))
                 continue
             per_refresh, _ = count_tmux_per_refresh(env, tmp, count)
             timing = refresh_timing(env)
             print(
-                "%8d  %8.2f%%  %14.2f%%  %12.1f  %10.1f"
-                % (count, own, total, per_refresh, timing["ms"])
+                "%8d  %-8s  %8.2f%%  %14.2f%%  %12.1f  %10.1f"
+                % (count, world, own, total, per_refresh, timing["ms"])
             )
         finally:
             subprocess.run(["tmux", "kill-server"], env=env, stderr=subprocess.DEVNULL, check=False)
             shutil.rmtree(tmp, ignore_errors=True)
-    print("goal: under 1% of one core at 50 sessions; 1 tmux process per refresh")
+    shutil.rmtree(installed, ignore_errors=True)
+    print("goal: under 1% of one core at 50 sessions in both worlds; 1 tmux process per refresh")
 
 
 if __name__ == "__main__":

@@ -401,7 +401,8 @@ def iso(seconds_ago):
 
 def fake_sessions(sandbox, specs):
     """Sessions as tclaude and its hook leave them, with ``sleep`` standing in for claude.
-    Each spec: sid, status (exited: no tmux session), optional name/detail/created/cwd/command."""
+    Each spec: sid, status (exited: no tmux session), optional name/detail/created/cwd/command;
+    ``hook=False``: no hook status file (no hook ever fired: the screen is the only source)."""
     os.makedirs(sandbox.state_dir, mode=0o700, exist_ok=True)
     live = [s for s in specs if s["status"] != "exited"]
     for first in range(0, len(live), 50):
@@ -438,6 +439,8 @@ def fake_sessions(sandbox, specs):
             json.dump(record, fh)
         if spec["status"] == "exited":
             write_transcript(sandbox, record["convId"], record["cwd"])  # its claude had run
+            continue
+        if not spec.get("hook", True):
             continue
         hook = {
             "v": 1,

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, TCLAUDE, assert_one_line_error, wait_until, write_record
+from conftest import ROOT, TCLAUDE, assert_one_line_error, fake_sessions, wait_until, write_record
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 CONTRACT_FIELDS = (
@@ -214,8 +214,24 @@ def test_ls_asks_tmux_once_however_many_sessions(sandbox, tmp_path):
     (shim / "tmux").chmod(0o755)
     sandbox.run("session", "ls", env={"PATH": "%s:%s" % (shim, sandbox.env["PATH"])}, check=True)
     calls = log.read_text().splitlines()
-    assert len([c for c in calls if "list-panes" in c.split()]) == 1
-    assert len(calls) <= 1 + 3  # plus at most a screen read per session in a no-hook gap
+    assert len(calls) == 1 and "list-panes" in calls[0].split()  # screens come in that call
+
+
+def test_ls_asks_tmux_once_when_only_the_screens_can_tell(sandbox, tmp_path):
+    screen = "printf 'Is this a project you created or one you trust?\\n'; exec sleep 3600"
+    specs = [{"sid": "5a1e%04x" % i, "status": "running", "hook": False, "command": screen}
+             for i in range(4)]  # fmt: skip
+    fake_sessions(sandbox, specs)  # no hook ever fired, no claude registry
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    log = tmp_path / "tmux-calls"
+    real = subprocess.check_output(["which", "tmux"], text=True).strip()
+    (shim / "tmux").write_text('#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n' % (log, real))
+    (shim / "tmux").chmod(0o755)
+    env = {"PATH": "%s:%s" % (shim, sandbox.env["PATH"])}
+    views = json.loads(sandbox.run("session", "ls", "--json", env=env, check=True).stdout)
+    assert [v["statusDetail"] for v in views] == ["start-up dialog: trust this folder?"] * 4
+    assert len(log.read_text().splitlines()) == 1
 
 
 # -- ids, names and prefixes --------------------------------------------------------------------

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, fake_sessions
 
 sys.path.insert(0, ROOT)
 import tclaude
@@ -68,3 +68,37 @@ def test_status_line_never_imports_argparse(sandbox):
         timeout=30,
     )
     assert proc.stdout.split() == ["False"], proc.stderr
+
+
+BARE = [row.words for row in tclaude.command_table() if row.func and tclaude.bare_args(row.words)]
+
+
+@pytest.mark.parametrize("words", BARE, ids=" ".join)
+def test_a_bare_command_gets_the_arguments_argparse_would_give(words):
+    assert vars(tclaude.bare_args(words)) == vars(tclaude.build_parser(words).parse_args(words))
+
+
+def test_ls_and_watch_and_status_line_are_run_without_argparse():
+    assert {"session ls", "session watch", "status-line"} <= {" ".join(w) for w in BARE}
+    assert tclaude.bare_args(["session", "ls", "--json"]) is None  # an option: argparse
+    assert tclaude.bare_args(["session", "kill"]) is None  # a positional: argparse says it lacks
+
+
+@pytest.mark.parametrize("argv", [["status-line"], ["session", "ls"], ["--version"]])
+def test_the_everyday_runs_import_neither_argparse_nor_re_nor_json(sandbox, argv):
+    fake_sessions(sandbox, [{"sid": "0000000%d" % i, "status": s} for i, s in enumerate(
+        ("running", "waiting_input", "waiting_permission", "exited"))])  # fmt: skip
+    sandbox.run("session", "ls", check=True)  # records the exit (a write: that needs json)
+    code = (
+        "import sys, tclaude; tclaude.main(%r); "
+        "print(sorted({'argparse', 're', 'json'} & set(sys.modules)))" % argv
+    )
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=ROOT,
+        env=sandbox.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.stdout.splitlines()[-1] == "[]", proc.stdout + proc.stderr

@@ -328,3 +328,50 @@ def test_wait_does_not_take_an_unreadable_record_for_a_removed_session(sandbox):
         swapper.join()
     assert proc.returncode == 124, proc.stderr  # timed out, not "exited before reaching"
     assert "is a FIFO" in proc.stderr
+
+
+JSON_TEXTS = [
+    '{"id": "deadbeef", "pid": 42, "ok": true, "x": null, "f": -1.5e3, "l": [1, "a"]}',
+    ' \n {"a": {"b": []}} \t\r\n',
+    '{"a": NaN, "b": Infinity, "c": -Infinity}',
+    '"\\ud800 \\u00e9 \\n"',
+    '{"a": 1} {"b": 2}',  # extra data
+    '{"id": "deadbeef", "status": "runn',  # cut short by a crash mid-write
+    '{"a" 1}',
+    "[1, 2,",
+    "",
+    "   ",
+    "\ufeff{}",  # a BOM
+    '{"a": "\x01"}',  # a raw control character in a string
+    "nul",
+    "1" * 5000,  # more digits than int() takes from a string (3.11+)
+]
+
+
+@pytest.mark.parametrize("text", JSON_TEXTS)
+def test_json_loads_reads_what_json_loads_reads_and_refuses_what_it_refuses(text):
+    sys.path.insert(0, ROOT)
+    import json
+
+    import tclaude
+
+    try:
+        want = json.loads(text)
+    except ValueError as exc:
+        with pytest.raises(type(exc)) as got:
+            tclaude.json_loads(text)
+        assert str(got.value) == str(exc)
+    else:
+        got = tclaude.json_loads(text)
+        assert json.dumps(got) == json.dumps(want)  # NaN != NaN: compare the texts
+
+
+def test_json_loads_says_why_in_a_run_that_never_imported_json():
+    text = '{"id": "deadbeef", "status": "runn'  # the C scanner alone cannot say why
+    code = "import tclaude\ntry:\n    tclaude.json_loads(%r)\nexcept ValueError as exc:\n" \
+           "    print(type(exc).__name__, exc)\n" % text  # fmt: skip
+    proc = subprocess.run([sys.executable, "-S", "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)  # fmt: skip
+    with pytest.raises(json.JSONDecodeError) as want:
+        json.loads(text)
+    assert proc.stdout == "JSONDecodeError %s\n" % want.value

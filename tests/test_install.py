@@ -159,7 +159,7 @@ def assert_installed(world, d, source_dir=None):
     assert stat.S_IMODE(os.stat(launcher).st_mode) == 0o755
     with open(launcher, encoding="utf-8") as f:
         lines = f.read().splitlines()
-    assert lines[:2] == ["#!/usr/bin/env python3", MARKER]
+    assert lines[:3] == ["#!/bin/sh", MARKER, '"exec" "python3" "-S" "$0" "$@"']
     assert "import tclaude  # noqa: E402" in lines
     assert lines[-1] == "sys.exit(tclaude.main())"
 
@@ -237,6 +237,14 @@ def test_launcher_caches_bytecode_beside_the_program(world):
     assert out.returncode == 0, out.stderr
     assert os.stat(pyc).st_mtime_ns == before  # read, not rewritten
     assert listing(d) == sorted((*NAMES, "__pycache__"))
+
+
+def test_launcher_runs_python_without_site(world):
+    stub = "#!/usr/bin/env python3\nimport sys\n\n\ndef main():\n    print(sys.flags.no_site)\n"
+    world.write_source("tclaude.py", stub)
+    assert world.run().returncode == 0
+    out = world.tclaude(world.default_dir)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "1\n", "")
 
 
 def test_launcher_imports_its_own_tclaude_not_one_on_pythonpath(world):

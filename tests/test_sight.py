@@ -12,7 +12,15 @@ import subprocess
 import sys
 import tempfile
 
-from conftest import TCLAUDE, assert_one_line_error, process_gone, wait_until, write_record
+from conftest import (
+    ROOT,
+    TCLAUDE,
+    assert_one_line_error,
+    process_gone,
+    start_pane,
+    wait_until,
+    write_record,
+)
 
 
 def ready(sandbox, *args):
@@ -338,3 +346,41 @@ def test_resume_all_names_a_session_it_cannot_judge(sandbox, tmp_path):
     proc = sandbox.run("session", "resume", "--all", check=True)
     assert proc.stdout.startswith("not resumed %s: cannot tell whether it is alive" % sid)
     assert sandbox.read_state(sid)["status"] != "exited"
+
+
+# -- one tmux process per refresh ------------------------------------------------------------
+
+BATCH = r"""
+import json, tclaude
+tmux = tclaude.Tmux()
+names = ["tofu-claude-0000000a", "tofu-claude-deadbeef", "tofu-claude-0000000b"]
+query = tmux.start_panes_query()
+query.want(names)  # the second is gone: its capture fails
+sight = query()
+calls = tclaude.Tmux.calls
+alone = {name: tmux.capture(name) for name in names}
+print(json.dumps({"calls": calls, "panes": sorted(sight.panes), "screens": sight.screens,
+                  "alone": alone}))
+"""
+
+
+def wait_for_text(sandbox, name, text):
+    def shown():
+        return text in sandbox.tmux("capture-pane", "-p", "-t", "=%s:" % name).stdout
+
+    wait_until(shown, message="%r on %s" % (text, name))
+
+
+def test_one_call_brings_every_screen_asked_even_past_a_session_gone(sandbox):
+    fake_marks = "tclaude-0123456789abcdef 0\\ntclaude-0123456789abcdef -\\n"  # no nonce: text
+    start_pane(sandbox, "tofu-claude-0000000a", "printf 'first\\n'; exec sleep 600")
+    start_pane(sandbox, "tofu-claude-0000000b", "printf '%ssecond\\n'; exec sleep 600" % fake_marks)
+    for name, text in (("0000000a", "first"), ("0000000b", "second")):
+        wait_for_text(sandbox, "tofu-claude-" + name, text)
+    proc = subprocess.run([sys.executable, "-c", BATCH], cwd=ROOT, env=sandbox.env,
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    got = json.loads(proc.stdout)
+    assert got["calls"] == 1
+    assert got["panes"] == ["tofu-claude-0000000a", "tofu-claude-0000000b"]
+    assert got["screens"] == got["alone"]  # each as capture-pane alone gives it
+    assert got["screens"]["tofu-claude-0000000b"].startswith(fake_marks.replace("\\n", "\n"))

@@ -187,6 +187,52 @@ def test_once_makes_one_tmux_call_when_no_session_is_in_a_no_hook_gap(sandbox, t
     assert log.read_text().split() == ["list-panes"]
 
 
+TRUST_SCREEN = "printf 'Is this a project you created or one you trust?\\n'; exec sleep 3600"
+
+
+def test_once_makes_one_tmux_call_when_sessions_show_only_on_screen(sandbox, tmp_path):
+    silent = [{"sid": "5a1e%04x" % i, "status": "running", "hook": False,
+               "command": TRUST_SCREEN} for i in range(3)]  # fmt: skip
+    gap = [{"sid": "9a90000%d" % i, "status": s, "detail": "Bash: make"}
+           for i, s in enumerate(("running", "waiting_permission"))]  # fmt: skip
+    fake_sessions(sandbox, silent + gap)  # no registry: only the screens tell
+    shim, log = tmp_path / "shim", tmp_path / "tmux.log"
+    shim.mkdir()
+    tmux_path = shutil.which("tmux", path=sandbox.env["PATH"])
+    (shim / "tmux").write_text(  # the command, past a -S <socket>
+        '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
+        % (log, tmux_path)
+    )
+    (shim / "tmux").chmod(0o755)
+    path = str(shim) + os.pathsep + sandbox.env["PATH"]
+    proc = sandbox.run("session", "watch", "--once", env={"PATH": path}, check=True)
+    assert log.read_text().split() == ["list-panes"]
+    assert proc.stdout.count("start-up dialog: trust this folder?") == 3  # screens were read
+
+
+def test_the_preview_rides_in_the_refresh_s_one_tmux_call(sandbox, tmp_path):
+    screen = "printf 'PREVIEW-ME on screen\\n'; exec sleep 3600"
+    fake_sessions(sandbox, [{"sid": "b0000001", "status": "waiting_input", "command": screen,
+                             "registry": True}])  # fmt: skip
+    shim, log = tmp_path / "shim", tmp_path / "tmux.log"
+    shim.mkdir()
+    tmux_path = shutil.which("tmux", path=sandbox.env["PATH"])
+    (shim / "tmux").write_text(  # the command, past a -S <socket>
+        '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
+        % (log, tmux_path)
+    )
+    (shim / "tmux").chmod(0o755)
+    pane = open_dashboard(sandbox, env={"PATH": str(shim) + os.pathsep + sandbox.env["PATH"]})
+    pane.wait_text("b0000001")
+    pane.keys("p")
+    pane.wait_text("PREVIEW-ME on screen")
+    time.sleep(1.0)  # the preview's first screen may be fetched alone; the refreshes after not
+    log.write_text("")
+    wait_until(lambda: log.read_text().split().count("list-panes") >= 4, message="4 refreshes")
+    assert set(log.read_text().split()) == {"list-panes"}  # no capture-pane of its own
+    assert "PREVIEW-ME on screen" in pane.text()
+
+
 def test_watch_without_a_terminal_fails_with_one_line(sandbox):
     proc = sandbox.run("session", "watch")
     assert proc.returncode == 1
@@ -747,3 +793,35 @@ def test_parse_ps_builds_the_process_table_of_macos():
     assert table == {1: (0.0, 1024 * 1024), 50: (12.5, 2048 * 1024)}
     assert kids == {0: [1], 1: [50]}
     assert sorted(tclaude.process_tree(1, kids)) == [1, 50]
+
+
+def test_a_refresh_reads_again_only_the_state_files_that_changed(sandbox, monkeypatch):
+    fake_sessions(sandbox, [dict(s, registry=True) for s in EVERY_STATUS])
+    read = []
+    real = tclaude.read_json_file
+
+    def counting(path, *args, **kwargs):
+        if os.path.dirname(path) == sandbox.state_dir:
+            read.append(os.path.basename(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(tclaude, "read_json_file", counting)
+    model = tclaude.WatchModel(tclaude.StateStore(sandbox.state_dir), tclaude.Tmux())
+    model.refresh()  # reads every file, and records the exit of a0000003 (a changed record)
+    model.refresh()
+    assert {"a0000001.json", "a0000001.status"} <= set(read)
+    first = [(v["id"], v["status"]) for v in model.views]
+    del read[:]
+    model.refresh()
+    assert read == [] and [(v["id"], v["status"]) for v in model.views] == first
+    sid = EVERY_STATUS[0]["sid"]
+    with open(sandbox.state_file(sid, ".status")) as fh:
+        hook = json.load(fh)
+    hook.update(status="waiting_permission", detail="Bash: rm -rf build", ts=time.time())
+    tmp = sandbox.state_file(sid, ".status") + ".tmp"
+    with open(tmp, "w") as fh:  # replaced as the hook replaces it
+        fh.write(json.dumps(hook) + "\n")
+    os.replace(tmp, sandbox.state_file(sid, ".status"))
+    model.refresh()
+    assert read == [sid + ".status"]
+    assert {v["id"]: v["status"] for v in model.views}[sid] == "waiting_permission"
