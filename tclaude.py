@@ -1656,11 +1656,11 @@ class Tmux:
         """(exit status, last words on screen) of a dead pane.  tmux sometimes marks a pane dead
         before it has reaped the process, leaving the status empty; running any command
         through the server (run-shell) makes it collect it.  On a loaded machine once is not
-        always enough, and the status is recorded only once per death: a few tries, 0.2 s at
-        most (deaths are rare)."""
+        always enough (claude may still be exiting), and the status is recorded only once per
+        death: tries for up to a second (deaths are rare)."""
         target = "=" + name + ":"
         fmt = "#{pane_dead_status}:#{pane_dead_signal}"
-        for attempt in range(5):
+        for attempt in range(20):
             if attempt:
                 time.sleep(0.05)
             self.run("run-shell", "true", check=False)

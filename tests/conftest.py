@@ -337,6 +337,18 @@ def start_pane(sandbox, session, command):
     return pane, int(pid)
 
 
+def registry_idle(sandbox, sid):
+    """Wait until the fake claude of ``sid`` has written its registry as idle: it writes it a
+    moment after its Stop hook, so a test that forges a hook file must wait for that first."""
+    pid = wait_until(lambda: sandbox.read_state(sid).get("pid"), message="claude's pid")
+    return wait_until(
+        lambda: [
+            r for r in registry_files(sandbox) if r.get("pid") == pid and r.get("status") == "idle"
+        ],
+        message="the registry of %s idle" % sid,
+    )[0]
+
+
 def registry_files(sandbox):
     folder = os.path.join(sandbox.home, ".claude", "sessions")
     found = []

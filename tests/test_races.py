@@ -13,7 +13,7 @@ from conftest import (
     ROOT,
     TCLAUDE,
     assert_one_line_error,
-    registry_files,
+    registry_idle,
     wait_until,
     write_record,
 )
@@ -257,14 +257,9 @@ def test_a_name_that_is_another_sessions_id_prefix_is_ambiguous(sandbox):
 
 def freeze_hook(sandbox, sid, lag=120):
     """claude's registry says busy now; the hook's file is ``lag`` seconds older."""
-    pid = claude_pid(sandbox, sid)
+    entry = registry_idle(sandbox, sid)
+    pid = entry["pid"]
     path = os.path.join(sandbox.home, ".claude", "sessions", "%d.json" % pid)
-    entry = wait_until(  # settled: the fake writes its registry a moment after the hook
-        lambda: [
-            r for r in registry_files(sandbox) if r.get("pid") == pid and r.get("status") == "idle"
-        ],
-        message="registry idle",
-    )[0]
     now_ms = int(time.time() * 1000)
     entry.update(status="busy", statusUpdatedAt=now_ms, updatedAt=now_ms)
     with open(path, "w") as fh:

@@ -7,7 +7,7 @@ import re
 import sys
 import time
 
-from conftest import ROOT, write_record
+from conftest import ROOT, registry_idle, write_record
 
 sys.path.insert(0, ROOT)
 import tclaude  # (the sanitiser itself is tested directly too)
@@ -33,6 +33,7 @@ def hostile_session(sandbox, status="waiting_input"):
     proc = sandbox.run("session", "new", cwd, "--name", HOSTILE_NAME, check=True)
     sid = re.search(r"started session ([0-9a-f]{8})", proc.stdout).group(1)
     sandbox.wait_status(sid, "waiting_input")
+    registry_idle(sandbox, sid)  # else its late idle would outdate the hook file forged here
     hook = {"status": status, "detail": HOSTILE_DETAIL, "ts": time.time(), "since": time.time()}
     with open(sandbox.state_file(sid, ".status"), "w") as fh:
         json.dump(hook, fh)
