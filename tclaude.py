@@ -765,7 +765,16 @@ def checked_record(state, path):
     back: the tmux session name is fixed by the id, and a status is what hooks and liveness
     refine anyway."""
     checked_fields(state, RECORD_FIELDS, path)
-    state.setdefault("tmuxSession", TMUX_PREFIX + state["id"])
+    own, name = TMUX_PREFIX + state["id"], state.get("tmuxSession")
+    # Only an adopted claude lives in a tmux session of the user's (never a tofu-claude-* one):
+    # any other name would make kill, resume or prune act on another session's tmux session.
+    if name not in (None, own) and (
+        name.startswith(TMUX_PREFIX) or state.get("adopted") is not True
+    ):
+        warn_once("%s: ignoring field tmuxSession = %s (not this session's)" % (
+            path, one_line(repr(name))[:40]))  # fmt: skip
+        state["tmuxSession"] = own
+    state.setdefault("tmuxSession", own)
     state.setdefault("status", "running")
     return state
 
