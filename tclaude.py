@@ -2945,16 +2945,16 @@ def resume_all(store, tmux):
         lost = [v for v in views if lost_with_tmux(v)]
         for view in views:
             if view["status"] == "unknown":  # perhaps lost too, but nothing proves it
-                print("not resumed %s: cannot tell whether it is alive (%s)"
-                      % (view["id"], view.get("statusDetail")))  # fmt: skip
+                say("not resumed %s: cannot tell whether it is alive (%s)"
+                    % (view["id"], view.get("statusDetail")))  # fmt: skip
         for view in lost:
             label = " (%s)" % one_line(view["name"]) if view.get("name") else ""
             try:
                 state = resume_one(store, tmux, view["id"], claude)
             except UserError as exc:
-                print("not resumed %s%s: %s" % (view["id"], label, exc))
+                say("not resumed %s%s: %s" % (view["id"], label, exc))
                 continue
-            print("resumed %s%s in %s" % (view["id"], label, short_path(state["cwd"])))
+            say("resumed %s%s in %s" % (view["id"], label, short_path(state["cwd"])))
     if not lost and not any(v["status"] == "unknown" for v in views):
         print("no session was lost with its tmux server (exited ones: tclaude session ls)")
     return 0
