@@ -1327,8 +1327,16 @@ class Tmux:
         if not self.binary:
             raise UserError(TMUX_INSTALL_HINT)
 
+    @staticmethod
+    def literal(arg):
+        """``arg`` as tmux reads it back: a command-line argument ending in ";" ends a tmux
+        command (a directory named "a;" would cut new-session short), unless escaped as "\\;".
+        A lone ";" is a separator tclaude means."""
+        return arg[:-1] + "\\;" if arg.endswith(";") and arg != ";" else arg
+
     def argv(self, *args):
-        return [self.binary, *(("-S", self.socket) if self.socket else ()), *args]
+        sock = ("-S", self.socket) if self.socket else ()
+        return [self.binary, *sock, *(self.literal(a) for a in args)]
 
     def env(self):
         """With a socket of its own, tmux must not read the caller's $TMUX/$TMUX_PANE: they
@@ -1600,7 +1608,12 @@ class Tmux:
             import subprocess
 
             Tmux.calls += 1
-            switch = [self.binary, "switch-client", "-t", "=" + name]  # needs the caller's $TMUX
+            switch = [
+                self.binary,
+                "switch-client",
+                "-t",
+                self.literal("=" + name),
+            ]  # caller's $TMUX
             proc = subprocess.run(switch, capture_output=True, text=True, timeout=TMUX_TIMEOUT)
             if proc.returncode != 0:
                 raise UserError("cannot switch to %s: %s" % (name, one_line(proc.stderr)))
