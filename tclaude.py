@@ -4649,6 +4649,9 @@ def check_state_dir():
     try:
         info = os.stat(store.dir)
     except FileNotFoundError:
+        if os.path.islink(store.dir):  # makedirs cannot create through a dangling link
+            return "FAIL", "state dir", "%s is a symbolic link to %s, which does not exist" % (
+                shown, os.readlink(store.dir))  # fmt: skip
         parent = store.dir
         while not os.path.exists(parent):
             parent = os.path.dirname(parent)
@@ -4656,6 +4659,8 @@ def check_state_dir():
             return "FAIL", "state dir", "%s cannot be created (%s is not writable)" % (
                 shown, parent)  # fmt: skip
         return "ok", "state dir", "%s (created by the first session new)" % shown
+    except OSError as exc:  # a symlink loop, a component that is a file...
+        return "FAIL", "state dir", "%s cannot be used: %s" % (shown, exc.strerror)
     if not os.path.isdir(store.dir):
         return "FAIL", "state dir", "%s is not a directory; move it away" % shown
     if not os.access(store.dir, os.W_OK | os.X_OK):
@@ -4680,6 +4685,8 @@ def check_hook_writes():
 
 def check_state_files():
     store = StateStore()
+    if not os.path.isdir(store.dir):
+        return "ok", "state files", "no state dir yet"  # what is wrong with it: "state dir"
     ids = store.ids()
     corrupt = []
     for sid in ids:

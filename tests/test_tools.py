@@ -716,6 +716,18 @@ def test_doctor_fails_when_the_state_dir_is_a_file(sandbox):
     proc, checks = doctor(sandbox)
     assert proc.returncode == 1
     assert checks["state dir"][0] == "FAIL" and "not a directory" in checks["state dir"][1]
+    assert "crashed" not in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("target", ["missing", "loop"])
+def test_doctor_fails_when_the_state_dir_is_a_broken_link(sandbox, target):
+    os.makedirs(os.path.dirname(sandbox.state_dir))
+    link = sandbox.state_dir if target == "loop" else os.path.join(sandbox.root, "missing")
+    os.symlink(link, sandbox.state_dir)
+    proc, checks = doctor(sandbox)
+    assert proc.returncode == 1
+    assert checks["state dir"][0] == "FAIL", checks["state dir"]
+    assert "crashed" not in proc.stdout, proc.stdout
 
 
 def test_doctor_warns_about_a_corrupt_state_file_and_leaves_it(sandbox):
