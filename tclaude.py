@@ -4015,10 +4015,12 @@ def replace_settings(path, text, raw_before):
 
 
 def remove_settings_file(path, raw_before):
+    """Remove the file install created: behind a symlink, the file it points to (the link
+    was there before install and stays)."""
     if load_claude_settings(path)[1] != raw_before:
         raise UserError("%s changed while tclaude was editing it; run the command again" % path)
     try:
-        os.unlink(path)
+        os.unlink(os.path.realpath(path))
     except OSError as exc:
         raise UserError("cannot remove %s: %s" % (path, exc.strerror)) from None
 

@@ -204,6 +204,18 @@ def test_install_edits_the_target_of_a_symlinked_settings_file(sandbox, tmp_path
     assert tclaude_commands(read_settings(sandbox, target))
 
 
+def test_uninstall_removes_the_file_it_created_behind_a_dangling_link(sandbox, tmp_path):
+    """A dotfiles link to a file not made yet: install creates the target, uninstall removes
+    that file again (not the user's link, leaving the hooks in the dotfiles repo)."""
+    target = str(tmp_path / "dotfiles-claude.json")
+    os.makedirs(os.path.join(sandbox.home, ".claude"))
+    os.symlink(target, settings_path(sandbox))
+    sandbox.run("hooks", "install", check=True)
+    sandbox.run("hooks", "uninstall", check=True)
+    assert not os.path.exists(target)
+    assert os.readlink(settings_path(sandbox)) == target
+
+
 def test_install_keeps_the_file_mode(sandbox):
     path = write_settings(sandbox, {"model": "opus"})
     os.chmod(path, 0o640)
