@@ -216,6 +216,8 @@ do_install() {
     staged=""
     for f in $FILES; do
         tmp="$dir/.$f.tmp.$$"
+        # a name left by an earlier run with this pid (or a planted link): never write through it
+        rm -f "$tmp" || die "cannot remove $tmp"
         if [ -n "$src" ]; then
             cp "$src/$f" "$tmp" || die "cannot copy $src/$f to $dir"
         else

@@ -841,7 +841,16 @@ def checked_record(state, path):
     back: the tmux session name is fixed by the id, and a status is what hooks and liveness
     refine anyway."""
     checked_fields(state, RECORD_FIELDS, path)
-    state.setdefault("tmuxSession", TMUX_PREFIX + state["id"])
+    own, name = TMUX_PREFIX + state["id"], state.get("tmuxSession")
+    # Only an adopted claude lives in a tmux session of the user's (never a tofu-claude-* one):
+    # any other name would make kill, resume or prune act on another session's tmux session.
+    if name not in (None, own) and (
+        name.startswith(TMUX_PREFIX) or state.get("adopted") is not True
+    ):
+        warn_once("%s: ignoring field tmuxSession = %s (not this session's)" % (
+            path, one_line(repr(name))[:40]))  # fmt: skip
+        state["tmuxSession"] = own
+    state.setdefault("tmuxSession", own)
     state.setdefault("status", "running")
     return state
 
@@ -1474,8 +1483,16 @@ class Tmux:
         if not self.binary:
             raise UserError(TMUX_INSTALL_HINT)
 
+    @staticmethod
+    def literal(arg):
+        """``arg`` as tmux reads it back: a command-line argument ending in ";" ends a tmux
+        command (a directory named "a;" would cut new-session short), unless escaped as "\\;".
+        A lone ";" is a separator tclaude means."""
+        return arg[:-1] + "\\;" if arg.endswith(";") and arg != ";" else arg
+
     def argv(self, *args):
-        return [self.binary, *(("-S", self.socket) if self.socket else ()), *args]
+        sock = ("-S", self.socket) if self.socket else ()
+        return [self.binary, *sock, *(self.literal(a) for a in args)]
 
     def env(self):
         """With a socket of its own, tmux must not read the caller's $TMUX/$TMUX_PANE: they
@@ -1780,7 +1797,12 @@ class Tmux:
             import subprocess
 
             Tmux.calls += 1
-            switch = [self.binary, "switch-client", "-t", "=" + name]  # needs the caller's $TMUX
+            switch = [
+                self.binary,
+                "switch-client",
+                "-t",
+                self.literal("=" + name),
+            ]  # caller's $TMUX
             proc = subprocess.run(switch, capture_output=True, text=True, timeout=TMUX_TIMEOUT)
             if proc.returncode != 0:
                 raise UserError("cannot switch to %s: %s" % (name, one_line(proc.stderr)))
@@ -3213,16 +3235,16 @@ def resume_all(store, tmux):
         lost = [v for v in views if lost_with_tmux(v)]
         for view in views:
             if view["status"] == "unknown":  # perhaps lost too, but nothing proves it
-                print("not resumed %s: cannot tell whether it is alive (%s)"
-                      % (view["id"], view.get("statusDetail")))  # fmt: skip
+                say("not resumed %s: cannot tell whether it is alive (%s)"
+                    % (view["id"], view.get("statusDetail")))  # fmt: skip
         for view in lost:
             label = " (%s)" % one_line(view["name"]) if view.get("name") else ""
             try:
                 state = resume_one(store, tmux, view["id"], claude)
             except UserError as exc:
-                print("not resumed %s%s: %s" % (view["id"], label, exc))
+                say("not resumed %s%s: %s" % (view["id"], label, exc))
                 continue
-            print("resumed %s%s in %s" % (view["id"], label, short_path(state["cwd"])))
+            say("resumed %s%s in %s" % (view["id"], label, short_path(state["cwd"])))
     if not lost and not any(v["status"] == "unknown" for v in views):
         print("no session was lost with its tmux server (exited ones: tclaude session ls)")
     return 0
@@ -4857,10 +4879,12 @@ def replace_settings(path, text, raw_before):
 
 
 def remove_settings_file(path, raw_before):
+    """Remove the file install created: behind a symlink, the file it points to (the link
+    was there before install and stays)."""
     if load_claude_settings(path)[1] != raw_before:
         raise UserError("%s changed while tclaude was editing it; run the command again" % path)
     try:
-        os.unlink(path)
+        os.unlink(os.path.realpath(path))
     except OSError as exc:
         raise UserError("cannot remove %s: %s" % (path, exc.strerror)) from None
 
@@ -5505,6 +5529,9 @@ def check_state_dir():
     try:
         info = os.stat(store.dir)
     except FileNotFoundError:
+        if os.path.islink(store.dir):  # makedirs cannot create through a dangling link
+            return "FAIL", "state dir", "%s is a symbolic link to %s, which does not exist" % (
+                shown, os.readlink(store.dir))  # fmt: skip
         parent = store.dir
         while not os.path.exists(parent):
             parent = os.path.dirname(parent)
@@ -5512,6 +5539,8 @@ def check_state_dir():
             return "FAIL", "state dir", "%s cannot be created (%s is not writable)" % (
                 shown, parent)  # fmt: skip
         return "ok", "state dir", "%s (created by the first session new)" % shown
+    except OSError as exc:  # a symlink loop, a component that is a file...
+        return "FAIL", "state dir", "%s cannot be used: %s" % (shown, exc.strerror)
     if not os.path.isdir(store.dir):
         return "FAIL", "state dir", "%s is not a directory; move it away" % shown
     if not os.access(store.dir, os.W_OK | os.X_OK):
@@ -5536,6 +5565,8 @@ def check_hook_writes():
 
 def check_state_files():
     store = StateStore()
+    if not os.path.isdir(store.dir):
+        return "ok", "state files", "no state dir yet"  # what is wrong with it: "state dir"
     ids = store.ids()
     corrupt = []
     for sid in ids:

@@ -80,6 +80,17 @@ def test_new_stores_the_real_path_of_the_directory(sandbox):
     assert sandbox.read_state(sid)["cwd"] == os.path.realpath(sandbox.work)
 
 
+def test_new_in_a_directory_whose_name_ends_in_a_semicolon(sandbox):
+    """tmux reads an argument ending in ";" as the end of a command unless it is escaped."""
+    cwd = os.path.join(sandbox.work, "a;")
+    os.makedirs(cwd)
+    sid = sandbox.new(cwd)
+    assert sandbox.read_state(sid)["cwd"] == os.path.realpath(cwd)
+    path = sandbox.tmux("display-message", "-p", "-t", "=tofu-claude-%s:" % sid,
+                        "#{pane_start_path}").stdout  # fmt: skip
+    assert path.strip() == os.path.realpath(cwd)
+
+
 def test_new_with_a_missing_directory_fails_and_writes_nothing(sandbox):
     proc = sandbox.run("session", "new", os.path.join(sandbox.root, "nope"))
     assert_one_line_error(proc, r"no such directory: .*nope")

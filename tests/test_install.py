@@ -513,3 +513,19 @@ def test_install_real_checkout(world):
     assert out.returncode == 0, out.stderr
     assert "usage: tclaude" in out.stdout
     assert len(pycs(d)) == 1
+
+
+def test_install_never_writes_through_a_link_at_its_staging_name(world):
+    """A file (or planted link) left at a staging name is replaced, not written through."""
+    victim = world.tmp / "victim"
+    victim.write_text("precious\n")
+    d = world.default_dir
+    plant = 'mkdir -p "$1" && ln -s "$2" "$1/.tclaude.py.tmp.$$" && exec "$0" "$3"'
+    r = subprocess.run(
+        [SH, "-c", plant, SH, d, str(victim), os.path.join(world.checkout, "install.sh")],
+        cwd=str(world.tmp), env=world.env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert victim.read_text() == "precious\n"
+    assert_installed(world, d)

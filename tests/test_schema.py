@@ -150,3 +150,20 @@ def test_rename_repairs_a_wrong_typed_name(sandbox):
     proc = sandbox.run("session", "rename", BAD, "fixed")
     assert proc.returncode == 0, proc.stderr
     assert sandbox.read_state(BAD)["name"] == "fixed"
+
+
+@pytest.mark.parametrize("adopted", [False, True])
+def test_kill_of_a_record_naming_another_sessions_tmux_session_spares_that_session(
+    sandbox, adopted
+):
+    """A record is only ever about its own tofu-claude-<id> (an adopted one: the user's own
+    tmux session, never another tclaude session's)."""
+    sessions_with_one_bad_field(sandbox, "record", "tmuxSession", "tofu-claude-" + GOOD)
+    if adopted:
+        state = dict(sandbox.read_state(BAD), adopted=True, status="exited", pid=None)
+        write_json(sandbox.state_file(BAD), state)
+    proc = sandbox.run("session", "kill", "--all-exited" if adopted else BAD)
+    assert proc.returncode == 0, proc.stderr
+    assert sandbox.tmux("has-session", "-t", "=tofu-claude-" + GOOD, check=False).returncode == 0
+    assert sandbox.ls()[GOOD]["status"] != "exited"
+    assert "ignoring field tmuxSession" in proc.stderr

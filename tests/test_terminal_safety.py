@@ -117,6 +117,15 @@ def test_kill_prints_the_resume_hint_visibly(sandbox):
     assert_clean(proc.stderr)
 
 
+def test_resume_all_prints_a_hostile_path_visibly(sandbox):
+    sid, _ = hostile_session(sandbox)
+    sandbox.tmux("kill-server")
+    proc = sandbox.run("session", "resume", "--all")
+    assert proc.returncode == 0, proc.stderr
+    assert "resumed %s" % sid in proc.stdout
+    assert_clean(proc.stdout, lines=1)
+
+
 def test_send_refusal_shows_a_hostile_detail_visibly(sandbox):
     sid, _ = hostile_session(sandbox, status="waiting_permission")
     proc = sandbox.run("session", "send", sid, "hello")

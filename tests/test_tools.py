@@ -204,6 +204,18 @@ def test_install_edits_the_target_of_a_symlinked_settings_file(sandbox, tmp_path
     assert tclaude_commands(read_settings(sandbox, target))
 
 
+def test_uninstall_removes_the_file_it_created_behind_a_dangling_link(sandbox, tmp_path):
+    """A dotfiles link to a file not made yet: install creates the target, uninstall removes
+    that file again (not the user's link, leaving the hooks in the dotfiles repo)."""
+    target = str(tmp_path / "dotfiles-claude.json")
+    os.makedirs(os.path.join(sandbox.home, ".claude"))
+    os.symlink(target, settings_path(sandbox))
+    sandbox.run("hooks", "install", check=True)
+    sandbox.run("hooks", "uninstall", check=True)
+    assert not os.path.exists(target)
+    assert os.readlink(settings_path(sandbox)) == target
+
+
 def test_install_keeps_the_file_mode(sandbox):
     path = write_settings(sandbox, {"model": "opus"})
     os.chmod(path, 0o640)
@@ -716,6 +728,18 @@ def test_doctor_fails_when_the_state_dir_is_a_file(sandbox):
     proc, checks = doctor(sandbox)
     assert proc.returncode == 1
     assert checks["state dir"][0] == "FAIL" and "not a directory" in checks["state dir"][1]
+    assert "crashed" not in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("target", ["missing", "loop"])
+def test_doctor_fails_when_the_state_dir_is_a_broken_link(sandbox, target):
+    os.makedirs(os.path.dirname(sandbox.state_dir))
+    link = sandbox.state_dir if target == "loop" else os.path.join(sandbox.root, "missing")
+    os.symlink(link, sandbox.state_dir)
+    proc, checks = doctor(sandbox)
+    assert proc.returncode == 1
+    assert checks["state dir"][0] == "FAIL", checks["state dir"]
+    assert "crashed" not in proc.stdout, proc.stdout
 
 
 def test_doctor_warns_about_a_corrupt_state_file_and_leaves_it(sandbox):
