@@ -887,6 +887,21 @@ def exited_fields(detail, now, exit_code=None, **more):
                 exitCode=exit_code, **more)  # fmt: skip
 
 
+# The longest a command waits for the state dir lock another tclaude holds: the longest
+# holder, a kill whose tmux server does not answer, needs ~30 s (three tmux timeouts).
+LOCK_PATIENCE = 60.0
+
+
+def try_flock(fd):
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 class StateStore:
     """``<id>.json`` is tclaude's record (written here, atomically); ``<id>.status`` is the
     hook's record (written by tclaude-hook.sh, only read here); ``<id>.settings`` the hooks
@@ -1230,7 +1245,6 @@ class StateStore:
         (``session new`` records deaths while it holds it); a second flock on a new descriptor
         would wait for itself."""
         import _thread
-        import fcntl
 
         key = (self.dir, _thread.get_ident())
         held = _HELD_LOCKS.get(key)
@@ -1245,7 +1259,17 @@ class StateStore:
             raise UserError("cannot lock the state dir: %s; remove it" % exc) from None
         except OSError as exc:
             raise UserError("cannot lock the state dir: %s: %s" % (path, exc.strerror)) from None
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not try_flock(fd):  # never a silent hang: say who we wait for, and not forever
+            warn_once("waiting for another tclaude command (it holds %s)" % path)
+            deadline = time.monotonic() + LOCK_PATIENCE
+            while not try_flock(fd):
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise UserError(
+                        "another tclaude command has held %s for %d s; nothing was changed "
+                        "(find it with: fuser %s)" % (path, LOCK_PATIENCE, path)
+                    )
+                time.sleep(0.05)
         held = _HELD_LOCKS[key] = [fd, 1, key]
         return _Lock(held)
 

@@ -3,6 +3,7 @@ removed on old facts, and a command that fails has changed nothing."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -319,3 +320,39 @@ def test_ls_warns_when_the_state_dir_has_no_free_space(sandbox, inproc, monkeypa
     assert inproc.main(["session", "ls"]) == 0
     err = capsys.readouterr().err
     assert "warning: state dir %s is full: hooks cannot record status" % sandbox.state_dir in err
+
+
+# -- a lock held by another tclaude: said, and waited for only so long -------------------------
+
+
+def hold_state_lock(sandbox, seconds):
+    """Another process holding the state dir lock (flock(1)), as a busy tclaude would."""
+    os.makedirs(sandbox.state_dir, mode=0o700, exist_ok=True)
+    lock = os.path.join(sandbox.state_dir, ".lock")
+    holder = subprocess.Popen(["flock", lock, "sleep", str(seconds)])
+    wait_until(lambda: subprocess.run(["flock", "-n", lock, "true"]).returncode != 0,
+               message="the lock to be held")  # fmt: skip
+    return holder
+
+
+@pytest.mark.skipif(not shutil.which("flock"), reason="needs flock(1) (util-linux)")
+def test_a_command_waiting_for_the_lock_says_so_and_goes_on_once_it_is_free(sandbox):
+    record = write_record(sandbox, SID)
+    holder = hold_state_lock(sandbox, 1.5)
+    proc = sandbox.run("session", "rename", SID, "after-wait")
+    holder.wait()
+    assert proc.returncode == 0, proc.stderr
+    assert "waiting for another tclaude command" in proc.stderr
+    assert sandbox.read_state(SID)["name"] == "after-wait" != record.get("name")
+
+
+@pytest.mark.skipif(not shutil.which("flock"), reason="needs flock(1) (util-linux)")
+def test_a_lock_held_too_long_is_a_clear_error_not_a_hang(sandbox, inproc, monkeypatch):
+    holder = hold_state_lock(sandbox, 30)
+    monkeypatch.setattr(inproc, "LOCK_PATIENCE", 0.3)
+    try:
+        with pytest.raises(inproc.UserError, match="another tclaude command has held .* for"):
+            inproc.StateStore().lock()
+    finally:
+        holder.kill()
+        holder.wait()
