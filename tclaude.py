@@ -1208,12 +1208,7 @@ class StateStore:
             self.ensure_dir()
             self.write_json(path, record, indent=2)
             return
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise UserError("cannot remove %s: %s" % (path, exc.strerror)) from None
+        self.remove_file(path)
 
     def stray_files(self):
         """Files no session owns: hook or settings files whose record is gone, and temp files

@@ -337,6 +337,20 @@ def start_pane(sandbox, session, command):
     return pane, int(pid)
 
 
+def tmux_command_log(sandbox, tmp_path):
+    """A tmux on PATH that logs each call's command (past a ``-S <socket>``), then runs the
+    real one: (PATH to run tclaude with, the log file)."""
+    shim, log = tmp_path / "shim", tmp_path / "tmux.log"
+    shim.mkdir()
+    tmux_path = shutil.which("tmux", path=sandbox.env["PATH"])
+    (shim / "tmux").write_text(
+        '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
+        % (log, tmux_path)
+    )
+    (shim / "tmux").chmod(0o755)
+    return str(shim) + os.pathsep + sandbox.env["PATH"], log
+
+
 def registry_idle(sandbox, sid):
     """Wait until the fake claude of ``sid`` has written its registry as idle: it writes it a
     moment after its Stop hook, so a test that forges a hook file must wait for that first."""

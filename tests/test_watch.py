@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import sys
 import time
 
@@ -21,6 +20,7 @@ from conftest import (
     iso,
     open_dashboard,
     process_gone,
+    tmux_command_log,
     wait_until,
     watch_command,
 )
@@ -174,15 +174,7 @@ def test_once_fits_the_width_given_by_columns(sandbox):
 
 def test_once_makes_one_tmux_call_when_no_session_is_in_a_no_hook_gap(sandbox, tmp_path):
     fake_sessions(sandbox, [dict(s, registry=True) for s in EVERY_STATUS])
-    shim, log = tmp_path / "shim", tmp_path / "tmux.log"
-    shim.mkdir()
-    tmux_path = shutil.which("tmux", path=sandbox.env["PATH"])
-    (shim / "tmux").write_text(  # the command, past a -S <socket>
-        '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
-        % (log, tmux_path)
-    )
-    (shim / "tmux").chmod(0o755)
-    path = str(shim) + os.pathsep + sandbox.env["PATH"]
+    path, log = tmux_command_log(sandbox, tmp_path)
     sandbox.run("session", "watch", "--once", env={"PATH": path}, check=True)
     assert log.read_text().split() == ["list-panes"]
 
@@ -196,15 +188,7 @@ def test_once_makes_one_tmux_call_when_sessions_show_only_on_screen(sandbox, tmp
     gap = [{"sid": "9a90000%d" % i, "status": s, "detail": "Bash: make"}
            for i, s in enumerate(("running", "waiting_permission"))]  # fmt: skip
     fake_sessions(sandbox, silent + gap)  # no registry: only the screens tell
-    shim, log = tmp_path / "shim", tmp_path / "tmux.log"
-    shim.mkdir()
-    tmux_path = shutil.which("tmux", path=sandbox.env["PATH"])
-    (shim / "tmux").write_text(  # the command, past a -S <socket>
-        '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
-        % (log, tmux_path)
-    )
-    (shim / "tmux").chmod(0o755)
-    path = str(shim) + os.pathsep + sandbox.env["PATH"]
+    path, log = tmux_command_log(sandbox, tmp_path)
     proc = sandbox.run("session", "watch", "--once", env={"PATH": path}, check=True)
     assert log.read_text().split() == ["list-panes"]
     assert proc.stdout.count("start-up dialog: trust this folder?") == 3  # screens were read
@@ -214,15 +198,8 @@ def test_the_preview_rides_in_the_refresh_s_one_tmux_call(sandbox, tmp_path):
     screen = "printf 'PREVIEW-ME on screen\\n'; exec sleep 3600"
     fake_sessions(sandbox, [{"sid": "b0000001", "status": "waiting_input", "command": screen,
                              "registry": True}])  # fmt: skip
-    shim, log = tmp_path / "shim", tmp_path / "tmux.log"
-    shim.mkdir()
-    tmux_path = shutil.which("tmux", path=sandbox.env["PATH"])
-    (shim / "tmux").write_text(  # the command, past a -S <socket>
-        '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
-        % (log, tmux_path)
-    )
-    (shim / "tmux").chmod(0o755)
-    pane = open_dashboard(sandbox, env={"PATH": str(shim) + os.pathsep + sandbox.env["PATH"]})
+    path, log = tmux_command_log(sandbox, tmp_path)
+    pane = open_dashboard(sandbox, env={"PATH": path})
     pane.wait_text("b0000001")
     pane.keys("p")
     pane.wait_text("PREVIEW-ME on screen")

@@ -8,7 +8,6 @@ hand (the fake claude, through ``start_claude_by_hand``).
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from conftest import (
     process_gone,
     start_claude_by_hand,
     start_pane,
+    tmux_command_log,
     wait_until,
     watch_command,
     write_registry,
@@ -150,15 +150,8 @@ def test_once_without_all_leaves_claudes_started_by_hand_out(sandbox):
 def test_once_all_still_makes_one_tmux_call(sandbox, tmp_path):
     own_sessions(sandbox, 3, registry=True)
     ext, _, _ = by_hand(sandbox, "notes")
-    shim, log = tmp_path / "shim", tmp_path / "tmux.log"
-    shim.mkdir()
-    tmux_path = shutil.which("tmux", path=sandbox.env["PATH"])
-    (shim / "tmux").write_text(  # the command, past a -S <socket>
-        '#!/bin/sh\n[ "$1" = -S ] && c=$3 || c=$1\necho "$c" >> "%s"\nexec "%s" "$@"\n'
-        % (log, tmux_path)
-    )
-    (shim / "tmux").chmod(0o755)
-    out = once(sandbox, "--all", env={"PATH": str(shim) + os.pathsep + sandbox.env["PATH"]})
+    path, log = tmux_command_log(sandbox, tmp_path)
+    out = once(sandbox, "--all", env={"PATH": path})
     assert ext in out
     assert log.read_text().split() == ["list-panes"]
 
