@@ -1693,10 +1693,10 @@ class Tmux:
         before it has reaped the process, leaving the status empty; running any command
         through the server (run-shell) makes it collect it.  On a loaded machine once is not
         always enough (claude may still be exiting), and the status is recorded only once per
-        death: tries for up to a second (deaths are rare)."""
+        death: tries for up to half a second (deaths are rare)."""
         target = "=" + name + ":"
         fmt = "#{pane_dead_status}:#{pane_dead_signal}"
-        for attempt in range(20):
+        for attempt in range(10):
             if attempt:
                 time.sleep(0.05)
             self.run("run-shell", "true", check=False)
@@ -2457,6 +2457,7 @@ def explain_death(tmux, snap, view, changed, hook):
     if status is None:
         return
     changed["exitCode"] = status
+    view["exitCode"] = status  # the run that finds the death shows what it records
     if hook and hook.get("status") == "exited":
         return  # claude said why (SessionEnd reason): keep that
     detail = "claude exited (status %d)" % status

@@ -222,7 +222,10 @@ def test_proven_deaths_are_recorded_from_any_caller(sandbox, tmp_path):
 
     views = wait_until(settled, message="the killed claude to be seen exited")
     assert views[live]["status"] == "waiting_input"
-    assert views[pane_dead]["status"] == "exited" and views[pane_dead]["exitCode"] == 0
+    dead = views[pane_dead]
+    assert (dead["status"], dead.get("exitCode")) == ("exited", 0), [
+        dead.get(k) for k in ("exitCause", "statusDetail", "exitReason")
+    ]
     for sid in (pane_dead, pid_killed, session_killed):
         assert sandbox.read_state(sid)["status"] == "exited"
     assert sandbox.read_state(session_killed)["exitCause"] == "session-gone"
