@@ -231,17 +231,23 @@ def bench_ls(env, baseline):
             pids, socket = start_sessions(env, made, count)
             made = count
             for world in ("reported", "silent"):
-                home, wenv = world_env(env, tmp, world)
-                state_dir = os.path.join(home, ".tofu", "claude-sessions")
-                write_sessions(state_dir, home, count, pids, socket, silent=world == "silent")
-                cmd = [*RUN, "session", "ls"]
-                elapsed = timed(cmd, wenv)
-                calls = count_tmux_calls(wenv, tmp, cmd)
-                print("%8d  %-8s  %9.1f  %6.2fx  %10d"
-                      % (count, world, elapsed * 1000, elapsed / baseline, calls))  # fmt: skip
+                print_world_row(env, tmp, world, count, pids, socket, ["session", "ls"], baseline)
     finally:
         tear_down(tmp, env)
     print("goal: <= 2x in both worlds at every N; 1 tmux process per ls")
+
+
+def print_world_row(env, tmp, world, count, pids, socket, words, baseline):
+    """One table row: ``count`` sessions of ``world`` written, then ``tclaude <words>`` timed
+    and its tmux processes counted."""
+    home, wenv = world_env(env, tmp, world)
+    state_dir = os.path.join(home, ".tofu", "claude-sessions")
+    write_sessions(state_dir, home, count, pids, socket, silent=world == "silent")
+    cmd = [*RUN, *words]
+    elapsed = timed(cmd, wenv)
+    calls = count_tmux_calls(wenv, tmp, cmd)
+    print("%8d  %-8s  %9.1f  %6.2fx  %10d"
+          % (count, world, elapsed * 1000, elapsed / baseline, calls))  # fmt: skip
 
 
 def bench_status_line(env, baseline, count=20):
@@ -254,14 +260,7 @@ def bench_status_line(env, baseline, count=20):
     try:
         pids, socket = start_sessions(env, 0, count)
         for world in ("reported", "silent"):
-            home, wenv = world_env(env, tmp, world)
-            state_dir = os.path.join(home, ".tofu", "claude-sessions")
-            write_sessions(state_dir, home, count, pids, socket, silent=world == "silent")
-            cmd = [*RUN, "status-line"]
-            elapsed = timed(cmd, wenv)
-            calls = count_tmux_calls(wenv, tmp, cmd)
-            print("%8d  %-8s  %9.1f  %6.2fx  %10d"
-                  % (count, world, elapsed * 1000, elapsed / baseline, calls))  # fmt: skip
+            print_world_row(env, tmp, world, count, pids, socket, ["status-line"], baseline)
     finally:
         tear_down(tmp, env)
     print("goal: <= 1.5x, no tmux call")
