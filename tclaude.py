@@ -1803,6 +1803,23 @@ class Tmux:
             shown.setdefault(name, set()).add(int(pid) if pid.isdigit() else None)
         return shown
 
+    def last_active_client(self):
+        """The tty of this server's most recently used client (a terminal where the user is
+        in tmux), or None: what a notification's Open button can switch."""
+        if not self.binary:
+            return None
+        proc = self.run("list-clients", "-F", "#{client_activity}\t#{client_tty}", check=False)
+        clients = []
+        for line in proc.stdout.splitlines() if proc.returncode == 0 else ():
+            activity, _, tty = line.partition("\t")
+            if tty:
+                clients.append((int(activity) if activity.isdigit() else 0, tty))
+        return max(clients)[1] if clients else None
+
+    def switch_client(self, tty, name):
+        """Show session ``name`` in the client on ``tty`` (the terminal stays where it is)."""
+        self.run("switch-client", "-c", tty, "-t", "=" + name)
+
     def inside_tmux(self):
         """The caller runs inside a client of THIS server (switch-client can move it)."""
         inside = os.environ.get("TMUX", "")
@@ -3588,6 +3605,17 @@ class Act:
     def refuse(self, why):
         raise UserError("session %s: %s; nothing typed" % (self.sid, why))
 
+    def check_notified(self, notified):
+        """A notification's button acts only on the waiting period it announced: a later
+        dialog, even of the same tool, is not what the user saw and clicked."""
+        if notified is None:
+            return
+        now = (self.view["status"], self.view.get("statusSince"), self.view.get("statusDetail"))
+        if now != (notified["status"], notified["since"], notified["detail"]):
+            self.refuse("it no longer waits on the notified %s (now: %s%s)" % (
+                notified["detail"] or notified["status"], self.view["status"],
+                " (%s)" % now[2] if now[2] else ""))  # fmt: skip
+
     def dialog(self, want_question):
         """The open dialog, checked against the status the hooks recorded."""
         status = self.view["status"]
@@ -3678,9 +3706,11 @@ def cmd_answer(args):
     return 0
 
 
-def approve(ref, always):
-    """Press the dialog's Yes (``always``: its don't-ask-again option); what happened."""
+def approve(ref, always, notified=None):
+    """Press the dialog's Yes (``always``: its don't-ask-again option); what happened.
+    ``notified``: a notification's button, only for the waiting period it announced."""
     act = Act(ref)
+    act.check_notified(notified)
     dialog = act.dialog(want_question=False)
     pick = dialog.find(always_option if always else yes_option)
     if pick is None and not always and recorded_tool(act.view)[0] == "ExitPlanMode":
@@ -3696,9 +3726,10 @@ def approve(ref, always):
         dialog.question, pick, label, act.view.get("statusDetail")))  # fmt: skip
 
 
-def deny(ref, reason=None):
+def deny(ref, reason=None, notified=None):
     """Press the dialog's No, amended with ``reason`` when given; what happened."""
     act = Act(ref)
+    act.check_notified(notified)
     given, reason = reason is not None, one_line(reason) if reason is not None else None
     if given and not reason:
         raise UserError("--reason is empty; nothing typed")
@@ -5098,6 +5129,11 @@ NOTIFY_INSTALL_HINT = (
     "libnotify-bin; Fedora: sudo dnf install libnotify; Arch: sudo pacman -S libnotify) or "
     "gdbus (Debian/Ubuntu: libglib2.0-bin); on macOS osascript is built in"
 )
+# Buttons (freedesktop ``actions``): how long a notification's buttons stay live, then they
+# are taken off it; how often its listener checks that the session still waits on its dialog.
+NOTIFY_LISTEN_MAX = 1800
+NOTIFY_LISTEN_POLL = 2.0
+NOTIFY_BUTTONS = {"approve": "Approve", "deny": "Deny", "open": "Open"}
 DBUS_NAME = "org.freedesktop.Notifications"
 DBUS_PATH = "/org/freedesktop/Notifications"
 DBUS_URGENCY = {"low": 0, "normal": 1, "critical": 2}
@@ -5124,10 +5160,15 @@ def plain_text(text):
     return (text or "").replace("\0", "").encode("utf-8", "replace").decode("utf-8")
 
 
+def notify_label(view):
+    """Which session, as a notification's title names it: its name, folder or id."""
+    label = one_line(view.get("name")) or os.path.basename(view.get("cwd") or "") or view["id"]
+    return safe_text(label)
+
+
 def notification_text(view):
     """(title, body) as the user reads them; name and detail are shown as in ``session ls``."""
-    label = one_line(view.get("name")) or os.path.basename(view.get("cwd") or "") or view["id"]
-    title = "%s · %s" % (NOTIFY_TITLES[view["status"]], safe_text(label))
+    title = "%s · %s" % (NOTIFY_TITLES[view["status"]], notify_label(view))
     attach = "tclaude session attach %s" % view["id"]
     hint = answer_hint(view)
     attach = "%s\n%s" % (hint, attach) if hint else attach
@@ -5186,17 +5227,26 @@ def freedesktop_body(body):
     """Most notification servers read markup in the body (<b>, <a href=...>, &amp;): escape it so
     the text shows as written.  A server that says it has no body-markup gets the text as is,
     as the spec asks; when nobody can ask (no gdbus), assume markup, the common case."""
-    import re
-
-    gdbus = which("gdbus")
-    if gdbus:
-        try:
-            capabilities = re.findall(r"'([^'\\]*)'", gdbus_call(gdbus, "GetCapabilities"))
-        except NotifyError:
-            capabilities = None
-        if capabilities is not None and "body-markup" not in capabilities:
-            return body
+    capabilities = server_capabilities()
+    if capabilities is not None and "body-markup" not in capabilities:
+        return body
     return body.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def server_capabilities():
+    """The notification server's GetCapabilities, asked once through gdbus; None when nobody
+    can ask (no gdbus, or no server answers)."""
+    if "capabilities" not in _memo:
+        import re
+
+        gdbus, capabilities = which("gdbus"), None
+        if gdbus:
+            try:
+                capabilities = re.findall(r"'([^'\\]*)'", gdbus_call(gdbus, "GetCapabilities"))
+            except NotifyError:
+                capabilities = None
+        _memo["capabilities"] = capabilities
+    return _memo["capabilities"]
 
 
 class NotifySend:
@@ -5210,12 +5260,21 @@ class NotifySend:
         self.path = path
 
     def known_options(self):
-        try:
-            return run_backend([self.path, "--help"])
-        except NotifyError:
-            return ""
+        if "notify-send help" not in _memo:
+            try:
+                _memo["notify-send help"] = run_backend([self.path, "--help"])
+            except NotifyError:
+                _memo["notify-send help"] = ""
+        return _memo["notify-send help"]
 
-    def send(self, title, body, urgency, replace_id=None):
+    def can_listen(self):
+        """``--action`` (libnotify 0.8: it waits and prints the clicked button's name) and
+        ``--print-id``, so a listener knows which notification it waits on."""
+        known = self.known_options()
+        return "--action" in known and "--print-id" in known
+
+    def command(self, title, body, urgency, replace_id=None, buttons=()):
+        """(argv, whether it prints the notification's id)."""
         known = self.known_options()
         ids = "--print-id" in known and "--replace-id" in known
         argv = [self.path, "--urgency=" + urgency]
@@ -5225,8 +5284,13 @@ class NotifySend:
             argv.append("--print-id")
             if replace_id:
                 argv.append("--replace-id=%d" % replace_id)
+        argv += ["--action=%s=%s" % (key, NOTIFY_BUTTONS[key]) for key in buttons]
         # "--": a body starting with "-" is text, not an option
-        out = run_backend([*argv, "--", title, freedesktop_body(body)])
+        return [*argv, "--", title, freedesktop_body(body)], ids
+
+    def send(self, title, body, urgency, replace_id=None):
+        argv, ids = self.command(title, body, urgency, replace_id)
+        out = run_backend(argv)
         first = out.strip().splitlines()[:1]
         return int(first[0]) if ids and first and first[0].isdigit() else None
 
@@ -5330,6 +5394,7 @@ def notify_if_still_waiting(store, sid, status):
     if already_notified(state.get("notifyLast"), view, now):
         return
     replace_id = state.get("notifyId") if isinstance(state.get("notifyId"), int) else None
+    stop_listener(state.get("notifyLast"))  # its buttons belong to the notification replaced
     last = {"status": status, "since": view.get("statusSince"), "at": utc_iso(now)}
     last.update(deliver(tmux, view, replace_id))
     # The outcome stays in the record (session ls --json): "why no notification?" has an answer.
@@ -5344,11 +5409,335 @@ def deliver(tmux, view, replace_id):
     if backend is None:
         return {"outcome": "no-backend"}
     title, body = notification_text(view)
+    urgency = NOTIFY_URGENCY[view["status"]]
     try:
-        nid = backend.send(title, body, NOTIFY_URGENCY[view["status"]], replace_id)
+        buttons = notify_buttons(tmux, view, backend)
+        if buttons:
+            return deliver_with_buttons(backend, view, (title, body, urgency), replace_id, buttons)
+        nid = backend.send(title, body, urgency, replace_id)
     except NotifyError as exc:
         return {"outcome": "failed", "via": backend.name, "error": str(exc)}
     return {"outcome": "sent", "via": backend.name, "id": nid}
+
+
+# -- buttons: Approve / Deny / Open on a permission notification --------------------------------
+# A server tells of a click (ActionInvoked) on the D-Bus connection that sent the notification
+# (dunst sends it to that connection only), so the program that sends must stay and listen:
+# notify-send --action does (libnotify 0.8), a gdbus call's connection is gone at once, and
+# osascript's ``display notification`` has no buttons.  The notifier forks one listener per
+# notification: it runs notify-send, hands the notification's id back through a pipe, and waits
+# for the click.  It ends when the notification is closed, at a click, when the session no
+# longer waits on the notified dialog, after NOTIFY_LISTEN_MAX, or when the session's next
+# notification replaces this one (that notifier stops it).  A click runs the very code of
+# ``session approve/deny``, with one more check: the session still waits on the dialog the
+# notification announced.  Its result comes as a follow-up notification.
+
+
+def notify_buttons(tmux, view, backend):
+    """The buttons of this notification, [] when none could work: a permission dialog, a
+    server with the ``actions`` capability and a backend that can wait for the click.  A
+    question (AskUserQuestion) gets no Approve/Deny; Open only where a tmux client of the
+    session's server can be switched to it (tclaude cannot raise or open a terminal)."""
+    if view["status"] != "waiting_permission" or not isinstance(backend, NotifySend):
+        return []
+    if not backend.can_listen() or "actions" not in (server_capabilities() or ()):
+        return []
+    buttons = [] if recorded_tool(view)[0] == "AskUserQuestion" else ["approve", "deny"]
+    try:
+        client = tmux.of(view).last_active_client()
+    except UserError:
+        client = None
+    return [*buttons, "open"] if client else buttons
+
+
+def deliver_with_buttons(backend, view, text, replace_id, buttons):
+    """Fork the listener, which sends the notification; the outcome for notifyLast, with the
+    listener's pid and start time (so the next notifier can stop exactly it)."""
+    import json
+
+    argv, _ = backend.command(*text, replace_id=replace_id, buttons=buttons)
+    listener = ButtonListener(view, text, argv)
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        raise NotifyError("cannot start a listener: %s" % exc.strerror) from None
+    if pid == 0:
+        os.close(read_end)
+        listener.run_detached(write_end)  # never returns
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        report = read_report(pipe, NOTIFY_CALL_TIMEOUT + 1)
+    start = proc_start_ticks(pid)
+    try:
+        nid = int(json.loads(report)["id"])
+    except (ValueError, TypeError, KeyError):
+        terminate_process(pid, lambda: process_running(pid), 2.0)
+        raise NotifyError(one_line(report.decode("utf-8", "replace"))
+                          or "notify-send did not say the notification's id") from None  # fmt: skip
+    return {"outcome": "sent", "via": backend.name, "id": nid, "buttons": buttons,
+            "listener": {"pid": pid, "start": start}}  # fmt: skip
+
+
+def read_report(pipe, timeout):
+    """What the listener wrote before closing its end of the pipe (bounded in time)."""
+    import select
+
+    data, deadline = b"", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not select.select([pipe], [], [], deadline - time.monotonic())[0]:
+            break
+        chunk = os.read(pipe.fileno(), 4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def stop_listener(last):
+    """End the listener of the session's previous notification, if it still runs: the new
+    notification replaces that one (same id), and its buttons must not act on the new one.
+    Only that very process (pid and start time), never a pid reused since."""
+    mark = last.get("listener") if isinstance(last, dict) else None
+    if not isinstance(mark, dict) or not isinstance(mark.get("pid"), int) or mark["pid"] <= 1:
+        return
+    pid, start = mark["pid"], mark.get("start")
+    if start is None or proc_start_ticks(pid) != str(start):
+        return
+    terminate_process(pid, lambda: process_running(pid) and proc_start_ticks(pid) == start, 2.0)
+
+
+class PtyLines:
+    """Lines from notify-send: it writes through stdio, which holds a pipe's output back until
+    it exits, but sends each line at once to a terminal, so it gets a pty."""
+
+    def __init__(self, fd):
+        self.fd, self.buf = fd, b""
+
+    def read(self, timeout):
+        """The next non-blank line; None when none came within ``timeout``; EOFError once
+        notify-send is gone."""
+        import select
+
+        deadline = time.monotonic() + timeout
+        while True:
+            line, found, rest = self.buf.partition(b"\n")
+            if found:
+                self.buf = rest
+                if line.strip():
+                    return line.decode("utf-8", "replace").strip()
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return None
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:  # EIO: the terminal's other side is closed
+                chunk = b""
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+
+
+class ButtonListener:
+    """The process behind one notification's buttons (see the comment above)."""
+
+    def __init__(self, view, text, argv):
+        self.sid, self.text, self.argv = view["id"], text, argv
+        self.label = notify_label(view)
+        self.notified = {"status": view["status"], "since": view.get("statusSince"),
+                         "detail": view.get("statusDetail")}  # fmt: skip
+        self.proc = self.nid = None
+
+    def run_detached(self, report_fd):
+        """In the forked child: leave the notifier's session and descriptors, run, exit."""
+        code = 0
+        try:
+            self.detach(report_fd)
+            self.run(report_fd)
+        except BaseException:  # nobody reads a listener's output: end quietly
+            code = 1
+        finally:
+            self.stop_notify_send()
+            os._exit(code)
+
+    def detach(self, keep):
+        import signal
+
+        os.setsid()  # not in claude's session or process group: the pane's signals are not ours
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        try:
+            fds = [int(n) for n in os.listdir("/proc/self/fd")]
+        except OSError:
+            fds = range(3, 256)
+        for fd in fds:
+            if fd > 2 and fd != keep:  # e.g. the notify lock's descriptor: the notifier's
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+        def leave(signum, frame):
+            raise SystemExit(0)
+
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
+            signal.signal(signum, leave)
+        signal.alarm(int(NOTIFY_LISTEN_MAX + 60))  # a backstop: the loop below ends before
+
+    def run(self, report_fd):
+        import json
+        import subprocess
+
+        master, slave = os.openpty()
+        try:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=slave,
+                                         stderr=subprocess.DEVNULL)  # fmt: skip
+        except OSError as exc:
+            os.write(report_fd, ("cannot run %s: %s" % (self.argv[0], exc.strerror)).encode())
+            return
+        finally:
+            os.close(slave)
+        lines = PtyLines(master)
+        try:
+            first = lines.read(NOTIFY_CALL_TIMEOUT)
+        except EOFError:
+            first = None
+        if not first or not first.isdigit():
+            os.write(report_fd, b"notify-send failed (it printed no notification id)")
+            return
+        self.nid = int(first)
+        os.write(report_fd, json.dumps({"id": self.nid}).encode())
+        os.close(report_fd)
+        button = self.wait_for_click(lines)
+        if button:
+            self.clicked(button)
+
+    def wait_for_click(self, lines):
+        """The clicked button's key, or None when the listener ends without a click."""
+        deadline = time.monotonic() + NOTIFY_LISTEN_MAX
+        while True:
+            try:
+                line = lines.read(NOTIFY_LISTEN_POLL)
+            except EOFError:
+                return None  # closed by the user or the server: nothing to do
+            if line in NOTIFY_BUTTONS:
+                return line
+            if line is None and (time.monotonic() > deadline or not self.still_waiting()):
+                self.retire(time.monotonic() > deadline)
+                return None
+
+    def still_waiting(self):
+        """The session still waits on the notified dialog (read as ``status-line`` does:
+        files and /proc only, no tmux call every two seconds)."""
+        store = StateStore()
+        try:
+            state = store.load(self.sid)
+        except (OSError, ValueError):
+            return False  # the session is gone
+        hook = store.load_hook_status(self.sid)
+        view, _ = resolve(state, hook, PidSnapshot([state], {self.sid: hook}), time.time())
+        return (view["status"], view.get("statusSince")) == (
+            self.notified["status"], self.notified["since"])  # fmt: skip
+
+    def stop_notify_send(self):
+        import subprocess
+
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def registered(self, store):
+        """No later notification replaced this one: the record names this listener (or is
+        gone with its session, which then notifies no more)."""
+        try:
+            last = store.load(self.sid).get("notifyLast") or {}
+        except FileNotFoundError:
+            return True
+        except (OSError, ValueError):
+            return False
+        return (last.get("listener") or {}).get("pid") == os.getpid()
+
+    def retire(self, timed_out):
+        """Buttons nobody listens to must not stay: after NOTIFY_LISTEN_MAX the notification is
+        shown again without them; once the session has moved on it is closed."""
+        import contextlib
+
+        self.stop_notify_send()
+        store = StateStore()
+        with store.notify_lock(self.sid) or contextlib.nullcontext():  # (none: notify off)
+            if not self.registered(store):
+                return
+            try:
+                if timed_out:
+                    NotifySend(self.argv[0]).send(*self.text, replace_id=self.nid)
+                else:
+                    gdbus_call(which("gdbus") or "gdbus", "CloseNotification",
+                               "uint32 %d" % self.nid)  # fmt: skip
+            except NotifyError:
+                pass
+            self.record(store, {"listener": None})
+
+    def clicked(self, button):
+        """Run the button's command (the same checks as ``session approve/deny``) and say
+        what happened in a follow-up notification."""
+        import contextlib
+
+        self.stop_notify_send()
+        store = StateStore()
+        with store.notify_lock(self.sid) or contextlib.nullcontext():  # (none: notify off)
+            if not self.registered(store):
+                return
+            done, message = self.press(button)
+            verb = {"approve": "approved", "deny": "denied", "open": "opened"}[button]
+            title = "%s%s · %s" % ("" if done else "not ", verb, self.label)
+            fields = {"listener": None, "clicked": button, "result": message}
+            if not (done and button == "open"):  # an opened session speaks for itself
+                try:
+                    nid = NotifySend(self.argv[0]).send(title, message, "normal", self.nid)
+                    fields["followUp"] = nid
+                except NotifyError as exc:
+                    fields["followUpError"] = str(exc)
+            self.record(store, fields)
+
+    def press(self, button):
+        """(done, what happened) for a click."""
+        try:
+            if button == "approve":
+                return True, approve(self.sid, False, self.notified)
+            if button == "deny":
+                return True, deny(self.sid, None, self.notified)
+            return self.open()
+        except UserError as exc:
+            return False, str(exc)
+
+    def open(self):
+        store, tmux = StateStore(), Tmux()
+        (view,) = current_views(store, tmux, [store.load(self.sid)])
+        server = tmux.of(view)
+        client = server.last_active_client()
+        if not client or view["status"] == "exited":
+            return False, "session %s: no tmux client to show it in; attach with: tclaude " \
+                          "session attach %s" % (self.sid, self.sid)  # fmt: skip
+        server.switch_client(client, view["tmuxSession"])
+        return True, "showing %s in the tmux client on %s" % (self.sid, client)
+
+    def record(self, store, fields):
+        """notifyLast says what became of the buttons (session ls --json)."""
+        try:
+            last = dict(store.load(self.sid).get("notifyLast") or {})
+        except (OSError, ValueError):
+            return
+        last.update(fields)
+        nid = fields.get("followUp")
+        store.update(self.sid, notifyLast=last, **({"notifyId": nid} if nid else {}))
 
 
 def cmd_notify_event(args):
@@ -5399,6 +5788,22 @@ def backend_line(backend):
     return "backend: %s (%s; %s)" % (backend.name, backend.path, how)
 
 
+def buttons_line(backend):
+    """Whether notifications get buttons here, and if not, why."""
+    if isinstance(backend, Osascript):
+        return "buttons: none (macOS's display notification has none)"
+    if isinstance(backend, Gdbus):
+        return "buttons: none (gdbus cannot wait for a click; notify-send 0.8+ can)"
+    if not backend.can_listen():
+        return "buttons: none (this notify-send has no --action; libnotify 0.8 has)"
+    capabilities = server_capabilities()
+    if capabilities is None:
+        return "buttons: unknown (no answer to GetCapabilities; it needs gdbus and a server)"
+    if "actions" not in capabilities:
+        return "buttons: none (the notification server has no actions capability)"
+    return "buttons: Approve, Deny and Open on a permission dialog's notification"
+
+
 def notify_switch(store, on):
     config = store.load_config()
     if os.path.isdir(store.dir):  # the markers must follow the switch: fail before writing it
@@ -5433,6 +5838,8 @@ def notify_status(store):
     backend = notify_backend()
     print("notifications: %s" % ("on" if global_on else "off"))
     print(backend_line(backend))
+    if backend is not None:
+        print(buttons_line(backend))
     if forced_on or forced_off:
         print("sessions: %d with --notify, %d with --no-notify" % (forced_on, forced_off))
     if isinstance(backend, (NotifySend, Gdbus)) and not session_bus_known():
@@ -5983,11 +6390,18 @@ switch lives in ~/.tofu/tclaude.json; `session ls --json` shows each session's l
 A notification names the session and what it asks (the tool and its command, or the
 question) and how to answer: `tclaude session approve <id> (or: deny)` or `tclaude session
 answer <id> <N|TEXT>`, then `tclaude session attach <id>`.
+Buttons: where the notification server has the `actions` capability and notify-send has
+--action (libnotify 0.8), a permission dialog's notification offers Approve and Deny (a
+question none), which run the checks of `session approve/deny` and refuse unless the session
+still waits on the very dialog notified; the result comes as a follow-up notification.  Open
+(only while a tmux client is attached to the session's tmux server) switches your most
+recently used tmux client to the session.  Through gdbus and on macOS: no buttons.
 
 examples:
   $ tclaude notify status
   notifications: off
   backend: gdbus (/usr/bin/gdbus; replaces a session's previous notification)
+  buttons: none (gdbus cannot wait for a click; notify-send 0.8+ can)
   $ tclaude notify on
   notifications on: a desktop notification when a session needs permission or waits for input (via gdbus)
   tclaude notify test               send a test notification now

@@ -9,6 +9,15 @@ stdlib: SASL EXTERNAL auth, Hello, RequestName, then a loop that answers Notify 
 ids (or the replaces_id it was given), plus GetCapabilities, GetServerInformation,
 CloseNotification and Introspect, as a real notification daemon does.
 
+Signals go, as dunst sends them, only to the connection that sent the notification's last
+Notify (a listener on another connection never sees them): NotificationClosed (reason 3) after
+CloseNotification, and on a test's request, through two methods of a test-only interface
+org.tclaude.TestNotifications at the same path:
+  InvokeAction(u id, s action_key)  ActionInvoked(id, key), then NotificationClosed(id, 2),
+                                    as a server does when a button is clicked
+  Dismiss(u id)                     NotificationClosed(id, 2): the user closed it
+Each emitted signal is logged too: {"member": "signal", "signal": ..., "id": ..., "to": ...}.
+
 Every call is appended to --log as one JSON line:
   {"member": "Notify", "sender": ":1.7", "app_name": ..., "replaces_id": 0, "app_icon": ...,
    "summary": ..., "body": ..., "actions": [...], "hints": {"urgency": ["y", 2]},
@@ -43,6 +52,10 @@ INTROSPECTION = """<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Intro
       <arg type="s" direction="out"/><arg type="s" direction="out"/>
       <arg type="s" direction="out"/><arg type="s" direction="out"/>
     </method>
+  </interface>
+  <interface name="org.tclaude.TestNotifications">
+    <method name="InvokeAction"><arg type="u" direction="in"/><arg type="s" direction="in"/></method>
+    <method name="Dismiss"><arg type="u" direction="in"/></method>
   </interface>
 </node>
 """
@@ -297,6 +310,7 @@ class Server:
         self.log_path = log_path
         self.capabilities = capabilities
         self.next_id = 1
+        self.owners = {}  # notification id -> the connection that sent its last Notify
 
     def log(self, record):
         with open(self.log_path, "a", encoding="utf-8") as fh:
@@ -309,6 +323,7 @@ class Server:
         if member == "Notify" and signature == NOTIFY_SIGNATURE:
             app, replaces, icon, summary, body, actions, hints, expire = call["args"]
             nid = replaces or self.take_id()
+            self.owners[nid] = sender
             self.log({"member": "Notify", "sender": sender, "app_name": app,
                       "replaces_id": replaces, "app_icon": icon, "summary": summary,
                       "body": body, "actions": actions, "hints": hints,
@@ -320,6 +335,17 @@ class Server:
         elif member == "CloseNotification":
             self.log({"member": member, "sender": sender, "id": call["args"][0]})
             self.conn.reply(call)
+            self.closed(call["args"][0], 3)
+        elif member == "InvokeAction" and signature == "us":
+            nid, key = call["args"]
+            self.log({"member": member, "id": nid, "action": key})
+            self.conn.reply(call)
+            self.emit(nid, "ActionInvoked", "us", (nid, key))
+            self.closed(nid, 2)
+        elif member == "Dismiss" and signature == "u":
+            self.log({"member": member, "id": call["args"][0]})
+            self.conn.reply(call)
+            self.closed(call["args"][0], 2)
         elif member == "GetCapabilities":
             self.conn.reply(call, "as", (self.capabilities,))
         elif member == "GetServerInformation":
@@ -329,6 +355,18 @@ class Server:
         else:
             self.conn.error(call, "org.freedesktop.DBus.Error.UnknownMethod",
                             "no method %s" % member)  # fmt: skip
+
+    def emit(self, nid, name, signature, args):
+        owner = self.owners.get(nid)
+        if owner is None:
+            return
+        self.log({"member": "signal", "signal": name, "id": nid, "to": owner})
+        self.conn.send(SIGNAL, {"path": OBJECT_PATH, "interface": BUS_NAME, "member": name,
+                                "destination": owner}, signature, args)  # fmt: skip
+
+    def closed(self, nid, reason):
+        self.emit(nid, "NotificationClosed", "uu", (nid, reason))
+        self.owners.pop(nid, None)
 
     def take_id(self):
         nid, self.next_id = self.next_id, self.next_id + 1

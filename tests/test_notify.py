@@ -23,7 +23,7 @@ import textwrap
 import time
 
 import pytest
-from conftest import FAKEBIN, HOOK, assert_one_line_error, wait_until
+from conftest import FAKEBIN, HOOK, assert_one_line_error, process_gone, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOTIFYD = os.path.join(HERE, "notifyd.py")
@@ -1005,3 +1005,272 @@ def test_doctor_reports_a_marker_left_without_its_session(box):
     open(box.state_file("0123abcd", ".notify"), "w").close()
     line = doctor_line(box, "state files")
     assert "1 stray (~/.tofu/claude-sessions/0123abcd.notify)" in line
+
+
+# -- buttons: Approve / Deny / Open where the server has the `actions` capability --------------
+# Real notify-send (libnotify 0.8 has --action) on the private bus; notifyd sends ActionInvoked
+# and NotificationClosed only to the connection that sent the notification, as dunst does, and
+# emits them when a test asks (InvokeAction / Dismiss), as a click would.
+
+needs_actions = pytest.mark.skipif(
+    not REAL_NOTIFY_SEND
+    or "--action"
+    not in subprocess.run(
+        [REAL_NOTIFY_SEND, "--help"], capture_output=True, text=True
+    ).stdout,  # fmt: skip
+    reason="needs notify-send with --action (libnotify-bin 0.8)",
+)
+BUTTONS = ["approve", "Approve", "deny", "Deny"]
+
+
+@pytest.fixture
+def buttons_server(bus, tmp_path):
+    server = NotifyServer(bus.address, str(tmp_path), capabilities="body,actions,persistence")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def click(box, nid, button):
+    """What a user's click makes the server do: ActionInvoked, then NotificationClosed."""
+    gdbus_test_call(box, "InvokeAction", "uint32 %d" % nid, "'%s'" % button)
+
+
+def gdbus_test_call(box, method, *args):
+    subprocess.run(
+        [GDBUS, "call", "--session", "--dest", "org.freedesktop.Notifications",
+         "--object-path", "/org/freedesktop/Notifications",
+         "--method", "org.tclaude.TestNotifications." + method, *args],
+        env=box.env, check=True, capture_output=True, timeout=10,
+    )  # fmt: skip
+
+
+def listener_of(box, sid):
+    last = notify_last(box, sid, "sent")
+    assert last.get("listener"), last
+    return last["listener"]["pid"]
+
+
+def permission_with_buttons(box, server, *args):
+    """A session of the fake claude at its Bash dialog, notified with buttons."""
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", "api", *args)
+    box.type(sid, "RUN_TOOL")
+    box.wait_status(sid, "waiting_permission")
+    (call,) = server.wait_calls(1)
+    box.wait_screen(sid, "Do you want to proceed?")
+    return sid, call
+
+
+@needs_bus
+@needs_actions
+def test_a_permission_notification_offers_approve_and_deny_where_the_server_has_actions(
+    box, buttons_server, use_backends
+):
+    use_backends("notify-send", "gdbus")
+    sid, call = permission_with_buttons(box, buttons_server)
+    assert call["actions"] == BUTTONS  # no Open: no tmux client to switch
+    assert call["summary"] == "claude needs permission · api"
+    assert call["hints"]["urgency"] == ["y", 2]
+    last = notify_last(box, sid, "sent")
+    assert (last["via"], last["buttons"], box.read_state(sid)["notifyId"]) == (
+        "notify-send", ["approve", "deny"], call["id"])  # fmt: skip
+    assert not process_gone(last["listener"]["pid"])
+
+
+@needs_bus
+@needs_actions
+def test_approve_button_approves_the_dialog_and_says_so(box, buttons_server, use_backends):
+    use_backends("notify-send", "gdbus")
+    sid, call = permission_with_buttons(box, buttons_server)
+    listener = listener_of(box, sid)
+    time.sleep(0.5)  # like a person: claude drops keys sent within ~0.15 s of drawing a dialog
+    click(box, call["id"], "approve")
+    wait_until(lambda: os.path.exists(os.path.join(box.work, "fixture_marker.txt")),
+               message="the approved tool to run")  # fmt: skip
+    follow_up = buttons_server.wait_calls(2)[1]
+    assert follow_up["summary"] == "approved · api"
+    assert follow_up["body"].startswith("Do you want to proceed? -> 1. Yes: approved %s in %s; now "
+                                        % (TOOL_DETAIL, sid))  # fmt: skip
+    assert (follow_up["actions"], follow_up["replaces_id"]) == ([], call["id"])
+    wait_until(lambda: process_gone(listener), message="the listener to exit")
+    assert box.session(sid)["status"] != "waiting_permission"
+
+
+@needs_bus
+@needs_actions
+def test_deny_button_denies_the_dialog(box, buttons_server, use_backends):
+    use_backends("notify-send", "gdbus")
+    sid, call = permission_with_buttons(box, buttons_server)
+    listener = listener_of(box, sid)
+    time.sleep(0.5)
+    click(box, call["id"], "deny")
+    follow_up = buttons_server.wait_calls(2)[1]
+    assert follow_up["summary"] == "denied · api"
+    assert "denied %s in %s" % (TOOL_DETAIL, sid) in follow_up["body"]
+    wait_until(lambda: process_gone(listener), message="the listener to exit")
+    assert not os.path.exists(os.path.join(box.work, "fixture_marker.txt"))
+    box.wait_status(sid, "waiting_input")
+
+
+@needs_bus
+@needs_actions
+def test_a_button_of_a_notification_whose_dialog_is_not_on_screen_refuses_and_types_nothing(
+    box, buttons_server, use_backends
+):
+    use_backends("notify-send", "gdbus")
+    sid, first = permission_with_buttons(box, buttons_server)
+    old_listener = listener_of(box, sid)
+    # the hooks record another dialog than the one on screen; its notification replaces the first
+    time.sleep(3.1)  # (the same status again within 3 s is a bounce, never notified twice)
+    write_hook_status(box, sid, "waiting_permission", "Bash: rm -rf build")
+    box.run("_notify", sid, "waiting_permission", check=True)
+    second = buttons_server.wait_calls(2)[1]
+    assert (second["replaces_id"], second["actions"]) == (first["id"], BUTTONS)
+    assert process_gone(old_listener)  # one listener per notification id
+    listener = listener_of(box, sid)
+    screen = box.screen(sid)
+    click(box, second["id"], "approve")
+    follow_up = buttons_server.wait_calls(3)[2]
+    assert follow_up["summary"] == "not approved · api"
+    assert follow_up["body"] == ("session %s: the dialog on screen does not show Bash: rm -rf "
+                                 "build; nothing typed" % sid)  # fmt: skip
+    wait_until(lambda: process_gone(listener), message="the listener to exit")
+    assert box.screen(sid) == screen
+    assert not os.path.exists(os.path.join(box.work, "fixture_marker.txt"))
+
+
+@needs_bus
+@needs_actions
+def test_a_button_refuses_once_the_session_waits_on_another_dialog(
+    box, buttons_server, use_backends
+):
+    use_backends("notify-send", "gdbus")
+    sid, call = permission_with_buttons(box, buttons_server)
+    listener = listener_of(box, sid)
+    with open(box.state_file(sid, ".status"), encoding="utf-8") as fh:
+        hook = json.load(fh)
+    # the same waiting period (same start), another tool: not what the notification showed
+    hook["detail"] = "Bash: rm -rf build"
+    with open(box.state_file(sid, ".status.tmp"), "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(hook) + "\n")
+    os.replace(box.state_file(sid, ".status.tmp"), box.state_file(sid, ".status"))
+    click(box, call["id"], "deny")
+    follow_up = buttons_server.wait_calls(2)[1]
+    assert follow_up["summary"] == "not denied · api"
+    assert follow_up["body"] == (
+        "session %s: it no longer waits on the notified %s (now: waiting_permission (Bash: rm "
+        "-rf build)); nothing typed" % (sid, TOOL_DETAIL))  # fmt: skip
+    wait_until(lambda: process_gone(listener), message="the listener to exit")
+    assert "Do you want to proceed?" in box.screen(sid)
+
+
+@needs_bus
+@needs_actions
+def test_a_question_gets_no_approve_or_deny_button(box, buttons_server, use_backends):
+    use_backends("notify-send", "gdbus")
+    box.run("notify", "on", check=True)
+    sid = start(box, box.work, "--name", "ask")
+    box.type(sid, "RUN_ASK")
+    box.wait_status(sid, "waiting_permission")
+    (call,) = buttons_server.wait_calls(1)
+    assert call["actions"] == []  # and no Open: no tmux client to switch
+    assert "listener" not in notify_last(box, sid, "sent")
+
+
+@needs_bus
+@needs_actions
+def test_open_button_switches_the_users_tmux_client_to_the_session(
+    box, outer, buttons_server, use_backends
+):
+    use_backends("notify-send", "gdbus")
+    box.tmux("new-session", "-d", "-s", "desk", "sleep 600")  # where the user works
+    outer("new-session", "-d", "-x", "120", "-y", "40", "env -u TMUX tmux attach -t =desk")
+    wait_until(lambda: box.tmux("list-clients", "-F", "#{client_session}").stdout == "desk\n",
+               message="a client on the desk session")  # fmt: skip
+    try:
+        sid, call = permission_with_buttons(box, buttons_server)
+        assert call["actions"] == [*BUTTONS, "open", "Open"]
+        listener = listener_of(box, sid)
+        click(box, call["id"], "open")
+        wait_until(lambda: box.tmux("list-clients", "-F", "#{client_session}").stdout
+                   == "tofu-claude-%s\n" % sid, message="the client switched")  # fmt: skip
+        wait_until(lambda: process_gone(listener), message="the listener to exit")
+        assert len(buttons_server.calls()) == 1  # an opened session needs no follow-up
+        assert box.session(sid)["status"] == "waiting_permission"  # nothing typed
+    finally:
+        outer("kill-server", check=False)
+
+
+@needs_bus
+@needs_actions
+def test_a_dismissed_notification_ends_its_listener_and_types_nothing(
+    box, buttons_server, use_backends
+):
+    use_backends("notify-send", "gdbus")
+    sid, call = permission_with_buttons(box, buttons_server)
+    listener = listener_of(box, sid)
+    gdbus_test_call(box, "Dismiss", "uint32 %d" % call["id"])
+    wait_until(lambda: process_gone(listener), message="the listener to exit")
+    assert len(buttons_server.calls()) == 1
+    assert box.session(sid)["status"] == "waiting_permission"
+
+
+@needs_bus
+@needs_actions
+def test_a_session_answered_elsewhere_has_its_buttons_closed(box, buttons_server, use_backends):
+    use_backends("notify-send", "gdbus")
+    sid, call = permission_with_buttons(box, buttons_server)
+    listener = listener_of(box, sid)
+    box.run("notify", "off", check=True)  # so no next notification replaces this one
+    box.answer(sid, "1")  # in the terminal
+    wait_until(lambda: process_gone(listener), message="the listener to exit")
+    closed = wait_until(lambda: buttons_server.calls("CloseNotification"), message="a close")
+    assert [c["id"] for c in closed] == [call["id"]]
+    assert len(buttons_server.calls()) == 1
+
+
+@needs_bus
+@needs_actions
+def test_no_buttons_where_the_server_lacks_the_actions_capability(box, notifyd, use_backends):
+    use_backends("notify-send", "gdbus")
+    sid, call = permission_with_buttons(box, notifyd)
+    assert call["actions"] == []
+    assert "listener" not in notify_last(box, sid, "sent")
+
+
+@needs_bus
+def test_no_buttons_through_gdbus_which_cannot_wait_for_the_click(
+    box, buttons_server, use_backends
+):
+    use_backends("gdbus")
+    sid, call = permission_with_buttons(box, buttons_server)
+    assert call["actions"] == []
+    assert "listener" not in notify_last(box, sid, "sent")
+
+
+@needs_bus
+@needs_actions
+def test_status_says_notifications_get_buttons_where_the_server_has_actions(
+    box, buttons_server, use_backends
+):
+    use_backends("notify-send", "gdbus")
+    lines = box.run("notify", "status", check=True).stdout.splitlines()
+    assert lines[2] == "buttons: Approve, Deny and Open on a permission dialog's notification"
+
+
+@needs_bus
+@needs_actions
+def test_status_says_why_there_are_no_buttons(box, notifyd, use_backends):
+    use_backends("notify-send", "gdbus")
+    lines = box.run("notify", "status", check=True).stdout.splitlines()
+    assert lines[2] == "buttons: none (the notification server has no actions capability)"
+    use_backends("gdbus")
+    lines = box.run("notify", "status", check=True).stdout.splitlines()
+    assert lines[2] == "buttons: none (gdbus cannot wait for a click; notify-send 0.8+ can)"
+    use_backends("notify-send")  # nothing to ask the server with
+    lines = box.run("notify", "status", check=True).stdout.splitlines()
+    assert (
+        lines[2] == "buttons: unknown (no answer to GetCapabilities; it needs gdbus and a server)"
+    )
