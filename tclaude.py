@@ -3578,6 +3578,8 @@ def dialog_shows_tool(dialog, tool, argument, cwd=None):
     shown = squeezed(dialog.text)
     if tool == "ExitPlanMode":
         return "Exitplanmode?" in shown
+    if mcp_tool_names(tool):
+        return mcp_dialog_shows(dialog, *mcp_tool_names(tool))
     if not argument:
         return squeezed(tool) in shown
     if tool in PATH_TOOLS:
@@ -3588,6 +3590,28 @@ def dialog_shows_tool(dialog, tool, argument, cwd=None):
         host = SCHEME_RE.sub("", argument).split("/")[0]
         return bool(host) and squeezed(host) in shown
     return squeezed(argument)[:60] in squeezed(dialog.framed())
+
+
+def mcp_tool_names(tool):
+    """(server, tool) of an MCP tool as the hooks name it, ``mcp__<server>__<tool>``, or None."""
+    if not tool.startswith("mcp__"):
+        return None
+    server, _, name = tool[len("mcp__") :].partition("__")
+    return (server, name) if server and name else None
+
+
+def mcp_key(text):
+    """A name as an MCP dialog may show it, for comparing: claude 2.1 shows mcp__stub__touch as
+    "stub — Touch Tool: (MCP)" (tests/samples/screens/mcp_dialog.txt), so case, white space,
+    dashes and underscores do not count."""
+    return squeezed(text).lower().translate({ord(c): None for c in "_-—"})
+
+
+def mcp_dialog_shows(dialog, server, name):
+    """An MCP tool's dialog names the server and the tool, followed by "Tool", ":" or "(MCP)"
+    (so tool "tou" is not "touch").  The hooks record no argument of an MCP tool."""
+    shown, key = mcp_key(dialog.text), mcp_key(server) + mcp_key(name)
+    return "(mcp)" in shown and any(key + end in shown for end in ("tool", ":", "(mcp)"))
 
 
 class Act:
@@ -6184,7 +6208,8 @@ examples:
 ACT_CHECKS = """\
 Never blind: nothing is typed unless the session is waiting_permission, its dialog is on
 screen now, and it is the dialog of the tool the hooks recorded (its name, and the command,
-file or host where the screen shows it).  The options are read from the screen, not assumed.
+file or host where the screen shows it; an MCP tool mcp__<server>__<tool> by its server and
+tool names, as claude shows "<server> — <Tool>").  The options are read from the screen.
 Then it waits up to 5 s for the status to move on and says what it became (exit 1 if not).
 """
 APPROVE_HELP = (

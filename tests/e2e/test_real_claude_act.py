@@ -3,11 +3,15 @@
 Run: make e2e E2E_ARGS=tests/e2e/test_real_claude_act.py.  Skipped elsewhere (real_claude.py).
 """
 
+import json
+import os
+import sys
 import time
 
 from real_claude import pytestmark, screen, send, session, tclaude, tmux, view, wait, wait_status
 
 assert pytestmark and session  # used by pytest: the module's marks, a fixture by name
+KIT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "kit")
 
 
 def asking(session, prompt, dialog="Do you want to proceed?"):
@@ -110,3 +114,35 @@ def test_approve_leaves_plan_mode_with_ask_each_time(session):
     out = tclaude("session", "approve", sid).stdout
     assert "plan mode -> 1. Yes, and switch to default (ask each time)" in out
     wait(lambda: "plan mode on" not in screen(sid), 10, "plan mode to end", sid)
+
+
+def mcp_session(session, tmp_path):
+    """A session whose claude has tests/kit/mcp_stub.py as MCP server "stub" (--mcp-config),
+    at the dialog of its tool mcp__stub__touch (the stub API's RUN_MCP)."""
+    config = tmp_path / "mcp.json"
+    server = {"command": sys.executable, "args": [os.path.join(KIT, "mcp_stub.py")]}
+    config.write_text(json.dumps({"mcpServers": {"stub": server}}))
+    sid, project = session("--", "--mcp-config", str(config))
+    time.sleep(2)  # the MCP server connects after the prompt box shows; its tool must be offered
+    send(sid, "RUN_MCP=mcp.txt")
+    wait(lambda: "(MCP)" in screen(sid) and "Do you want to proceed?" in screen(sid), 15,
+         "the MCP dialog", sid)  # fmt: skip
+    wait_status(sid, "waiting_permission", timeout=5)
+    assert view(sid)["statusDetail"] == "mcp__stub__touch"
+    return sid, project
+
+
+def test_approve_runs_an_mcp_tool(session, tmp_path):
+    sid, project = mcp_session(session, tmp_path)
+    out = tclaude("session", "approve", sid).stdout
+    assert "Do you want to proceed? -> 1. Yes: approved mcp__stub__touch in %s" % sid in out
+    wait(lambda: (project / "mcp.txt").exists(), 10, "the file", sid)
+    wait_status(sid, "waiting_input", timeout=15)
+
+
+def test_deny_of_an_mcp_tool_presses_its_no(session, tmp_path):
+    sid, project = mcp_session(session, tmp_path)
+    out = tclaude("session", "deny", sid).stdout
+    assert "-> 3. No: denied mcp__stub__touch" in out
+    wait_status(sid, "waiting_input", timeout=15)
+    assert not (project / "mcp.txt").exists()

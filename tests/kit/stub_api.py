@@ -15,6 +15,8 @@ is picked by a magic word in the last prompt typed (first match in this order):
   RUN_WRITE[=file]  Write `file` (default stub_written.txt) with one line: a file-edit dialog
   RUN_FETCH         WebFetch https://example.com/ (the kit's claude is offline: only the dialog)
   RUN_PLAN          ExitPlanMode with a one-step plan: the plan-approval dialog
+  RUN_MCP[=file]    the MCP tool mcp__stub__touch {"path": file} (default stub_mcp.txt) of
+                    tests/kit/mcp_stub.py (claude --mcp-config): an MCP tool's dialog
   RUN_FAIL          Bash that exits with status 3 (allowed by seed_home.py: no dialog)
   SLOW[=n]          n seconds (default 15) of SSE pings, then "slow reply finished"
   anything else     "Hello from the fake Anthropic API."
@@ -105,6 +107,10 @@ def plan_reply(body):
     if write:
         path = os.path.join(working_dir(body), write.group(1) or "stub_written.txt")
         return [tool_block("Write", {"file_path": path, "content": "stub\n"})], "tool_use", 0
+    mcp = re.search(r"RUN_MCP(?:=([A-Za-z0-9_.-]+))?", prompt)
+    if mcp:
+        return [tool_block("mcp__stub__touch", {"path": mcp.group(1) or "stub_mcp.txt"})], \
+            "tool_use", 0  # fmt: skip
     if "RUN_FETCH" in prompt:
         fetch = {"url": "https://example.com/", "prompt": "Summarise the page"}
         return [tool_block("WebFetch", fetch)], "tool_use", 0
