@@ -524,3 +524,124 @@ def test_deny_of_a_write_presses_its_no(asking, sandbox):
     out = sandbox.run("session", "deny", sid, check=True).stdout
     assert "-> 3. No: denied Write:" in out and "now waiting_input" in out
     assert not os.path.exists(os.path.join(sandbox.work, "w.txt"))
+
+
+# -- an MCP tool's dialog (fake claude's RUN_MCP, drawn like mcp_dialog.txt) -------------------
+
+
+def test_the_real_mcp_dialog_matches_only_the_mcp_tool_the_hooks_recorded():
+    dialog = tclaude.parse_dialog(recorded("mcp_dialog"))
+    assert [n for n, _ in dialog.options] == [1, 2, 3] and dialog.cursor == 1
+    assert (dialog.question, dialog.footer) == ("Do you want to proceed?",
+                                                "Esc to cancel · Tab to amend")  # fmt: skip
+    assert (dialog.find(tclaude.always_option), dialog.find(tclaude.no_option)) == (2, 3)
+    assert tclaude.dialog_shows_tool(dialog, "mcp__stub__touch", "")
+    for other in ("mcp__stub__tou", "mcp__stub__touch_all", "mcp__other__touch", "Bash"):
+        assert not tclaude.dialog_shows_tool(dialog, other, ""), other
+
+
+def test_the_fake_mcp_dialog_lines_are_the_real_ones(asking, sandbox):
+    sid = asking("RUN_MCP=m.txt")
+    fake = tclaude.parse_dialog(sandbox.screen(sid))
+    real = tclaude.parse_dialog(recorded("mcp_dialog"))
+    cwd = "/tmp/tclaude-kit.XXXXXX/work"
+    assert [label.replace(sandbox.work, cwd) for _, label in fake.options] == [
+        label for _, label in real.options
+    ]
+    assert (fake.question, fake.footer, fake.cursor) == (real.question, real.footer, real.cursor)
+    assert fake.framed() == real.framed().replace("mcp.txt", "m.txt")
+    assert sandbox.session(sid)["statusDetail"] == "mcp__stub__touch"
+
+
+def test_approve_of_an_mcp_tool_runs_it(asking, sandbox):
+    sid = asking("RUN_MCP=m.txt")
+    out = sandbox.run("session", "approve", sid, check=True).stdout
+    assert "Do you want to proceed? -> 1. Yes: approved mcp__stub__touch in %s" % sid in out
+    wait_until(lambda: os.path.exists(os.path.join(sandbox.work, "m.txt")))
+
+
+def test_approve_always_of_an_mcp_tool_picks_dont_ask_again(asking, sandbox):
+    sid = asking("RUN_MCP=m.txt")
+    out = sandbox.run("session", "approve", sid, "--always", check=True).stdout
+    assert "-> 2. Yes, and don't ask again for stub — Touch commands in" in out
+    wait_until(lambda: os.path.exists(os.path.join(sandbox.work, "m.txt")))
+
+
+def test_deny_of_an_mcp_tool_presses_its_no(asking, sandbox):
+    sid = asking("RUN_MCP=m.txt")
+    out = sandbox.run("session", "deny", sid, check=True).stdout
+    assert "-> 3. No: denied mcp__stub__touch" in out and "now waiting_input" in out
+    assert not os.path.exists(os.path.join(sandbox.work, "m.txt"))
+
+
+def test_approve_refuses_an_mcp_dialog_of_another_tool_than_the_hooks_recorded(asking, sandbox):
+    sid = asking("RUN_MCP=m.txt")
+    with open(sandbox.state_file(sid, ".status"), encoding="utf-8") as fh:
+        hook = fh.read()
+    with open(sandbox.state_file(sid, ".status"), "w", encoding="utf-8") as fh:
+        fh.write(hook.replace("mcp__stub__touch", "mcp__stub__remove"))
+    before = sandbox.screen(sid)
+    for command in ("approve", "deny"):
+        proc = sandbox.run("session", command, sid)
+        assert_one_line_error(proc, "does not show mcp__stub__remove; nothing typed", 1)
+    assert sandbox.screen(sid) == before
+    assert not os.path.exists(os.path.join(sandbox.work, "m.txt"))
+
+
+# -- the Edit dialog (fake claude's RUN_EDIT, drawn like edit_dialog.txt) ----------------------
+
+
+def test_the_real_edit_dialog_matches_its_file_only():
+    dialog = tclaude.parse_dialog(recorded("edit_dialog"))
+    cwd = "/tmp/tclaude-kit.XXXXXX/work"
+    assert dialog.question == "Do you want to make this edit to e.txt?"
+    assert [n for n, _ in dialog.options] == [1, 2, 3] and dialog.cursor == 1
+    assert (dialog.find(tclaude.always_option), dialog.find(tclaude.no_option)) == (None, 3)
+    assert tclaude.dialog_shows_tool(dialog, "Edit", cwd + "/e.txt", cwd)
+    assert not tclaude.dialog_shows_tool(dialog, "Edit", cwd + "/f.txt", cwd)
+    assert not tclaude.dialog_shows_tool(dialog, "Edit", "/elsewhere/e.txt", cwd)
+
+
+def text_of(path):
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def edit_asking(asking, sandbox):
+    with open(os.path.join(sandbox.work, "e.txt"), "w", encoding="utf-8") as fh:
+        fh.write("fixture\n")
+    return asking("RUN_EDIT=e.txt", "Do you want to make this edit to e.txt?")
+
+
+def test_the_fake_edit_dialog_lines_are_the_real_ones(asking, sandbox):
+    sid = edit_asking(asking, sandbox)
+    fake = tclaude.parse_dialog(sandbox.screen(sid))
+    real = tclaude.parse_dialog(recorded("edit_dialog"))
+    assert (fake.options, fake.question, fake.footer) == (real.options, real.question, real.footer)
+    assert fake.framed() == real.framed().replace("stub", "fixture")
+    assert sandbox.session(sid)["statusDetail"] == "Edit: %s/e.txt" % sandbox.work
+
+
+def test_approve_of_an_edit_changes_the_file(asking, sandbox):
+    sid = edit_asking(asking, sandbox)
+    out = sandbox.run("session", "approve", sid, check=True).stdout
+    assert "-> 1. Yes: approved Edit: %s/e.txt in %s" % (sandbox.work, sid) in out
+    wait_until(lambda: text_of(os.path.join(sandbox.work, "e.txt")) == "edited\n")
+
+
+def test_deny_of_an_edit_leaves_the_file(asking, sandbox):
+    sid = edit_asking(asking, sandbox)
+    out = sandbox.run("session", "deny", sid, check=True).stdout
+    assert "-> 3. No: denied Edit: %s/e.txt" % sandbox.work in out
+    assert text_of(os.path.join(sandbox.work, "e.txt")) == "fixture\n"
+
+
+def test_approve_refuses_an_edit_of_another_file_than_the_hooks_recorded(asking, sandbox):
+    sid = edit_asking(asking, sandbox)
+    with open(sandbox.state_file(sid, ".status"), encoding="utf-8") as fh:
+        hook = fh.read()
+    with open(sandbox.state_file(sid, ".status"), "w", encoding="utf-8") as fh:
+        fh.write(hook.replace("/e.txt", "/other.txt"))
+    proc = sandbox.run("session", "approve", sid)
+    assert_one_line_error(proc, "does not show Edit: .*/other.txt; nothing typed", 1)
+    assert text_of(os.path.join(sandbox.work, "e.txt")) == "fixture\n"

@@ -146,3 +146,14 @@ def test_deny_of_an_mcp_tool_presses_its_no(session, tmp_path):
     assert "-> 3. No: denied mcp__stub__touch" in out
     wait_status(sid, "waiting_input", timeout=15)
     assert not (project / "mcp.txt").exists()
+
+
+def test_approve_of_an_edit_changes_the_file(session):
+    sid, project = session()
+    (project / "e.txt").write_text("stub\n")
+    send(sid, "RUN_EDIT=e.txt")  # claude reads it, then asks to edit it
+    wait(lambda: "make this edit to e.txt?" in screen(sid), 15, "the edit dialog", sid)
+    wait_status(sid, "waiting_permission", timeout=5)
+    out = tclaude("session", "approve", sid).stdout
+    assert "Do you want to make this edit to e.txt? -> 1. Yes: approved Edit: " in out
+    wait(lambda: (project / "e.txt").read_text() == "edited\n", 10, "the edit", sid)

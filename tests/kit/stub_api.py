@@ -15,6 +15,9 @@ is picked by a magic word in the last prompt typed (first match in this order):
   RUN_WRITE[=file]  Write `file` (default stub_written.txt) with one line: a file-edit dialog
   RUN_FETCH         WebFetch https://example.com/ (the kit's claude is offline: only the dialog)
   RUN_PLAN          ExitPlanMode with a one-step plan: the plan-approval dialog
+  RUN_EDIT[=file]   Read `file` (default stub_edit.txt, which must exist and hold "stub"),
+                    then Edit it ("stub" -> "edited"): the edit dialog (claude refuses to edit
+                    a file it has not read)
   RUN_MCP[=file]    the MCP tool mcp__stub__touch {"path": file} (default stub_mcp.txt) of
                     tests/kit/mcp_stub.py (claude --mcp-config): an MCP tool's dialog
   RUN_FAIL          Bash that exits with status 3 (allowed by seed_home.py: no dialog)
@@ -94,6 +97,9 @@ def plan_reply(body):
         return [text_block("Stub side reply")], "end_turn", 0
     prompt = typed_text(users[-1])
     if not prompt:  # only the result of the tool the last reply asked for
+        edit = edit_after_read(body, users)
+        if edit:
+            return [tool_block("Edit", edit)], "tool_use", 0
         return [text_block("done")], "end_turn", 0
     tool = re.search(r"RUN_TOOL(?:=([A-Za-z0-9_.-]+))?", prompt)
     if tool:
@@ -107,6 +113,10 @@ def plan_reply(body):
     if write:
         path = os.path.join(working_dir(body), write.group(1) or "stub_written.txt")
         return [tool_block("Write", {"file_path": path, "content": "stub\n"})], "tool_use", 0
+    edit = EDIT_RE.search(prompt)
+    if edit:
+        path = os.path.join(working_dir(body), edit.group(1) or "stub_edit.txt")
+        return [tool_block("Read", {"file_path": path})], "tool_use", 0
     mcp = re.search(r"RUN_MCP(?:=([A-Za-z0-9_.-]+))?", prompt)
     if mcp:
         return [tool_block("mcp__stub__touch", {"path": mcp.group(1) or "stub_mcp.txt"})], \
@@ -130,6 +140,24 @@ def plan_reply(body):
     if slow:
         return [text_block("slow reply finished")], "end_turn", float(slow.group(1) or 15)
     return [text_block(HELLO)], "end_turn", 0
+
+
+EDIT_RE = re.compile(r"RUN_EDIT(?:=([A-Za-z0-9_.-]+))?")
+
+
+def edit_after_read(body, users):
+    """RUN_EDIT's second step: after the Read it asked for, the Edit of the same file (the
+    input of Edit), else None."""
+    typed = [typed_text(m) for m in users if typed_text(m)]
+    if not typed or not EDIT_RE.search(typed[-1]):
+        return None
+    replies = [m for m in body.get("messages") or [] if m.get("role") == "assistant"]
+    blocks = replies[-1].get("content") if replies else None
+    calls = [b for b in blocks or [] if isinstance(b, dict) and b.get("type") == "tool_use"]
+    if not calls or calls[-1].get("name") != "Read":
+        return None
+    path = (calls[-1].get("input") or {}).get("file_path")
+    return {"file_path": path, "old_string": "stub", "new_string": "edited"}
 
 
 def text_block(text):
