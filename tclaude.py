@@ -5155,7 +5155,7 @@ NOTIFY_INSTALL_HINT = (
 )
 # Buttons (freedesktop ``actions``): how long a notification's buttons stay live, then they
 # are taken off it; how often its listener checks that the session still waits on its dialog.
-NOTIFY_LISTEN_MAX = 1800
+NOTIFY_LISTEN_MAX = 1800  # TCLAUDE_NOTIFY_BUTTONS_MAX (seconds) may shorten it
 NOTIFY_LISTEN_POLL = 2.0
 NOTIFY_BUTTONS = {"approve": "Approve", "deny": "Deny", "open": "Open"}
 DBUS_NAME = "org.freedesktop.Notifications"
@@ -5531,6 +5531,15 @@ def stop_listener(last):
     terminate_process(pid, lambda: process_running(pid) and proc_start_ticks(pid) == start, 2.0)
 
 
+def buttons_lifetime():
+    """How long a notification's buttons stay live, in seconds."""
+    try:
+        seconds = float(os.environ.get("TCLAUDE_NOTIFY_BUTTONS_MAX") or NOTIFY_LISTEN_MAX)
+    except ValueError:
+        return NOTIFY_LISTEN_MAX
+    return seconds if 0 < seconds <= NOTIFY_LISTEN_MAX else NOTIFY_LISTEN_MAX
+
+
 class PtyLines:
     """Lines from notify-send: it writes through stdio, which holds a pipe's output back until
     it exits, but sends each line at once to a terminal, so it gets a pty."""
@@ -5608,7 +5617,7 @@ class ButtonListener:
 
         for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
             signal.signal(signum, leave)
-        signal.alarm(int(NOTIFY_LISTEN_MAX + 60))  # a backstop: the loop below ends before
+        signal.alarm(int(buttons_lifetime() + 60))  # a backstop: the loop below ends before
 
     def run(self, report_fd):
         import json
@@ -5640,7 +5649,7 @@ class ButtonListener:
 
     def wait_for_click(self, lines):
         """The clicked button's key, or None when the listener ends without a click."""
-        deadline = time.monotonic() + NOTIFY_LISTEN_MAX
+        deadline = time.monotonic() + buttons_lifetime()
         while True:
             try:
                 line = lines.read(NOTIFY_LISTEN_POLL)

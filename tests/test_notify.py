@@ -1274,3 +1274,17 @@ def test_status_says_why_there_are_no_buttons(box, notifyd, use_backends):
     assert (
         lines[2] == "buttons: unknown (no answer to GetCapabilities; it needs gdbus and a server)"
     )
+
+
+@needs_bus
+@needs_actions
+def test_buttons_are_taken_off_once_their_lifetime_is_over(box, buttons_server, use_backends):
+    use_backends("notify-send", "gdbus")
+    box.env["TCLAUDE_NOTIFY_BUTTONS_MAX"] = "2"  # instead of 30 minutes
+    sid, call = permission_with_buttons(box, buttons_server)
+    listener = listener_of(box, sid)
+    wait_until(lambda: process_gone(listener), message="the listener to exit")
+    again = buttons_server.wait_calls(2)[1]
+    assert (again["replaces_id"], again["actions"]) == (call["id"], [])
+    assert (again["summary"], again["body"]) == (call["summary"], call["body"])
+    assert box.session(sid)["status"] == "waiting_permission"
