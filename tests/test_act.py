@@ -645,3 +645,66 @@ def test_approve_refuses_an_edit_of_another_file_than_the_hooks_recorded(asking,
     proc = sandbox.run("session", "approve", sid)
     assert_one_line_error(proc, "does not show Edit: .*/other.txt; nothing typed", 1)
     assert text_of(os.path.join(sandbox.work, "e.txt")) == "fixture\n"
+
+
+# -- WebFetch, plan approval and a multi-select question, drawn by the fake like the real ones -
+
+
+def test_the_fake_fetch_dialog_lines_are_the_real_ones(asking, sandbox):
+    sid = asking("RUN_FETCH", "fetch this content?")
+    fake = tclaude.parse_dialog(sandbox.screen(sid))
+    real = tclaude.parse_dialog(recorded("fetch_dialog"))
+    assert (fake.options, fake.question, fake.footer, fake.cursor) == (
+        real.options, real.question, real.footer, real.cursor)  # fmt: skip
+    assert fake.framed() == real.framed()
+    assert sandbox.session(sid)["statusDetail"] == "WebFetch: https://example.com/"
+
+
+def test_approve_always_of_a_fetch_picks_dont_ask_again_for_its_host(asking, sandbox):
+    sid = asking("RUN_FETCH", "fetch this content?")
+    out = sandbox.run("session", "approve", sid, "--always", check=True).stdout
+    assert "-> 2. Yes, and don't ask again for example.com: approved WebFetch" in out
+    sandbox.wait_status(sid, "waiting_input")
+
+
+def test_deny_of_a_fetch_presses_its_no_which_interrupts(asking, sandbox):
+    sid = asking("RUN_FETCH", "fetch this content?")
+    out = sandbox.run("session", "deny", sid, check=True).stdout
+    assert "-> 3. No, and tell Claude what to do differently (esc): denied WebFetch" in out
+    assert "now waiting_input (denied: WebFetch: https://example.com/)" in out
+
+
+def test_deny_with_a_reason_is_refused_where_the_dialog_cannot_be_amended(asking, sandbox):
+    sid = asking("RUN_FETCH", "fetch this content?")
+    before = sandbox.screen(sid)
+    proc = sandbox.run("session", "deny", sid, "--reason", "not now")
+    assert_one_line_error(proc, "takes no reason .*deny without --reason", 1)
+    assert sandbox.screen(sid) == before
+
+
+def test_the_fake_plan_dialog_lines_are_the_real_ones_and_approve_leaves_plan_mode(sandbox):
+    sid = sandbox.new(sandbox.work, "--", "--permission-mode", "plan")
+    sandbox.wait_status(sid, "waiting_input")
+    sandbox.wait_screen(sid, "plan mode on")
+    sandbox.type(sid, "RUN_PLAN")
+    sandbox.wait_status(sid, "waiting_permission")
+    sandbox.wait_screen(sid, "Exit plan mode?")
+    fake = tclaude.parse_dialog(sandbox.screen(sid))
+    real = tclaude.parse_dialog(recorded("plan_dialog"))
+    assert (fake.options, fake.question, fake.footer) == (real.options, real.question, real.footer)
+    assert sandbox.session(sid)["statusDetail"] == "ExitPlanMode"
+    out = sandbox.run("session", "approve", sid, check=True).stdout
+    assert "Claude wants to exit plan mode -> 1. Yes, and switch to default (ask each time)" in out
+    sandbox.wait_screen(sid, "manual mode on")
+
+
+def test_answer_refuses_a_multi_select_question_and_types_nothing(asking, sandbox):
+    sid = asking("RUN_ASK_MULTI", "Enter to select")
+    screen = sandbox.screen(sid)
+    fake = tclaude.parse_dialog(screen)
+    real = tclaude.parse_dialog(recorded("askm_dialog"))
+    assert fake.options == real.options and fake.is_multi_select()
+    proc = sandbox.run("session", "answer", sid, "1")
+    assert_one_line_error(proc, "a multi-select question cannot be answered from outside", 1)
+    time.sleep(0.5)
+    assert sandbox.screen(sid) == screen
