@@ -5577,6 +5577,7 @@ class ButtonListener:
 
     def __init__(self, view, text, argv):
         self.sid, self.text, self.argv = view["id"], text, argv
+        self.buttons = [a.split("=")[1] for a in argv if a.startswith("--action=")]
         self.label = notify_label(view)
         self.notified = {"status": view["status"], "since": view.get("statusSince"),
                          "detail": view.get("statusDetail")}  # fmt: skip
@@ -5655,7 +5656,7 @@ class ButtonListener:
                 line = lines.read(NOTIFY_LISTEN_POLL)
             except EOFError:
                 return None  # closed by the user or the server: nothing to do
-            if line in NOTIFY_BUTTONS:
+            if line in self.buttons:  # (only what was offered)
                 return line
             if line is None and (time.monotonic() > deadline or not self.still_waiting()):
                 self.retire(time.monotonic() > deadline)
@@ -5731,6 +5732,7 @@ class ButtonListener:
             done, message = self.press(button)
             verb = {"approve": "approved", "deny": "denied", "open": "opened"}[button]
             title = "%s%s · %s" % ("" if done else "not ", verb, self.label)
+            message = plain_text(safe_text(message))  # text from the screen, as ls shows it
             fields = {"listener": None, "clicked": button, "result": message}
             if not (done and button == "open"):  # an opened session speaks for itself
                 try:
@@ -5750,6 +5752,8 @@ class ButtonListener:
             return self.open()
         except UserError as exc:
             return False, str(exc)
+        except (OSError, ValueError) as exc:  # e.g. the record went away meanwhile
+            return False, "session %s: %s" % (self.sid, one_line(str(exc)))
 
     def open(self):
         store, tmux = StateStore(), Tmux()
