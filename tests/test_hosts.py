@@ -1,0 +1,447 @@
+"""Sessions on other machines (tclaude hosts, --host, host:id, ls --hosts) against real sshd
+servers on 127.0.0.1 (tests/sshd.py): each host has its own HOME, state dir and tmux server."""
+
+import json
+import os
+import re
+import stat
+import subprocess
+
+from conftest import TCLAUDE, assert_one_line_error, wait_until
+
+
+def config(sandbox):
+    with open(os.path.join(sandbox.home, ".tofu", "tclaude.json"), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+# -- hosts add / ls / rm ------------------------------------------------------------------------
+
+
+def test_hosts_add_keeps_the_notify_switch_and_ls_lists_it(sandbox):
+    sandbox.run("notify", "on", check=True)
+    proc = sandbox.run("hosts", "add", "dev", "me@dev.example.com", check=True)
+    assert proc.stdout.splitlines()[0] == "added host dev (ssh me@dev.example.com)"
+    assert config(sandbox) == {"notify": True, "hosts": {"dev": {"ssh": "me@dev.example.com"}}}
+    assert sandbox.run("hosts", "ls", check=True).stdout.splitlines() == [
+        "NAME  SSH",
+        "dev   me@dev.example.com",
+    ]
+
+
+def test_hosts_add_without_destination_uses_the_name_as_ssh_alias(sandbox):
+    sandbox.run("hosts", "add", "box", check=True)
+    assert config(sandbox)["hosts"] == {"box": {"ssh": "box"}}
+
+
+def test_hosts_rm_forgets_only_that_host(sandbox):
+    sandbox.run("notify", "on", check=True)
+    sandbox.run("hosts", "add", "a", check=True)
+    sandbox.run("hosts", "add", "b", check=True)
+    proc = sandbox.run("hosts", "rm", "a", check=True)
+    assert "removed host a" in proc.stdout
+    assert config(sandbox) == {"notify": True, "hosts": {"b": {"ssh": "b"}}}
+
+
+def test_hosts_ls_without_hosts_says_how_to_add_one(sandbox):
+    proc = sandbox.run("hosts", "ls", check=True)
+    assert proc.stdout.startswith("no hosts (add one with: tclaude hosts add")
+
+
+def test_hosts_add_refuses_an_existing_name(sandbox):
+    sandbox.run("hosts", "add", "dev", "x@one", check=True)
+    proc = sandbox.run("hosts", "add", "dev", "x@two")
+    assert_one_line_error(proc, r"host dev exists; remove it first", code=1)
+    assert config(sandbox)["hosts"] == {"dev": {"ssh": "x@one"}}
+
+
+def test_hosts_rm_of_an_unknown_host_is_one_line(sandbox):
+    assert_one_line_error(sandbox.run("hosts", "rm", "nope"), r"no host 'nope'", code=1)
+
+
+def test_bad_host_names_are_refused(sandbox):
+    for name in ("a:b", "all", "local", "ext", "a b", ".dot", "é", "x" * 65):
+        proc = sandbox.run("hosts", "add", name, "somewhere")
+        assert_one_line_error(proc, r"bad host name", code=2)
+    assert not os.path.exists(os.path.join(sandbox.home, ".tofu", "tclaude.json"))
+
+
+def test_a_destination_that_is_no_plain_ssh_destination_is_refused(sandbox):
+    for dest in ("a b", "host\nx", "a;b", "$(touch x)", "`id`"):
+        assert_one_line_error(sandbox.run("hosts", "add", "dev", dest), r"bad ssh destination", 2)
+    # one that looks like an option never even parses as a destination
+    proc = sandbox.run("hosts", "add", "dev", "-oProxyCommand=touch /tmp/x")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert not os.path.exists(os.path.join(sandbox.home, ".tofu", "tclaude.json"))
+
+
+def test_a_hostile_entry_in_the_config_file_is_skipped_with_a_warning(sandbox):
+    path = os.path.join(sandbox.home, ".tofu", "tclaude.json")
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({"hosts": {"ok": {"ssh": "ok"}, "evil": {"ssh": "-oProxyCommand=sh"},
+                             "x\u001b]0;pwn\u0007": {"ssh": "y"}}}, fh)  # fmt: skip
+    proc = sandbox.run("hosts", "ls", check=True)
+    assert proc.stdout.splitlines() == ["NAME  SSH", "ok    ok"]
+    assert "ignoring host entry 'evil'" in proc.stderr
+    assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr
+
+
+# -- ssh: one private multiplexed connection, options no host entry can change ---------------------
+
+
+def control_dir(ssh_world):
+    return os.path.join(ssh_world.runtime, "tclaude-ssh")
+
+
+def test_a_host_is_reached_through_one_master_connection_in_a_private_dir(
+    sandbox, two_hosts, ssh_world
+):
+    sandbox.run("--host", "a", "session", "ls", check=True)
+    folder = control_dir(ssh_world)
+    assert stat.S_IMODE(os.lstat(folder).st_mode) == 0o700
+    (sock,) = os.listdir(folder)
+    assert stat.S_ISSOCK(os.lstat(os.path.join(folder, sock)).st_mode)
+    sandbox.run("--host", "a", "session", "ls", check=True)
+    assert os.listdir(folder) == [sock]  # the second run reused it
+
+
+def test_a_control_dir_left_open_to_others_is_made_private(sandbox, two_hosts, ssh_world):
+    os.mkdir(control_dir(ssh_world), 0o755)
+    os.chmod(control_dir(ssh_world), 0o777)
+    sandbox.run("--host", "a", "session", "ls", check=True)
+    assert stat.S_IMODE(os.lstat(control_dir(ssh_world)).st_mode) == 0o700
+
+
+def test_a_control_dir_that_is_a_symlink_is_refused(sandbox, two_hosts, ssh_world, tmp_path):
+    os.symlink(str(tmp_path), control_dir(ssh_world))
+    proc = sandbox.run("--host", "a", "session", "ls")
+    assert_one_line_error(proc, r"tclaude-ssh is not a directory of yours; remove it", code=1)
+
+
+def test_a_hostile_ssh_config_entry_cannot_change_the_fixed_options(sandbox, ssh_world, tmp_path):
+    marker = tmp_path / "pwned"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    hostile = (
+        "Host alpha\n  ControlMaster no\n  ControlPath %s/%%C\n  BatchMode no\n"
+        "  PermitLocalCommand yes\n  LocalCommand touch %s\n  RemoteCommand touch %s\n"
+    ) % (elsewhere, marker, marker)
+    ssh_world.add("alpha", extra=hostile).install()
+    sandbox.run("hosts", "add", "a", "alpha", check=True)
+    proc = sandbox.run("--host", "a", "session", "ls", check=True)
+    assert proc.stdout.startswith("no sessions")
+    assert not marker.exists()
+    assert os.listdir(str(elsewhere)) == []
+    assert len(os.listdir(control_dir(ssh_world))) == 1
+
+
+def test_a_host_that_is_down_is_one_line(sandbox, two_hosts):
+    two_hosts["a"].stop()
+    proc = sandbox.run("--host", "a", "session", "ls")
+    assert_one_line_error(proc, r"^tclaude: host a: ssh: connect to host .* Connection refused", 1)
+
+
+def test_a_host_without_tclaude_says_to_install_it(sandbox, ssh_world):
+    ssh_world.add("alpha")
+    sandbox.run("hosts", "add", "a", "alpha", check=True)
+    proc = sandbox.run("--host", "a", "session", "ls")
+    assert_one_line_error(
+        proc, r"host a: tclaude is not installed there .*tclaude hosts install a$", 1
+    )
+
+
+def test_an_unknown_host_is_one_line(sandbox):
+    assert_one_line_error(sandbox.run("--host", "nope", "session", "ls"), r"no host 'nope'", 1)
+    assert_one_line_error(sandbox.run("--host"), r"--host needs a host name", 2)
+
+
+def test_host_runs_only_session_commands(sandbox, two_hosts):
+    proc = sandbox.run("--host", "a", "notify", "on")
+    assert_one_line_error(proc, r"--host runs only: session new\|ls", 2)
+
+
+# -- --host NAME session ...: run there -------------------------------------------------------
+
+
+def new_on(sandbox, host, *args):
+    proc = sandbox.run("--host", host, "session", "new", "-q", *args, check=True)
+    return proc.stdout.strip()
+
+
+def remote_ls(host):
+    return {s["id"]: s for s in json.loads(host.run("session", "ls", "--json").stdout)}
+
+
+def wait_remote_status(sandbox, host, sid, status):
+    def seen():
+        proc = sandbox.run("--host", host, "session", "ls", "--json", check=True)
+        views = {v["id"]: v for v in json.loads(proc.stdout)}
+        return views.get(sid) if views.get(sid, {}).get("status") == status else None
+
+    return wait_until(seen, timeout=15, message="%s:%s %s" % (host, sid, status))
+
+
+def test_new_on_a_host_starts_the_session_there_only(sandbox, two_hosts):
+    a, b = two_hosts["a"], two_hosts["b"]
+    proc = sandbox.run("--host", "a", "session", "new", a.work, "--name", "api", check=True)
+    sid = proc.stdout.split()[2]
+    assert proc.stdout.splitlines() == [
+        "started session %s (api) in %s" % (sid, a.work),
+        "attach with: tclaude --host a session attach %s" % sid,
+    ]
+    assert list(remote_ls(a)) == [sid]
+    assert remote_ls(b) == {}
+    assert json.loads(sandbox.run("session", "ls", "--json", check=True).stdout) == []
+    assert os.path.exists(os.path.join(a.state_dir, sid + ".json"))
+
+
+def test_ls_kill_and_wait_on_a_host(sandbox, two_hosts):
+    a = two_hosts["a"]
+    sid = new_on(sandbox, "a", a.work)
+    proc = sandbox.run("--host", "a", "session", "wait", sid, "--timeout", "20", check=True)
+    assert proc.stdout == "a:%s waiting_input\n" % sid
+    table = sandbox.run("--host", "a", "session", "ls", check=True).stdout
+    assert table.splitlines()[1].startswith(sid + "  -     waiting_input")
+    proc = sandbox.run("--host", "a", "session", "kill", sid, check=True)
+    assert proc.stdout.startswith("killed %s; resume the conversation with:" % sid)
+    assert remote_ls(a) == {}
+
+
+def test_send_types_the_prompt_there_and_wait_sees_it_done(sandbox, two_hosts):
+    a = two_hosts["a"]
+    sid = new_on(sandbox, "a", a.work)
+    sandbox.run("--host", "a", "session", "wait", sid, "--timeout", "20", check=True)
+    proc = sandbox.run("--host", "a", "session", "send", sid, "hello there", check=True)
+    assert proc.stdout == "sent to %s (1 line)\n" % sid
+    sandbox.run("--host", "a", "session", "wait", sid, "--timeout", "20", check=True)
+    assert "hello there" in remote_ls(a)[sid]["statusDetail"] or "hello there" in a.run(
+        "session", "peek", sid).stdout  # fmt: skip
+
+
+def test_send_reads_the_prompt_from_stdin_through_ssh(sandbox, two_hosts):
+    a = two_hosts["a"]
+    sid = new_on(sandbox, "a", a.work)
+    sandbox.run("--host", "a", "session", "wait", sid, "--timeout", "20", check=True)
+    proc = sandbox.run("--host", "a", "session", "send", sid, "-", input="line one\nline two\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "sent to %s (2 lines)\n" % sid
+
+
+def test_arguments_reach_the_host_as_they_were_given(sandbox, two_hosts, tmp_path):
+    """ssh hands the remote shell one string: every word is quoted, nothing is run."""
+    a = two_hosts["a"]
+    marker = tmp_path / "pwned"
+    name = "n$(cd;touch pwned)`cd;touch pwned`;cd;touch pwned 'q\" * #"  # (cd: the host's HOME)
+    sid = new_on(sandbox, "a", a.work, "--name", name)
+    assert remote_ls(a)[sid]["name"] == name
+    sandbox.run("--host", "a", "session", "wait", name, "--timeout", "20", check=True)
+    sandbox.run("--host", "a", "session", "send", sid, "$(touch %s) & echo" % marker, check=True)
+    assert not marker.exists()
+    assert not os.path.exists(os.path.join(a.home, "pwned"))
+
+
+def test_peek_approve_and_deny_on_a_host(sandbox, two_hosts):
+    a = two_hosts["a"]
+    sid = new_on(sandbox, "a", a.work)
+    sandbox.run("--host", "a", "session", "wait", sid, "--timeout", "20", check=True)
+    for prompt, verb, expect in (
+        ("RUN_TOOL=one.txt", "approve", "approved Bash: touch one.txt"),
+        ("RUN_TOOL=two.txt", "deny", "denied Bash: touch two.txt"),
+    ):
+        sandbox.run("--host", "a", "session", "send", sid, prompt, check=True)
+        sandbox.run("--host", "a", "session", "wait", sid, "--timeout", "20", check=True)
+        peek = sandbox.run("--host", "a", "session", "peek", sid, check=True).stdout
+        assert "Do you want to proceed?" in peek
+        proc = sandbox.run("--host", "a", "session", verb, sid, check=True)
+        assert expect in proc.stdout
+    wait_until(lambda: os.path.exists(os.path.join(a.work, "one.txt")))
+    assert not os.path.exists(os.path.join(a.work, "two.txt"))
+
+
+def test_a_remote_error_is_one_line_naming_the_host(sandbox, two_hosts):
+    proc = sandbox.run("--host", "a", "session", "kill", "feedbeef")
+    assert_one_line_error(
+        proc, r"^tclaude: host a: no session 'feedbeef' \(see: tclaude --host a session ls\)$", 1
+    )
+
+
+def test_host_colon_id_works_where_an_id_does(sandbox, two_hosts):
+    a, b = two_hosts["a"], two_hosts["b"]
+    sid_a = new_on(sandbox, "a", a.work)
+    sid_b = new_on(sandbox, "b", b.work)
+    proc = sandbox.run("session", "wait", "a:" + sid_a[:4], "--timeout", "20", check=True)
+    assert proc.stdout == "a:%s waiting_input\n" % sid_a
+    sandbox.run("session", "kill", "b:" + sid_b, check=True)
+    assert remote_ls(b) == {}
+    assert list(remote_ls(a)) == [sid_a]
+
+
+def test_a_colon_in_a_local_name_is_refused_and_unknown_host_prefixes_stay_local(sandbox):
+    assert_one_line_error(sandbox.run("session", "new", "--name", "x:y"), r"invalid name", 1)
+    proc = sandbox.run("session", "kill", "nohost:1234")
+    assert_one_line_error(proc, r"no session 'nohost:1234'", 1)
+
+
+def test_attach_on_a_host_shows_its_claude_in_this_terminal(sandbox, two_hosts):
+    a = two_hosts["a"]
+    sid = new_on(sandbox, "a", a.work)
+    sandbox.run("--host", "a", "session", "wait", sid, "--timeout", "20", check=True)
+    command = "python3 %s --host a session attach %s" % (TCLAUDE, sid)
+    sandbox.tmux("new-session", "-d", "-s", "here", "-x", "120", "-y", "30", command)
+    # the remote tmux server gets a client: the one ssh -t started from the local pane
+    clients = wait_until(lambda: a_tmux(a, "list-clients", "-F", "#{client_session}").stdout.split(),
+                         timeout=15, message="a client of the remote tmux server")  # fmt: skip
+    assert clients == ["tofu-claude-" + sid]
+    remote = a_tmux(a, "capture-pane", "-p", "-t", "=tofu-claude-%s:" % sid).stdout
+    line = max(remote.splitlines(), key=lambda ln: len(ln.strip())).strip()
+    assert len(line) > 10
+    wait_until(lambda: line in sandbox.tmux("capture-pane", "-p", "-t", "=here:").stdout,
+               message="the remote claude's screen in the local pane")  # fmt: skip
+
+
+def a_tmux(host, *args):
+    env = dict(os.environ, **host.env)
+    env.pop("TMUX", None)
+    return subprocess.run(["tmux", *args], env=env, capture_output=True, text=True, timeout=10)
+
+
+# -- session ls --hosts: every host at once -------------------------------------------------------
+
+
+def silent_listener():
+    """A port that accepts connections and never says a word (a hung host)."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    return sock
+
+
+def test_ls_hosts_all_is_one_table_with_a_host_column_and_host_ids(sandbox, two_hosts):
+    a, b = two_hosts["a"], two_hosts["b"]
+    here = sandbox.new(sandbox.work)
+    sid_a = new_on(sandbox, "a", a.work, "--name", "api")
+    sid_b = new_on(sandbox, "b", b.work)
+    lines = sandbox.run("session", "ls", "--hosts", "all", check=True).stdout.splitlines()
+    assert lines[0].split() == ["HOST", "ID", "NAME", "STATUS", "AGE", "CWD", "CONV", "DETAIL"]
+    rows = [line.split() for line in lines[1:]]
+    assert [(r[0], r[1]) for r in rows] == [
+        ("local", here),
+        ("a", "a:" + sid_a),
+        ("b", "b:" + sid_b),
+    ]
+    assert rows[1][2] == "api"
+    assert rows[2][5] == b.work
+
+
+def test_ls_hosts_json_gives_host_ids_and_the_host(sandbox, two_hosts):
+    sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+    proc = sandbox.run("session", "ls", "--hosts", "a", "--json", check=True)
+    (view,) = json.loads(proc.stdout)
+    assert view["id"] == "a:" + sid_a and view["host"] == "a"
+    assert view["status"] in ("running", "waiting_input")
+    assert view["cwd"] == two_hosts["a"].work
+
+
+def test_a_host_that_is_down_is_one_row_and_the_others_still_show(sandbox, two_hosts):
+    sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+    two_hosts["b"].stop()
+    proc = sandbox.run("session", "ls", "--hosts", "all", check=True)
+    lines = proc.stdout.splitlines()
+    assert lines[1].split()[:2] == ["a", "a:" + sid_a]
+    assert re.match(r"^b     host unreachable \(ssh: connect to host 127\.0\.0\.1 port \d+: "
+                    r"Connection refused\)$", lines[2]), lines  # fmt: skip
+    assert len(lines) == 3
+
+
+def test_a_slow_host_costs_its_timeout_and_only_its_own_row(sandbox, two_hosts, ssh_world):
+    listener = silent_listener()
+    try:
+        ssh_world.add_alias("hung", listener.getsockname()[1])
+        sandbox.run("hosts", "add", "slow", "hung", check=True)
+        sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+        proc = sandbox.run("session", "ls", "--hosts", "all", env={"TCLAUDE_HOST_TIMEOUT": "2"},
+                           check=True)  # fmt: skip
+    finally:
+        listener.close()
+    lines = proc.stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:]] == ["a", "slow"]
+    assert lines[1].split()[1] == "a:" + sid_a
+    assert lines[2].split(None, 1)[1] == "host unreachable (timed out after 2s)"
+
+
+def test_json_with_a_host_down_warns_and_lists_the_rest(sandbox, two_hosts):
+    sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+    two_hosts["b"].stop()
+    proc = sandbox.run("session", "ls", "--hosts", "all", "--json", check=True)
+    assert [v["id"] for v in json.loads(proc.stdout)] == ["a:" + sid_a]
+    assert re.search(r"warning: host b unreachable \(ssh: connect to host", proc.stderr)
+
+
+def test_ls_hosts_with_an_unknown_name_is_one_line(sandbox, two_hosts):
+    assert_one_line_error(sandbox.run("session", "ls", "--hosts", "a,zz"), r"no host 'zz'", 1)
+
+
+HOSTILE = [
+    {"id": "0badc0de", "name": "\x1b]0;owned\x07\x1b[2J", "status": "waiting_input",
+     "cwd": "/x\x9b31m", "convId": "\x1b[31mred", "statusDetail": "ok\r\nFAKE ROW",
+     "statusSince": "2026-01-01T00:00:00Z"},
+    {"id": "../../etc", "name": "bad id", "status": "running"},
+    {"id": "00c0ffee", "name": 42, "status": "pwned", "cwd": ["no"]},
+    "not an object",
+]  # fmt: skip
+
+
+def fake_remote_tclaude(host, payload, err="", code=0):
+    """A tclaude on the host that answers every command with ``payload`` on stdout."""
+    bin_dir = os.path.join(host.home, ".tofu", "bin")
+    os.makedirs(bin_dir, exist_ok=True)
+    with open(os.path.join(bin_dir, "tclaude.py"), "w", encoding="utf-8") as fh:
+        fh.write("import sys\n\ndef main():\n    sys.stdout.write(%r)\n    sys.stderr.write(%r)\n"
+                 "    return %d\n" % (payload, err, code))  # fmt: skip
+
+
+def test_hostile_strings_from_a_remote_ls_are_checked_and_sanitised(sandbox, two_hosts):
+    fake_remote_tclaude(two_hosts["b"], json.dumps(HOSTILE))
+    proc = sandbox.run("session", "ls", "--hosts", "b", check=True)
+    out = proc.stdout
+    assert not [c for c in out if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0]
+    lines = out.splitlines()
+    assert len(lines) == 3  # header, 0badc0de, 00c0ffee: no row forged, the bad id dropped
+    # as for local sessions: names and details flattened to one line, the rest made visible
+    assert lines[1].startswith("b     b:0badc0de  ]0;owned [2J  waiting_input")
+    assert lines[1].endswith("/x\\x9b31m  ^[[31mred  ok FAKE ROW")
+    assert lines[2].split()[:4] == ["b", "b:00c0ffee", "-", "unknown"]
+    assert "host b: ignoring a session with id '../../etc'" in proc.stderr
+    assert "ignoring field status = 'pwned'" in proc.stderr
+    assert "\x1b" not in proc.stderr
+
+
+def test_hostile_json_from_a_host_stays_escaped_in_json(sandbox, two_hosts):
+    fake_remote_tclaude(two_hosts["b"], json.dumps(HOSTILE))
+    proc = sandbox.run("session", "ls", "--hosts", "b", "--json", check=True)
+    assert proc.stdout.isascii() and "\x1b" not in proc.stdout
+    views = json.loads(proc.stdout)
+    assert [v["id"] for v in views] == ["b:0badc0de", "b:00c0ffee"]
+    assert views[0]["name"] == HOSTILE[0]["name"]  # data kept, as data
+    assert "name" not in views[1] and "cwd" not in views[1]
+
+
+def test_a_host_answering_garbage_is_one_unreachable_row(sandbox, two_hosts):
+    fake_remote_tclaude(two_hosts["b"], "\x1b[2J not json")
+    proc = sandbox.run("session", "ls", "--hosts", "b", check=True)
+    assert re.match(
+        r"^b\s+host unreachable \(its ls --json is unreadable: ", proc.stdout.splitlines()[1]
+    )
+    assert "\x1b" not in proc.stdout
+
+
+def test_what_a_host_prints_for_a_command_is_sanitised_line_by_line(sandbox, two_hosts):
+    fake_remote_tclaude(two_hosts["b"], "\x1b]0;title\x07line\x9b2J\r\nnext\n",
+                        err="tclaude: \x1b[2Jbad\n", code=1)  # fmt: skip
+    proc = sandbox.run("--host", "b", "session", "peek", "1234")
+    assert proc.returncode == 1
+    assert proc.stdout == "^[]0;title^Gline\\x9b2J\\r\nnext\n"
+    assert proc.stderr == "tclaude: host b: ^[[2Jbad\n"
