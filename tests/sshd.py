@@ -157,7 +157,7 @@ class Host:
 
     def close(self):
         subprocess.run(
-            ["tmux", "kill-server"],
+            [shutil.which("tmux") or "tmux", "kill-server"],  # the host's PATH may lack it
             env=dict(os.environ, **self.env),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -194,9 +194,12 @@ class SshWorld:
         self.aliases = []  # (alias, port, extra lines) for ssh_config
         self.write_config()
 
-    def add(self, alias, extra=""):
-        """A new host reached as ``alias``; ``extra``: more lines for its Host block."""
+    def add(self, alias, extra="", path=None):
+        """A new host reached as ``alias``; ``extra``: a Host block for it put first in the
+        ssh_config; ``path``: its PATH (default: the fake claude's dir, then ours)."""
         host = Host(self, alias)
+        if path is not None:
+            host.env["PATH"] = path
         host.start()
         self.hosts[alias] = host
         self.aliases.append((alias, host.port, extra))

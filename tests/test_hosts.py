@@ -4,10 +4,11 @@ servers on 127.0.0.1 (tests/sshd.py): each host has its own HOME, state dir and 
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 
-from conftest import TCLAUDE, assert_one_line_error, wait_until
+from conftest import ROOT, TCLAUDE, assert_one_line_error, wait_until
 
 
 def config(sandbox):
@@ -445,3 +446,61 @@ def test_what_a_host_prints_for_a_command_is_sanitised_line_by_line(sandbox, two
     assert proc.returncode == 1
     assert proc.stdout == "^[]0;title^Gline\\x9b2J\\r\nnext\n"
     assert proc.stderr == "tclaude: host b: ^[[2Jbad\n"
+
+
+# -- hosts install ------------------------------------------------------------------------------
+
+
+def test_hosts_install_copies_this_tclaude_and_it_runs_there(sandbox, ssh_world):
+    host = ssh_world.add("alpha")
+    sandbox.run("hosts", "add", "a", "alpha", check=True)
+    proc = sandbox.run("hosts", "install", "a", check=True)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "installed tclaude 0.1.0 on a in ~/.tofu/bin (tclaude.py, tclaude-hook.sh)"
+    assert re.match(r"^a: python3 3\.\d+, tmux \S+; try: tclaude --host a session ls$", lines[1])
+    for name in ("tclaude.py", "tclaude-hook.sh"):
+        installed = os.path.join(host.home, ".tofu", "bin", name)
+        with open(installed, "rb") as fh, open(os.path.join(ROOT, name), "rb") as mine:
+            assert fh.read() == mine.read()
+        assert os.stat(installed).st_mode & 0o111
+    assert [n for n in os.listdir(os.path.join(host.home, ".tofu", "bin")) if ".tmp." in n] == []
+    sid = new_on(sandbox, "a", host.work)
+    assert list(remote_ls(host)) == [sid]
+
+
+def tool_dir(tmp_path, *tools):
+    """A PATH of only these tools (as links), for a host that lacks the rest."""
+    folder = tmp_path / ("tools-" + "-".join(tools))
+    folder.mkdir()
+    for tool in tools:
+        os.symlink(shutil.which(tool), str(folder / tool))
+    return str(folder)
+
+
+BASICS = ("mkdir", "cat", "chmod", "mv", "sed")
+
+
+def test_hosts_install_says_tmux_is_missing_there(sandbox, ssh_world, tmp_path):
+    ssh_world.add("alpha", path=tool_dir(tmp_path, "python3", *BASICS))
+    sandbox.run("hosts", "add", "a", "alpha", check=True)
+    proc = sandbox.run("hosts", "install", "a")
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("installed tclaude 0.1.0 on a")
+    assert proc.stderr == (
+        "tclaude: host a lacks tmux: install it there (tmux and python3 3.8+ are needed)\n"
+    )
+
+
+def test_hosts_install_says_python3_and_tmux_are_missing_there(sandbox, ssh_world, tmp_path):
+    ssh_world.add("alpha", path=tool_dir(tmp_path, *BASICS))
+    sandbox.run("hosts", "add", "a", "alpha", check=True)
+    proc = sandbox.run("hosts", "install", "a")
+    assert "tclaude: host a lacks python3 and tmux: install it there" in proc.stderr
+    assert proc.returncode == 1
+
+
+def test_hosts_install_to_a_host_that_is_down_is_one_line(sandbox, ssh_world):
+    ssh_world.add("alpha").stop()
+    sandbox.run("hosts", "add", "a", "alpha", check=True)
+    proc = sandbox.run("hosts", "install", "a")
+    assert_one_line_error(proc, r"^tclaude: host a: cannot install tclaude.py: ssh: connect", 1)
