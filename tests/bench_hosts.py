@@ -17,14 +17,11 @@ hosts configured (configuring hosts must cost a plain ls nothing).
 
 import os
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import bench  # noqa: E402  (tests/bench.py: timing and session writers)
-from sshd import SshWorld, find_sshd  # noqa: E402
+import bench  # tests/bench.py (run as a script, tests/ is sys.path[0]): timing, sessions
+from sshd import SshWorld, find_sshd
 
 SESSIONS = int(os.environ.get("BENCH_HOST_SESSIONS", "50"))
 RUNS = bench.RUNS
