@@ -6029,6 +6029,8 @@ def run_host_ref(argv, claude_args, args):
     refs, remote = command_refs(args), host_refs(args)
     names = set(name for name, _ in remote.values())
     if len(names) != 1 or len(remote) != len(set(refs)):
+        if args.command == "wait":
+            return wait_across_hosts(args, remote)
         raise UserError("ids of different hosts in one command are not supported "
                         "(run one command per host)", code=2)  # fmt: skip
     (name,) = names
@@ -6039,6 +6041,68 @@ def run_host_ref(argv, claude_args, args):
         else:
             rest.append(word)
     return run_on_host(name, rest, claude_args)
+
+
+def wait_across_hosts(args, remote):
+    """``session wait`` over sessions of several hosts (this one too): one ``session wait``
+    per host, all at once (a remote one is a long-lived command on its host's connection),
+    judged as one: with --any the first to succeed wins; else all must, and the first
+    failure (a session lost, the timeout, a host gone) ends the others."""
+    import queue
+    import subprocess
+    import threading
+
+    store, groups = StateStore(), {}
+    for ref in args.ids:
+        name, sid = remote.get(ref, (None, ref))
+        if sid not in groups.setdefault(name, []):
+            groups[name].append(sid)
+    options = (["--until", args.until] if args.until else []) + (["--any"] if args.any else [])
+    if args.timeout is not None:
+        options += ["--timeout", repr(args.timeout)]
+    hosts = {name: host_of(store, name) for name in groups if name}
+    done, procs = queue.Queue(), {}
+
+    def finish(name, proc):
+        out, err = proc.communicate()
+        done.put((name, proc.returncode, decoded(out), err))
+
+    try:
+        for name, ids in groups.items():
+            words = ["session", "wait", *ids, *options]
+            argv = (hosts[name].argv(SshHost.tclaude_script(words)) if name else
+                    [sys.executable, os.path.realpath(__file__), *words])  # fmt: skip
+            procs[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+            threading.Thread(target=finish, args=(name, procs[name]), daemon=True).start()
+        reached, failed = [], None
+        for _ in procs:
+            name, code, out, err = done.get()
+            if code != 0:
+                failed = (name, code, err)
+                if not args.any:
+                    break
+                continue
+            for line in out.splitlines():
+                sid = line[:8]
+                if is_session_id(sid) and line[8:9] == " ":
+                    reached.append("%s:%s" % (name, line) if name else line)
+            if args.any:
+                break
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+    if reached and (args.any or failed is None):
+        for line in reached:  # host by host, as they got there
+            say(line)
+        return 0
+    name, code, err = failed
+    if name and code in (SSH_FAILED, NOT_INSTALLED):
+        raise UserError("host %s: %s" % (name, hosts[name].failure(code, err)))
+    for line in decoded(err).splitlines():
+        sys.stderr.write(safe_text(host_hint(line, name) if name else line) + "\n")
+    return code
 
 
 def host_hint(text, name):
@@ -6622,6 +6686,7 @@ Sessions on other machines, through OpenSSH and the tclaude installed there: no 
 open port.  Hosts live in ~/.tofu/tclaude.json.  Then, for any session command:
   tclaude --host NAME session new|ls|attach|kill|send|wait|peek|approve|deny|answer ...
   tclaude session kill NAME:ID          (a host:id works wherever an id does)
+  tclaude session wait api dev:4a78 gpu:fc5a   (sessions of several hosts at once)
   tclaude session ls --hosts all        (one table with a HOST column; hosts in parallel)
 Each host gets one multiplexed ssh connection (ControlMaster, kept 120 s) with its socket in a
 0700 dir ($XDG_RUNTIME_DIR/tclaude-ssh, else ~/.tofu/ssh); BatchMode (no password prompt),

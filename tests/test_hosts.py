@@ -504,3 +504,43 @@ def test_hosts_install_to_a_host_that_is_down_is_one_line(sandbox, ssh_world):
     sandbox.run("hosts", "add", "a", "alpha", check=True)
     proc = sandbox.run("hosts", "install", "a")
     assert_one_line_error(proc, r"^tclaude: host a: cannot install tclaude.py: ssh: connect", 1)
+
+
+# -- wait across hosts ------------------------------------------------------------------------------
+
+
+def test_wait_over_sessions_of_two_hosts_and_this_one(sandbox, two_hosts):
+    here = sandbox.new(sandbox.work)
+    sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+    sid_b = new_on(sandbox, "b", two_hosts["b"].work)
+    proc = sandbox.run("session", "wait", here, "a:" + sid_a, "b:" + sid_b, "--timeout", "30")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(proc.stdout.splitlines()) == sorted(
+        ["%s waiting_input" % here, "a:%s waiting_input" % sid_a, "b:%s waiting_input" % sid_b]
+    )
+
+
+def test_wait_any_across_hosts_returns_with_the_first_one_there(sandbox, two_hosts):
+    sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+    sid_b = new_on(sandbox, "b", two_hosts["b"].work)
+    sandbox.run("session", "wait", "b:" + sid_b, "--timeout", "30", check=True)
+    sandbox.run("--host", "b", "session", "send", sid_b, "SLOW=2000 think", check=True)
+    proc = sandbox.run("session", "wait", "a:" + sid_a, "b:" + sid_b, "--any", "--timeout", "30")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "a:%s waiting_input\n" % sid_a
+
+
+def test_wait_across_hosts_times_out_with_the_host_named(sandbox, two_hosts):
+    sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+    sid_b = new_on(sandbox, "b", two_hosts["b"].work)
+    sandbox.run("session", "wait", "b:" + sid_b, "--timeout", "30", check=True)
+    sandbox.run("--host", "b", "session", "send", sid_b, "SLOW=2000 think", check=True)
+    proc = sandbox.run("session", "wait", "a:" + sid_a, "b:" + sid_b, "--timeout", "3")
+    assert_one_line_error(proc, r"^tclaude: host b: timed out: %s is running$" % sid_b, 124)
+
+
+def test_wait_across_hosts_with_one_host_down_is_one_line(sandbox, two_hosts):
+    sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+    two_hosts["b"].stop()
+    proc = sandbox.run("session", "wait", "a:" + sid_a, "b:12345678", "--timeout", "30")
+    assert_one_line_error(proc, r"^tclaude: host b: ssh: connect to host .*refused", 1)
