@@ -3892,7 +3892,8 @@ WATCH_SUMMARY_ORDER = ("waiting_input", "waiting_permission", "unknown", "runnin
 # (key, title, widest it grows); DETAIL takes what is left.  Columns leave in WATCH_DROP order
 # as the terminal narrows; ID and STATUS always stay.
 WATCH_COLUMNS = (
-    ("id", "ID", 11),  # 8 hex, or ext:<pid> for a claude started by hand (--all)
+    ("host", "HOST", 12),  # only with --hosts
+    ("id", "ID", 20),  # 8 hex, ext:<pid> for a claude started by hand (--all), or host:id
     ("name", "NAME", 16),
     ("status", "STATUS", 10),
     ("age", "AGE", 4),
@@ -3902,7 +3903,7 @@ WATCH_COLUMNS = (
     ("cwd", "CWD", 28),
     ("detail", "DETAIL", 0),
 )
-WATCH_DROP = ("conv", "cwd", "rss", "cpu", "name", "detail", "age")
+WATCH_DROP = ("host", "conv", "cwd", "rss", "cpu", "name", "detail", "age")
 WATCH_RIGHT = ("cpu", "rss")
 DETAIL_MIN = 12
 WATCH_KEYS_LINE = (
@@ -4054,9 +4055,10 @@ class WatchModel:
     (watch --all) also the claude sessions started by hand, from claude's registry and the
     same tmux snapshot, as ``ls --all`` lists them."""
 
-    def __init__(self, store, tmux, procs=None, external=False):
+    def __init__(self, store, tmux, procs=None, external=False, remote=None):
         self.store = store
         self.tmux = tmux
+        self.remote = remote  # a HostPoller (watch --hosts): the other hosts' sessions
         self.procs = procs or ProcessTrees()
         self.external = external
         self.views = []
@@ -4068,6 +4070,8 @@ class WatchModel:
     def refresh(self):
         snap = Snapshot(self.tmux)
         shown = next((v for v in self.views if v["id"] == self.preview_id), None)
+        if shown and shown.get("host"):
+            shown = None  # a remote session's screen is on its host: no preview here
         if shown and shown.get("status") != "exited":
             snap.want_screen(shown)
         views = current_views(self.store, self.tmux, snap=snap)
@@ -4076,6 +4080,8 @@ class WatchModel:
             self.preview_text = snap.screen(shown["tmuxSession"])
         if self.external:
             views += external_views(views, snap)
+        if self.remote is not None:
+            views += self.remote.latest()
         views.sort(key=watch_sort_key)
         live = [v.get("pid") for v in views if v.get("status") != "exited"]
         self.stats = self.procs.sample([p for p in live if isinstance(p, int) and p > 0])
@@ -4091,6 +4097,7 @@ def watch_cells(view, stats, now):
     stat = stats.get(view.get("pid")) if status != "exited" else None
     cwd = view.get("cwd")
     return {
+        "host": cell_text(view.get("host")) or "local",
         "id": view["id"],
         "name": cell_text(view.get("name")) or "-",
         "status": WATCH_LABEL.get(status) or cell_text(status) or "?",
@@ -4114,6 +4121,8 @@ def watch_layout(rows, width, prefix):
     shown = [key for key, _, _ in WATCH_COLUMNS]
     if all(r["name"] == "-" for r in rows):
         shown.remove("name")  # nobody uses names: the room is better spent on DETAIL
+    if all(r["host"] == "local" for r in rows):
+        shown.remove("host")  # no --hosts (or no remote session)
 
     def needed():
         return prefix + sum(widths[k] for k in shown) + len(shown) - 1
@@ -4400,6 +4409,9 @@ class Dashboard:
             self.say("%s is not a tclaude session; adopt it first: tclaude session adopt %s" % (
                 view["id"], view["id"]))  # fmt: skip
             return
+        if view.get("host"):
+            self.say(remote_row_hint(view))
+            return
         self.confirm = view["id"]
 
     def answer_kill(self, key):
@@ -4435,6 +4447,9 @@ class Dashboard:
         if view.get("external") and not view.get("tmuxPane"):
             self.say("%s does not run in tmux: there is no pane to attach to" % view["id"])
             return
+        if view.get("host"):
+            self.attach_remote(view)
+            return
         tmux = self.model.tmux
         if tmux.of(view).inside_tmux():
             try:
@@ -4452,6 +4467,24 @@ class Dashboard:
             self.say(str(exc))
         finally:
             self.screen.clear()  # the next refresh repaints every cell
+            self.sync_size()
+        self.refresh()
+
+    def attach_remote(self, view):
+        """``ssh -t`` to the host's tmux until the user detaches, as ``--host NAME session
+        attach``; from inside tmux too (that client cannot be switched to another machine)."""
+        import curses
+
+        name, sid = view["id"].split(":", 1)
+        curses.endwin()
+        try:
+            rc = attach_on_host(host_of(self.model.store, name), ["session", "attach", sid])
+            if rc:
+                self.say("attach to %s failed (exit %d)" % (view["id"], rc))
+        except UserError as exc:
+            self.say(str(exc))
+        finally:
+            self.screen.clear()
             self.sync_size()
         self.refresh()
 
@@ -4583,6 +4616,8 @@ class Dashboard:
             self.input = ("filter", "filter (Enter: apply, empty: all)", self.filter)
         elif view is None or key not in ACT_KEYS:
             return key in ACT_KEYS
+        elif view.get("host"):
+            self.say(remote_row_hint(view))
         elif key == ord("s"):
             self.input = ("send", "send to %s" % view["id"], "")
         elif key == ord("n"):
@@ -4721,9 +4756,12 @@ def cmd_watch(args):
         raise UserError("--interval must be between 0.1 and 3600 seconds, got %s" % args.interval)
     store, tmux = StateStore(), Tmux()
     tmux.require()
-    model = WatchModel(store, tmux, external=args.all)
+    remote = HostPoller(selected_hosts(store, args.hosts), args.interval) if args.hosts else None
+    model = WatchModel(store, tmux, external=args.all, remote=remote)
     if args.once:
         _memo["ascii_only"] = "utf" not in (sys.stdout.encoding or "").lower()
+        if remote is not None:
+            remote.poll()
         model.refresh()
         print("\n".join(watch_once_lines(model, once_width())))
         return 0
@@ -4739,6 +4777,8 @@ def cmd_watch(args):
     _memo["ascii_only"] = "utf" not in locale.getpreferredencoding(False).lower()
     os.environ.setdefault("ESCDELAY", "25")  # Esc quits at once instead of after 1 s
     dashboard = Dashboard(model, args.interval, colour=not os.environ.get("NO_COLOR"))
+    if remote is not None:
+        remote.start()
     signal.signal(signal.SIGTERM, dashboard.stop)
     signal.signal(signal.SIGHUP, dashboard.stop)
     try:
@@ -6257,6 +6297,69 @@ class HostQuery:
         return views, down
 
 
+class HostPoller:
+    """watch --hosts: the other hosts' sessions, asked again every interval (at least every
+    2 s) in a thread of its own, so a slow host never holds up the dashboard; each host's
+    answer is bounded by the per-host timeout.  A remote session that starts waiting is a
+    local desktop notification (when they are on), with the host in its title."""
+
+    def __init__(self, hosts, interval):
+        self.hosts, self.interval = hosts, max(interval, 2.0)
+        self.views, self.down, self.asked = [], [], False
+        self.statuses = None  # {host:id: status} of the last answer (None: none yet)
+
+    def poll(self):
+        views, down = HostQuery(self.hosts, ["session", "ls", "--json"], host_timeout()).collect()
+        self.notify_changes(views)
+        self.views, self.down, self.asked = views, down, True
+
+    def start(self):
+        import threading
+
+        def loop():
+            while True:
+                try:
+                    self.poll()
+                except Exception as exc:  # the dashboard must go on; say why once
+                    warn_once("asking the hosts failed: %s: %s" % (type(exc).__name__, exc))
+                time.sleep(self.interval)
+
+        threading.Thread(target=loop, daemon=True).start()
+
+    def latest(self):
+        """The last answer's views; each host that did not answer is a warning (the
+        dashboard's footer shows them)."""
+        if not self.asked:
+            warn("asking %s ..." % ", ".join(h.name for h in self.hosts))
+        for name, why in self.down:
+            warn("host %s unreachable (%s)" % (name, why))
+        return list(self.views)
+
+    def notify_changes(self, views):
+        before, self.statuses = self.statuses, {v["id"]: v["status"] for v in views}
+        if before is None:
+            return  # the first look: what waits already was waiting before we came
+        # a session not seen before is new (its first prompt notifies nobody, as here) or
+        # its host just came back: either way no change was seen
+        turned = [v for v in views if v["status"] in NOTIFY_TITLES
+                  and before.get(v["id"]) not in (None, v["status"])]  # fmt: skip
+        if not turned or not global_notify(StateStore(), strict=False):
+            return
+        backend = notify_backend()
+        for view in turned if backend else ():
+            title, body = notification_text(view)
+            try:
+                backend.send("%s: %s" % (view["host"], title), body, NOTIFY_URGENCY[view["status"]])
+            except NotifyError as exc:
+                warn("cannot notify about %s: %s" % (view["id"], exc))
+
+
+def remote_row_hint(view):
+    """What the dashboard says for a key it does not send to another host."""
+    return "%s is on host %s: act on it with tclaude session <approve|deny|send|kill> %s" % (
+        view["id"], view["host"], view["id"])  # fmt: skip
+
+
 def remote_views(name, items):
     """A remote ``ls --json`` as views: each object checked field by field (a wrong one is
     dropped with a warning), its id made ``host:id``.  Text stays text; it is sanitised where
@@ -6688,6 +6791,7 @@ open port.  Hosts live in ~/.tofu/tclaude.json.  Then, for any session command:
   tclaude session kill NAME:ID          (a host:id works wherever an id does)
   tclaude session wait api dev:4a78 gpu:fc5a   (sessions of several hosts at once)
   tclaude session ls --hosts all        (one table with a HOST column; hosts in parallel)
+  tclaude session watch --hosts all     (the same, live; notifies when a remote one waits)
 Each host gets one multiplexed ssh connection (ControlMaster, kept 120 s) with its socket in a
 0700 dir ($XDG_RUNTIME_DIR/tclaude-ssh, else ~/.tofu/ssh); BatchMode (no password prompt),
 ConnectTimeout 5 s and the multiplexing options are fixed on ssh's command line, where no
@@ -6845,7 +6949,9 @@ def command_table():
                 help="time between refreshes (default: 1)"),
             arg("--once", action="store_true", help="print one frame as plain text and exit"),
             arg("--all", action="store_true",
-                help="also show claude sessions started by hand (ext:<pid>, dim)")),
+                help="also show claude sessions started by hand (ext:<pid>, dim)"),
+            arg("--hosts", metavar="all|NAME,...",
+                help="also show the sessions of these hosts (tclaude hosts), HOST column")),
         Command("session adopt", cmd_adopt,
             "bring a claude you started by hand in tmux under tclaude", ADOPT_HELP,
             arg("pane", help="tmux pane id (%%3), target (work:1.0), or ext:<pid> (ls --all)"),

@@ -7,8 +7,9 @@ import re
 import shutil
 import stat
 import subprocess
+import time
 
-from conftest import ROOT, TCLAUDE, assert_one_line_error, wait_until
+from conftest import ROOT, TCLAUDE, assert_one_line_error, open_dashboard, wait_until
 
 
 def config(sandbox):
@@ -544,3 +545,64 @@ def test_wait_across_hosts_with_one_host_down_is_one_line(sandbox, two_hosts):
     two_hosts["b"].stop()
     proc = sandbox.run("session", "wait", "a:" + sid_a, "b:12345678", "--timeout", "30")
     assert_one_line_error(proc, r"^tclaude: host b: ssh: connect to host .*refused", 1)
+
+
+# -- watch --hosts, and notifications of remote sessions ----------------------------------------------
+
+
+def test_watch_once_with_hosts_has_a_host_column_and_host_ids(sandbox, two_hosts):
+    here = sandbox.new(sandbox.work)
+    sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+    two_hosts["b"].stop()
+    proc = sandbox.run("session", "watch", "--once", "--hosts", "all", check=True)
+    lines = proc.stdout.splitlines()
+    assert lines[1].split()[:2] == ["HOST", "ID"]
+    rows = sorted(line.split()[:2] if line[0] == " " else line.split()[1:3] for line in lines[2:])
+    assert rows == [["a", "a:" + sid_a], ["local", here]]
+    assert re.search(r"warning: host b unreachable \(ssh: connect to host .*refused\)", proc.stderr)
+
+
+def dashboard_env(ssh_world, **more):
+    return dict({"XDG_RUNTIME_DIR": ssh_world.runtime}, **more)
+
+
+def test_the_dashboard_shows_remote_rows_and_attaches_to_one_over_ssh(
+    sandbox, two_hosts, ssh_world
+):
+    a = two_hosts["a"]
+    sid_a = new_on(sandbox, "a", a.work)
+    sandbox.run("session", "wait", "a:" + sid_a, "--timeout", "30", check=True)
+    pane = open_dashboard(sandbox, "--hosts", "all", env=dashboard_env(ssh_world))
+    pane.wait_text("a:" + sid_a, timeout=15)
+    pane.keys("y")  # approve is not sent to another host from here: the hint says how
+    pane.wait_text("is on host a: act on it with tclaude session")
+    pane.keys("a")
+    clients = wait_until(lambda: a_tmux(a, "list-clients", "-F", "#{client_session}").stdout.split(),
+                         timeout=15, message="a client of host a's tmux server")  # fmt: skip
+    assert clients == ["tofu-claude-" + sid_a]
+
+
+def test_a_remote_session_that_starts_waiting_is_a_local_notification(
+    sandbox, two_hosts, ssh_world, tmp_path
+):
+    from test_notify import Bus, NotifyServer
+
+    bus = Bus(str(tmp_path))
+    server = NotifyServer(bus.address, str(tmp_path))
+    try:
+        sandbox.env["DBUS_SESSION_BUS_ADDRESS"] = bus.address
+        sandbox.run("notify", "on", check=True)
+        sid_a = new_on(sandbox, "a", two_hosts["a"].work, "--name", "api")
+        sandbox.run("session", "wait", "a:" + sid_a, "--timeout", "30", check=True)
+        env = dashboard_env(ssh_world, DBUS_SESSION_BUS_ADDRESS=bus.address)
+        pane = open_dashboard(sandbox, "--hosts", "a", env=env)
+        pane.wait_text("a:" + sid_a, timeout=15)
+        time.sleep(2.5)  # the poller has seen it waiting for input: no change, no notification
+        assert server.calls() == []
+        sandbox.run("--host", "a", "session", "send", sid_a, "RUN_TOOL=n.txt", check=True)
+        (call,) = server.wait_calls(1, timeout=20)
+        assert call["summary"] == "a: claude needs permission · api"
+        assert "tclaude session approve a:%s (or: deny)" % sid_a in call["body"]
+    finally:
+        server.stop()
+        bus.stop()
