@@ -5780,7 +5780,7 @@ REMOTE_VIEW_FIELDS = dict(
 
 
 def checked_host_name(name):
-    if not HOST_NAME_RE.match(name or "") or name in RESERVED_HOSTS:
+    if not HOST_NAME_RE.fullmatch(name or "") or name in RESERVED_HOSTS:
         raise UserError(
             "bad host name %r: letters, digits, '.', '_' and '-', starting with a letter or "
             "digit, at most 64 (not all, local or ext)" % name, code=2)  # fmt: skip
@@ -5788,7 +5788,7 @@ def checked_host_name(name):
 
 
 def checked_destination(dest):
-    if not DESTINATION_RE.match(dest or ""):
+    if not DESTINATION_RE.fullmatch(dest or ""):  # fullmatch: "$" would let a final \n by
         raise UserError(
             "bad ssh destination %r: [user@]host, an ssh alias or ssh://[user@]host[:port], "
             "no spaces, not starting with '-'" % dest, code=2)  # fmt: skip

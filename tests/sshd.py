@@ -156,12 +156,13 @@ class Host:
         )
 
     def close(self):
-        subprocess.run(
-            [shutil.which("tmux") or "tmux", "kill-server"],  # the host's PATH may lack it
-            env=dict(os.environ, **self.env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        if getattr(self, "owns_tmux", True):
+            subprocess.run(
+                [shutil.which("tmux") or "tmux", "kill-server"],  # the host's PATH may lack it
+                env=dict(os.environ, **self.env),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         self.stop()
         shutil.rmtree(self.tmux_tmpdir, ignore_errors=True)
 
@@ -194,12 +195,17 @@ class SshWorld:
         self.aliases = []  # (alias, port, extra lines) for ssh_config
         self.write_config()
 
-    def add(self, alias, extra="", path=None):
+    def add(self, alias, extra="", path=None, env=None):
         """A new host reached as ``alias``; ``extra``: a Host block for it put first in the
-        ssh_config; ``path``: its PATH (default: the fake claude's dir, then ours)."""
+        ssh_config; ``path``: its PATH (default: the fake claude's dir, then ours); ``env``:
+        more of its environment (HOME too: the e2e check's host is the kit's world)."""
         host = Host(self, alias)
         if path is not None:
             host.env["PATH"] = path
+        host.env.update(env or {})
+        host.owns_tmux = host.env["TMUX_TMPDIR"] == host.tmux_tmpdir  # else: not ours to kill
+        host.home = host.env["HOME"]
+        host.state_dir = os.path.join(host.home, ".tofu", "claude-sessions")
         host.start()
         self.hosts[alias] = host
         self.aliases.append((alias, host.port, extra))

@@ -62,14 +62,14 @@ def test_hosts_rm_of_an_unknown_host_is_one_line(sandbox):
 
 
 def test_bad_host_names_are_refused(sandbox):
-    for name in ("a:b", "all", "local", "ext", "a b", ".dot", "é", "x" * 65):
+    for name in ("a:b", "all", "local", "ext", "a b", ".dot", "é", "x" * 65, "dev\n"):
         proc = sandbox.run("hosts", "add", name, "somewhere")
         assert_one_line_error(proc, r"bad host name", code=2)
     assert not os.path.exists(os.path.join(sandbox.home, ".tofu", "tclaude.json"))
 
 
 def test_a_destination_that_is_no_plain_ssh_destination_is_refused(sandbox):
-    for dest in ("a b", "host\nx", "a;b", "$(touch x)", "`id`"):
+    for dest in ("a b", "host\nx", "host\n", "a;b", "$(touch x)", "`id`"):
         assert_one_line_error(sandbox.run("hosts", "add", "dev", dest), r"bad ssh destination", 2)
     # one that looks like an option never even parses as a destination
     proc = sandbox.run("hosts", "add", "dev", "-oProxyCommand=touch /tmp/x")
