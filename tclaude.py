@@ -4409,9 +4409,6 @@ class Dashboard:
             self.say("%s is not a tclaude session; adopt it first: tclaude session adopt %s" % (
                 view["id"], view["id"]))  # fmt: skip
             return
-        if view.get("host"):
-            self.say(remote_row_hint(view))
-            return
         self.confirm = view["id"]
 
     def answer_kill(self, key):
@@ -4421,6 +4418,9 @@ class Dashboard:
             return
         self.say("killing %s ..." % sid)
         self.draw()
+        if ":" in sid:  # host:id: the host's tclaude kills it
+            self.act({"id": sid}, "killing", lambda: act_on_host(sid, ["kill"]))
+            return
         try:
             state = self.model.store.load(sid)
             view = kill_one(self.model.store, self.model.tmux, state)
@@ -4616,8 +4616,11 @@ class Dashboard:
             self.input = ("filter", "filter (Enter: apply, empty: all)", self.filter)
         elif view is None or key not in ACT_KEYS:
             return key in ACT_KEYS
-        elif view.get("host"):
-            self.say(remote_row_hint(view))
+        elif view.get("host") and key in (ord("y"), ord("Y")):
+            words = ["approve", "--always"] if key == ord("Y") else ["approve"]
+            self.act(view, "approving", lambda: act_on_host(view["id"], words))
+        elif view.get("host") and chr(key).isdigit():
+            self.act(view, "answering", lambda: act_on_host(view["id"], ["answer", chr(key)]))
         elif key == ord("s"):
             self.input = ("send", "send to %s" % view["id"], "")
         elif key == ord("n"):
@@ -4679,7 +4682,13 @@ class Dashboard:
         view = self.selected_view()
         if view is None:
             return
-        if what == "deny":
+        if view.get("host") and what == "deny":  # the host's tclaude does it, same checks
+            words = ["deny"] + (["--reason=" + text.strip()] if text.strip() else [])
+            self.act(view, "denying", lambda: act_on_host(view["id"], words))
+        elif view.get("host"):  # the prompt goes as stdin: no word of it is taken for an option
+            self.act(view, "sending to",
+                     lambda: act_on_host(view["id"], ["send", "-"], text.encode()))  # fmt: skip
+        elif what == "deny":
             reason = text.strip() or None
             self.act(view, "denying", lambda: deny(view["id"], reason))
         else:
@@ -6354,10 +6363,25 @@ class HostPoller:
                 warn("cannot notify about %s: %s" % (view["id"], exc))
 
 
-def remote_row_hint(view):
-    """What the dashboard says for a key it does not send to another host."""
-    return "%s is on host %s: act on it with tclaude session <approve|deny|send|kill> %s" % (
-        view["id"], view["host"], view["id"])  # fmt: skip
+def act_on_host(ref, words, stdin=None):
+    """A dashboard key on a remote row: ``tclaude session <verb> host:id ...`` in a child
+    tclaude (the same checks, run on the host); its last line, or a UserError with its
+    error line."""
+    import subprocess
+
+    verb, rest = words[0], words[1:]
+    argv = [sys.executable, os.path.realpath(__file__), "session", verb, ref, *rest]
+    try:
+        proc = subprocess.run(argv, input=stdin or b"", capture_output=True,
+                              timeout=ACT_TIMEOUT + SSH_CONNECT_TIMEOUT + 30)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise UserError("%s on %s took too long; look with: tclaude session peek %s"
+                        % (verb, ref, ref)) from None  # fmt: skip
+    lines = decoded(proc.stdout if proc.returncode == 0 else proc.stderr).splitlines()
+    last = one_line(lines[-1] if lines else "exit status %d" % proc.returncode)
+    if proc.returncode != 0:
+        raise UserError(last[len("tclaude: ") :] if last.startswith("tclaude: ") else last)
+    return last
 
 
 def remote_views(name, items):
@@ -6791,7 +6815,8 @@ open port.  Hosts live in ~/.tofu/tclaude.json.  Then, for any session command:
   tclaude session kill NAME:ID          (a host:id works wherever an id does)
   tclaude session wait api dev:4a78 gpu:fc5a   (sessions of several hosts at once)
   tclaude session ls --hosts all        (one table with a HOST column; hosts in parallel)
-  tclaude session watch --hosts all     (the same, live; notifies when a remote one waits)
+  tclaude session watch --hosts all     (the same, live; its keys act through ssh; it
+                                         notifies when a remote session starts waiting)
 Each host gets one multiplexed ssh connection (ControlMaster, kept 120 s) with its socket in a
 0700 dir ($XDG_RUNTIME_DIR/tclaude-ssh, else ~/.tofu/ssh); BatchMode (no password prompt),
 ConnectTimeout 5 s and the multiplexing options are fixed on ssh's command line, where no

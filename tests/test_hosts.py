@@ -574,12 +574,31 @@ def test_the_dashboard_shows_remote_rows_and_attaches_to_one_over_ssh(
     sandbox.run("session", "wait", "a:" + sid_a, "--timeout", "30", check=True)
     pane = open_dashboard(sandbox, "--hosts", "all", env=dashboard_env(ssh_world))
     pane.wait_text("a:" + sid_a, timeout=15)
-    pane.keys("y")  # approve is not sent to another host from here: the hint says how
-    pane.wait_text("is on host a: act on it with tclaude session")
     pane.keys("a")
     clients = wait_until(lambda: a_tmux(a, "list-clients", "-F", "#{client_session}").stdout.split(),
                          timeout=15, message="a client of host a's tmux server")  # fmt: skip
     assert clients == ["tofu-claude-" + sid_a]
+
+
+def test_the_dashboard_sends_approves_and_kills_on_a_host(sandbox, two_hosts, ssh_world):
+    a = two_hosts["a"]
+    sid_a = new_on(sandbox, "a", a.work)
+    sandbox.run("session", "wait", "a:" + sid_a, "--timeout", "30", check=True)
+    pane = open_dashboard(sandbox, "--hosts", "all", env=dashboard_env(ssh_world))
+    pane.wait_text("a:" + sid_a, timeout=15)
+    pane.keys("s")
+    pane.keys("-l", "RUN_TOOL=dash.txt")
+    pane.keys("Enter")
+    pane.wait_text("sent to %s (1 line)" % sid_a, timeout=20)
+    pane.wait(lambda text: "permission" in text.split("a:" + sid_a)[-1].split("\n")[0],
+              "the remote row waiting for permission", timeout=20)  # fmt: skip
+    pane.keys("y")
+    pane.wait_text("approved Bash: touch dash.txt", timeout=20)
+    wait_until(lambda: os.path.exists(os.path.join(a.work, "dash.txt")))
+    pane.keys("x")
+    pane.keys("y")
+    pane.wait_text("killed %s" % sid_a, timeout=20)
+    assert remote_ls(a) == {}
 
 
 def test_a_remote_session_that_starts_waiting_is_a_local_notification(
