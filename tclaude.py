@@ -5774,6 +5774,7 @@ SSH_CONNECT_TIMEOUT = 5  # seconds to reach a host (ConnectTimeout)
 SSH_PERSIST = 120  # seconds an idle master connection stays for the next command
 HOST_TIMEOUT = 10.0  # seconds a host may take to answer ls --hosts (TCLAUDE_HOST_TIMEOUT)
 SSH_FAILED = 255  # ssh's own exit status for a failed connection
+REMOTE_OUTPUT_LIMIT = 16 << 20  # bytes a host may answer one query with (ls --json of ~20000)
 NOT_INSTALLED = 127
 # Commands --host runs on the other machine (and that take a host:id).
 REMOTE_COMMANDS = (
@@ -5898,17 +5899,51 @@ class SshHost:
 
     def run(self, script, timeout=None, input=None):
         """(exit status, stdout, stderr) of ``script`` there; stdin from ``input`` or nothing.
-        A timeout gives ``SSH_FAILED`` and says so in stderr."""
+        A timeout gives ``SSH_FAILED`` and says so in stderr; so does a host that sends more
+        than REMOTE_OUTPUT_LIMIT (its output is never held whole)."""
         import subprocess
+        import threading
 
         try:
-            proc = subprocess.run(self.argv(script), input=input, capture_output=True,
-                                  timeout=timeout, stdin=None if input else subprocess.DEVNULL)  # fmt: skip
-        except subprocess.TimeoutExpired:
-            return SSH_FAILED, b"", b"timed out after %gs" % timeout
+            proc = subprocess.Popen(self.argv(script), stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, stdin=subprocess.PIPE
+                                    if input else subprocess.DEVNULL)  # fmt: skip
         except OSError as exc:
             return SSH_FAILED, b"", ("cannot run ssh: %s" % exc.strerror).encode()
-        return proc.returncode, proc.stdout, proc.stderr
+        got = {}
+
+        def read(name, stream, limit):
+            data = stream.read(limit + 1)
+            got[name] = data
+            if len(data) <= limit:
+                return
+            if name == "out":
+                proc.kill()  # a flood: no need to hear the rest
+            while stream.read(65536):  # warnings: the first 64 KiB say enough, drain the rest
+                pass
+
+        readers = [threading.Thread(target=read, args=a, daemon=True) for a in (
+            ("out", proc.stdout, REMOTE_OUTPUT_LIMIT), ("err", proc.stderr, 65536))]  # fmt: skip
+        for reader in readers:
+            reader.start()
+        if input:
+            try:
+                proc.stdin.write(input)
+                proc.stdin.close()
+            except OSError:
+                pass  # ssh went away: its exit status and stderr say why
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return SSH_FAILED, b"", b"timed out after %gs" % timeout
+        for reader in readers:
+            reader.join(5)
+        out, err = got.get("out", b""), got.get("err", b"")
+        if len(out) > REMOTE_OUTPUT_LIMIT:
+            return SSH_FAILED, b"", b"it sent more than %d MiB" % (REMOTE_OUTPUT_LIMIT >> 20)
+        return code, out, err
 
     def failure(self, code, stderr):
         """Why a run failed, in one line: ssh's own last words, or tclaude missing there."""

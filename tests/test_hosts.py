@@ -625,3 +625,13 @@ def test_a_remote_session_that_starts_waiting_is_a_local_notification(
     finally:
         server.stop()
         bus.stop()
+
+
+def test_a_host_that_floods_its_answer_is_one_unreachable_row(sandbox, two_hosts):
+    bin_dir = os.path.join(two_hosts["b"].home, ".tofu", "bin")
+    with open(os.path.join(bin_dir, "tclaude.py"), "w", encoding="utf-8") as fh:
+        fh.write(
+            "import sys\n\ndef main():\n    while True:\n        sys.stdout.write('[' * 65536)\n"
+        )
+    proc = sandbox.run("session", "ls", "--hosts", "all", check=True)
+    assert proc.stdout.splitlines()[-1] == "b     host unreachable (it sent more than 16 MiB)"
