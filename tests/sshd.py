@@ -156,15 +156,17 @@ class Host:
         )
 
     def close(self):
-        if getattr(self, "owns_tmux", True):
-            subprocess.run(
-                [shutil.which("tmux") or "tmux", "kill-server"],  # the host's PATH may lack it
-                env=dict(os.environ, **self.env),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        self.stop()
-        shutil.rmtree(self.tmux_tmpdir, ignore_errors=True)
+        try:
+            if getattr(self, "owns_tmux", True):
+                subprocess.run(
+                    [shutil.which("tmux") or "tmux", "kill-server"],  # the host's PATH may lack it
+                    env=dict(os.environ, **self.env),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+        finally:  # the server goes whatever happened above: no sshd outlives its test
+            self.stop()
+            shutil.rmtree(self.tmux_tmpdir, ignore_errors=True)
 
 
 class SshWorld:
