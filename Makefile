@@ -4,7 +4,7 @@
 #   make test [PYTEST_ARGS="tests/test_x.py -k foo"]   unit/integration tests (fake claude)
 #   make lint                                          ruff, ruff format --check, vermin, shellcheck
 #   make fmt                                           ruff --fix-only + ruff format
-#   make bench [BENCH_ARGS=...]                        tests/bench.py, bench_hook.py, bench_watch.py (~3 min)
+#   make bench [BENCH_ARGS=...]                        tests/bench.py, bench_hook.py, bench_watch.py, bench_hosts.py (~3 min)
 #   make e2e [E2E_ARGS=...]                            real claude CLI, offline (tests/kit; npm once)
 #   make install / make uninstall                      ./install.sh [--uninstall]
 #   make clean / make distclean                        caches / caches + .venv
@@ -21,7 +21,7 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.tclaude-dev-installed
 PY_SOURCES := tclaude.py tests
 SH_SOURCES := tclaude-hook.sh install.sh .ci/run tests/kit/install-claude.sh tests/kit/env.sh
-BENCHES := tests/bench.py tests/bench_hook.py tests/bench_watch.py
+BENCHES := tests/bench.py tests/bench_hook.py tests/bench_watch.py tests/bench_hosts.py
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 

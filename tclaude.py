@@ -26,6 +26,8 @@ Map of this file, top to bottom (each part uses only what comes before it):
   11. tools                 hooks print/install/uninstall, adopting a claude started by hand
   12. notifications         desktop notifications when a session starts waiting (tclaude notify)
   13. doctor                every check of an installation (tclaude doctor)
+  13b. hosts                sessions on other machines: hosts add/ls/rm/install, --host,
+                            ls --hosts, all through OpenSSH and the tclaude installed there
   14. main                  the command table (every command, option and --help text),
                             the parser built from it, and the error boundary
 
@@ -806,7 +808,7 @@ REGISTRY_FIELDS = {
     "statusUpdatedAt": EPOCH_MS,
     "tmux": TEXT,
 }
-CONFIG_FIELDS = {"notify": ((bool,), None)}
+CONFIG_FIELDS = {"notify": ((bool,), None), "hosts": ((dict,), None)}
 
 
 def usable(rule, value):
@@ -2677,10 +2679,12 @@ ID_PREFIX_RE = LazyRegex(r"^[0-9a-fA-F]{1,8}$")
 
 
 def checked_name(name):
-    if name is not None and (not name.strip() or ID_PREFIX_RE.match(name) or "/" in name):
+    if name is not None and (
+        not name.strip() or ID_PREFIX_RE.match(name) or "/" in name or ":" in name
+    ):  # ":" is for host:id
         raise UserError(
             "invalid name %r: use a short label that is not 1-8 hex digits (an id or id prefix)"
-            % name
+            " and has no / or :" % name
         )
     return name
 
@@ -2830,12 +2834,18 @@ def hook_write_problems(store, views):
 
 def cmd_ls(args):
     store, tmux = StateStore(), Tmux()
+    query = None
+    if args.hosts:  # ask every host first: they answer while the local sessions resolve
+        query = HostQuery(selected_hosts(store, args.hosts), ["session", "ls", "--json"],
+                          host_timeout())  # fmt: skip
     snap = Snapshot(tmux)
     views = sorted(current_views(store, tmux, snap=snap), key=creation_order)
     for problem in hook_write_problems(store, views):
         warn(problem)
     if args.all:
         views = [dict(v, external=False) for v in views] + external_views(views, snap)
+    if query is not None:
+        return ls_with_hosts(query, views, args.json)
     if args.json:
         import json
 
@@ -3937,7 +3947,8 @@ WATCH_SUMMARY_ORDER = ("waiting_input", "waiting_permission", "unknown", "runnin
 # (key, title, widest it grows); DETAIL takes what is left.  Columns leave in WATCH_DROP order
 # as the terminal narrows; ID and STATUS always stay.
 WATCH_COLUMNS = (
-    ("id", "ID", 11),  # 8 hex, or ext:<pid> for a claude started by hand (--all)
+    ("host", "HOST", 12),  # only with --hosts
+    ("id", "ID", 20),  # 8 hex, ext:<pid> for a claude started by hand (--all), or host:id
     ("name", "NAME", 16),
     ("status", "STATUS", 10),
     ("age", "AGE", 4),
@@ -3947,7 +3958,7 @@ WATCH_COLUMNS = (
     ("cwd", "CWD", 28),
     ("detail", "DETAIL", 0),
 )
-WATCH_DROP = ("conv", "cwd", "rss", "cpu", "name", "detail", "age")
+WATCH_DROP = ("host", "conv", "cwd", "rss", "cpu", "name", "detail", "age")
 WATCH_RIGHT = ("cpu", "rss")
 DETAIL_MIN = 12
 WATCH_KEYS_LINE = (
@@ -4099,9 +4110,10 @@ class WatchModel:
     (watch --all) also the claude sessions started by hand, from claude's registry and the
     same tmux snapshot, as ``ls --all`` lists them."""
 
-    def __init__(self, store, tmux, procs=None, external=False):
+    def __init__(self, store, tmux, procs=None, external=False, remote=None):
         self.store = store
         self.tmux = tmux
+        self.remote = remote  # a HostPoller (watch --hosts): the other hosts' sessions
         self.procs = procs or ProcessTrees()
         self.external = external
         self.views = []
@@ -4113,6 +4125,8 @@ class WatchModel:
     def refresh(self):
         snap = Snapshot(self.tmux)
         shown = next((v for v in self.views if v["id"] == self.preview_id), None)
+        if shown and shown.get("host"):
+            shown = None  # a remote session's screen is on its host: no preview here
         if shown and shown.get("status") != "exited":
             snap.want_screen(shown)
         views = current_views(self.store, self.tmux, snap=snap)
@@ -4121,6 +4135,8 @@ class WatchModel:
             self.preview_text = snap.screen(shown["tmuxSession"])
         if self.external:
             views += external_views(views, snap)
+        if self.remote is not None:
+            views += self.remote.latest()
         views.sort(key=watch_sort_key)
         live = [v.get("pid") for v in views if v.get("status") != "exited"]
         self.stats = self.procs.sample([p for p in live if isinstance(p, int) and p > 0])
@@ -4136,6 +4152,7 @@ def watch_cells(view, stats, now):
     stat = stats.get(view.get("pid")) if status != "exited" else None
     cwd = view.get("cwd")
     return {
+        "host": cell_text(view.get("host")) or "local",
         "id": view["id"],
         "name": cell_text(view.get("name")) or "-",
         "status": WATCH_LABEL.get(status) or cell_text(status) or "?",
@@ -4159,6 +4176,8 @@ def watch_layout(rows, width, prefix):
     shown = [key for key, _, _ in WATCH_COLUMNS]
     if all(r["name"] == "-" for r in rows):
         shown.remove("name")  # nobody uses names: the room is better spent on DETAIL
+    if all(r["host"] == "local" for r in rows):
+        shown.remove("host")  # no --hosts (or no remote session)
 
     def needed():
         return prefix + sum(widths[k] for k in shown) + len(shown) - 1
@@ -4454,6 +4473,9 @@ class Dashboard:
             return
         self.say("killing %s ..." % sid)
         self.draw()
+        if ":" in sid:  # host:id: the host's tclaude kills it
+            self.act({"id": sid}, "killing", lambda: act_on_host(sid, ["kill"]))
+            return
         try:
             state = self.model.store.load(sid)
             view = kill_one(self.model.store, self.model.tmux, state)
@@ -4480,6 +4502,9 @@ class Dashboard:
         if view.get("external") and not view.get("tmuxPane"):
             self.say("%s does not run in tmux: there is no pane to attach to" % view["id"])
             return
+        if view.get("host"):
+            self.attach_remote(view)
+            return
         tmux = self.model.tmux
         if tmux.of(view).inside_tmux():
             try:
@@ -4497,6 +4522,24 @@ class Dashboard:
             self.say(str(exc))
         finally:
             self.screen.clear()  # the next refresh repaints every cell
+            self.sync_size()
+        self.refresh()
+
+    def attach_remote(self, view):
+        """``ssh -t`` to the host's tmux until the user detaches, as ``--host NAME session
+        attach``; from inside tmux too (that client cannot be switched to another machine)."""
+        import curses
+
+        name, sid = view["id"].split(":", 1)
+        curses.endwin()
+        try:
+            rc = attach_on_host(host_of(self.model.store, name), ["session", "attach", sid])
+            if rc:
+                self.say("attach to %s failed (exit %d)" % (view["id"], rc))
+        except UserError as exc:
+            self.say(str(exc))
+        finally:
+            self.screen.clear()
             self.sync_size()
         self.refresh()
 
@@ -4628,6 +4671,11 @@ class Dashboard:
             self.input = ("filter", "filter (Enter: apply, empty: all)", self.filter)
         elif view is None or key not in ACT_KEYS:
             return key in ACT_KEYS
+        elif view.get("host") and key in (ord("y"), ord("Y")):
+            words = ["approve", "--always"] if key == ord("Y") else ["approve"]
+            self.act(view, "approving", lambda: act_on_host(view["id"], words))
+        elif view.get("host") and chr(key).isdigit():
+            self.act(view, "answering", lambda: act_on_host(view["id"], ["answer", chr(key)]))
         elif key == ord("s"):
             self.input = ("send", "send to %s" % view["id"], "")
         elif key == ord("n"):
@@ -4689,7 +4737,13 @@ class Dashboard:
         view = self.selected_view()
         if view is None:
             return
-        if what == "deny":
+        if view.get("host") and what == "deny":  # the host's tclaude does it, same checks
+            words = ["deny"] + (["--reason=" + text.strip()] if text.strip() else [])
+            self.act(view, "denying", lambda: act_on_host(view["id"], words))
+        elif view.get("host"):  # the prompt goes as stdin: no word of it is taken for an option
+            self.act(view, "sending to",
+                     lambda: act_on_host(view["id"], ["send", "-"], text.encode()))  # fmt: skip
+        elif what == "deny":
             reason = text.strip() or None
             self.act(view, "denying", lambda: deny(view["id"], reason))
         else:
@@ -4766,9 +4820,12 @@ def cmd_watch(args):
         raise UserError("--interval must be between 0.1 and 3600 seconds, got %s" % args.interval)
     store, tmux = StateStore(), Tmux()
     tmux.require()
-    model = WatchModel(store, tmux, external=args.all)
+    remote = HostPoller(selected_hosts(store, args.hosts), args.interval) if args.hosts else None
+    model = WatchModel(store, tmux, external=args.all, remote=remote)
     if args.once:
         _memo["ascii_only"] = "utf" not in (sys.stdout.encoding or "").lower()
+        if remote is not None:
+            remote.poll()
         model.refresh()
         print("\n".join(watch_once_lines(model, once_width())))
         return 0
@@ -4784,6 +4841,8 @@ def cmd_watch(args):
     _memo["ascii_only"] = "utf" not in locale.getpreferredencoding(False).lower()
     os.environ.setdefault("ESCDELAY", "25")  # Esc quits at once instead of after 1 s
     dashboard = Dashboard(model, args.interval, colour=not os.environ.get("NO_COLOR"))
+    if remote is not None:
+        remote.start()
     signal.signal(signal.SIGTERM, dashboard.stop)
     signal.signal(signal.SIGHUP, dashboard.stop)
     try:
@@ -6134,6 +6193,727 @@ def cmd_doctor(args):
 
 
 # --------------------------------------------------------------------------------------------
+# 13b. Hosts: sessions on other machines, through OpenSSH and the tclaude installed there
+# --------------------------------------------------------------------------------------------
+
+# No daemon, no port, no agent: a host is an ssh destination whose ~/.tofu/bin holds the same
+# tclaude.  Each command runs the remote tclaude over one multiplexed ssh connection per host
+# (ControlMaster in a private 0700 dir); its output is data, checked and sanitised here.
+# Nothing below is imported or read unless --host, --hosts, a host:id or `hosts` is used.
+
+HOST_NAME_RE = LazyRegex(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Words that already mean something where a host name goes: ls --hosts all, ext:<pid>.
+RESERVED_HOSTS = ("all", "local", "ext")
+# An ssh destination: [user@]host, an alias, or ssh://[user@]host[:port].  No white space, no
+# control character, never a leading "-" (it would be an option to ssh).
+DESTINATION_RE = LazyRegex(r"^[A-Za-z0-9_.@%+=:/\[\]~][A-Za-z0-9_.@%+=:/\[\]~-]{0,254}$")
+# How the remote side runs tclaude: importing tclaude.py lets Python cache its bytecode, as
+# install.sh's launcher does; exit 127 when it is not there (python3 missing exits 127 too).
+REMOTE_BIN = "~/.tofu/bin"
+REMOTE_IMPORT = (
+    "import os,sys;sys.path.insert(0,os.path.expanduser('~/.tofu/bin'));"
+    "import tclaude;sys.exit(tclaude.main())"
+)
+SSH_CONNECT_TIMEOUT = 5  # seconds to reach a host (ConnectTimeout)
+SSH_PERSIST = 120  # seconds an idle master connection stays for the next command
+HOST_TIMEOUT = 10.0  # seconds a host may take to answer ls --hosts (TCLAUDE_HOST_TIMEOUT)
+SSH_FAILED = 255  # ssh's own exit status for a failed connection
+REMOTE_OUTPUT_LIMIT = 16 << 20  # bytes a host may answer one query with (ls --json of ~20000)
+NOT_INSTALLED = 127
+# Commands --host runs on the other machine (and that take a host:id).
+REMOTE_COMMANDS = (
+    "new", "ls", "attach", "kill", "send", "wait", "peek", "approve", "deny", "answer",
+    "resume", "rename",
+)  # fmt: skip
+# The fields of a remote `ls --json` a view keeps, with their rules (the rest is dropped).
+REMOTE_VIEW_FIELDS = dict(
+    {k: RECORD_FIELDS[k] for k in ("name", "cwd", "convId", "statusDetail", "statusSince",
+                                   "created", "updated", "adopted", "resumed", "exitCode")},
+    status=((str,), lambda v: v in VIEW_STATUSES),
+)  # fmt: skip
+
+
+def checked_host_name(name):
+    if not HOST_NAME_RE.fullmatch(name or "") or name in RESERVED_HOSTS:
+        raise UserError(
+            "bad host name %r: letters, digits, '.', '_' and '-', starting with a letter or "
+            "digit, at most 64 (not all, local or ext)" % name, code=2)  # fmt: skip
+    return name
+
+
+def checked_destination(dest):
+    if not DESTINATION_RE.fullmatch(dest or ""):  # fullmatch: "$" would let a final \n by
+        raise UserError(
+            "bad ssh destination %r: [user@]host, an ssh alias or ssh://[user@]host[:port], "
+            "no spaces, not starting with '-'" % dest, code=2)  # fmt: skip
+    return dest
+
+
+def configured_hosts(store):
+    """{name: destination} from tclaude.json "hosts"; a bad entry is skipped with a warning."""
+    raw = store.load_config().get("hosts") or {}
+    hosts = {}
+    for name, entry in sorted(raw.items()):
+        dest = entry.get("ssh") if isinstance(entry, dict) else None
+        try:
+            hosts[checked_host_name(name)] = checked_destination(dest)
+        except UserError as exc:
+            warn_once(
+                "%s: ignoring host entry %s (%s)" % (config_path(), one_line(repr(name))[:40], exc)
+            )
+    return hosts
+
+
+def host_destination(store, name):
+    hosts = configured_hosts(store)
+    if name not in hosts:
+        checked_host_name(name)
+        raise UserError("no host %r (add it with: tclaude hosts add %s [ssh-destination])"
+                        % (name, name))  # fmt: skip
+    return hosts[name]
+
+
+def control_dir():
+    """The private dir of ssh's control sockets: 0700, ours, not a link.  Under
+    XDG_RUNTIME_DIR when there is one (a tmpfs that goes at logout), else ~/.tofu/ssh; a
+    socket path must stay short (about 100 bytes), so a long one falls back to /tmp."""
+    uid = os.getuid()
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    candidates = (
+        [os.path.join(runtime, "tclaude-ssh")] if runtime and os.path.isabs(runtime) else []
+    )
+    candidates += [os.path.join(home_dir(), ".tofu", "ssh"), "/tmp/tclaude-ssh-%d" % uid]
+    # %C is 40 hex digits; ssh adds ".XXXXXXXXXXXXXXXX" while it creates the socket
+    path = next((c for c in candidates if len(c) + 60 < 104), candidates[-1])
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid:
+            raise UserError("%s is not a directory of yours; remove it" % path)
+        if stat.S_IMODE(info.st_mode) != 0o700:
+            os.chmod(path, 0o700)
+    except OSError as exc:
+        raise UserError("cannot make the ssh control dir %s: %s" % (path, exc.strerror)) from None
+    return path
+
+
+class SshHost:
+    """One host: the only code that runs ssh.  The options tclaude relies on come on the
+    command line, before the destination: ssh takes the first value it gets for an option, so
+    no ssh_config entry can change them; "--" ends the options, so no destination is one."""
+
+    def __init__(self, name, destination):
+        self.name, self.destination = name, destination
+
+    def options(self, control):
+        return [
+            "-o", "BatchMode=yes",
+            "-o", "ConnectTimeout=%d" % SSH_CONNECT_TIMEOUT,
+            "-o", "ControlMaster=auto",
+            "-o", "ControlPath=" + os.path.join(control, "%C"),
+            "-o", "ControlPersist=%d" % SSH_PERSIST,
+            "-o", "ServerAliveInterval=15",
+            "-o", "ForwardAgent=no",
+            "-o", "ForwardX11=no",
+            "-o", "ClearAllForwardings=yes",
+            "-o", "PermitLocalCommand=no",
+            "-o", "RemoteCommand=none",
+        ]  # fmt: skip
+
+    def argv(self, script, tty=False):
+        ssh = which("ssh")
+        if ssh is None:
+            raise UserError("ssh is not on PATH; install OpenSSH's client (openssh-client)")
+        return [ssh, *self.options(control_dir()), "-t" if tty else "-T", "--",
+                self.destination, script]  # fmt: skip
+
+    @staticmethod
+    def tclaude_script(argv):
+        """The remote shell's command line: ssh joins its arguments with spaces for the remote
+        login shell, so each one is quoted here, once."""
+        import shlex
+
+        words = " ".join(shlex.quote(a) for a in argv)
+        return "test -f %s/tclaude.py || exit %d; exec python3 -S -c %s %s" % (
+            REMOTE_BIN, NOT_INSTALLED, shlex.quote(REMOTE_IMPORT), words)  # fmt: skip
+
+    def run(self, script, timeout=None, input=None):
+        """(exit status, stdout, stderr) of ``script`` there; stdin from ``input`` or nothing.
+        A timeout gives ``SSH_FAILED`` and says so in stderr; so does a host that sends more
+        than REMOTE_OUTPUT_LIMIT (its output is never held whole)."""
+        import subprocess
+        import threading
+
+        try:
+            proc = subprocess.Popen(self.argv(script), stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, stdin=subprocess.PIPE
+                                    if input else subprocess.DEVNULL)  # fmt: skip
+        except OSError as exc:
+            return SSH_FAILED, b"", ("cannot run ssh: %s" % exc.strerror).encode()
+        got = {}
+
+        def read(name, stream, limit):
+            data = stream.read(limit + 1)
+            got[name] = data
+            if len(data) <= limit:
+                return
+            if name == "out":
+                proc.kill()  # a flood: no need to hear the rest
+            while stream.read(65536):  # warnings: the first 64 KiB say enough, drain the rest
+                pass
+
+        readers = [threading.Thread(target=read, args=a, daemon=True) for a in (
+            ("out", proc.stdout, REMOTE_OUTPUT_LIMIT), ("err", proc.stderr, 65536))]  # fmt: skip
+        for reader in readers:
+            reader.start()
+        if input:
+            try:
+                proc.stdin.write(input)
+                proc.stdin.close()
+            except OSError:
+                pass  # ssh went away: its exit status and stderr say why
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return SSH_FAILED, b"", b"timed out after %gs" % timeout
+        for reader in readers:
+            reader.join(5)
+        out, err = got.get("out", b""), got.get("err", b"")
+        if len(out) > REMOTE_OUTPUT_LIMIT:
+            return SSH_FAILED, b"", b"it sent more than %d MiB" % (REMOTE_OUTPUT_LIMIT >> 20)
+        return code, out, err
+
+    def failure(self, code, stderr):
+        """Why a run failed, in one line: ssh's own last words, or tclaude missing there."""
+        if code == NOT_INSTALLED:
+            return (
+                "tclaude is not installed there (or python3 is missing); run: tclaude hosts install %s"
+                % self.name
+            )
+        lines = [ln for ln in decoded(stderr).splitlines() if ln.strip()]
+        return one_line(lines[-1] if lines else "ssh exited %d" % code)[:200]
+
+
+def decoded(data):
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data or ""
+
+
+def host_of(store, name):
+    return SshHost(name, host_destination(store, name))
+
+
+# -- hosts add / ls / rm / install ---------------------------------------------------------------
+
+
+def cmd_hosts_add(args):
+    store = StateStore()
+    name = checked_host_name(args.name)
+    dest = checked_destination(args.destination or name)
+    with store.lock():
+        config = store.load_config()
+        hosts = config.get("hosts") if isinstance(config.get("hosts"), dict) else {}
+        if name in hosts:
+            raise UserError("host %s exists; remove it first: tclaude hosts rm %s" % (name, name))
+        config["hosts"] = dict(hosts, **{name: {"ssh": dest}})
+        store.save_config(config)
+    say("added host %s (ssh %s)" % (name, dest))
+    print("next: tclaude hosts install %s" % name)
+    return 0
+
+
+def cmd_hosts_ls(args):
+    hosts = configured_hosts(StateStore())
+    if not hosts:
+        print("no hosts (add one with: tclaude hosts add NAME [ssh-destination])")
+        return 0
+    width = max(len("NAME"), *(len(n) for n in hosts))
+    print("%s  SSH" % "NAME".ljust(width))
+    for name, dest in hosts.items():
+        say("%s  %s" % (name.ljust(width), dest))
+    return 0
+
+
+def cmd_hosts_rm(args):
+    store = StateStore()
+    with store.lock():
+        config = store.load_config()
+        hosts = config.get("hosts") if isinstance(config.get("hosts"), dict) else {}
+        if args.name not in hosts:
+            raise UserError("no host %r (see: tclaude hosts ls)" % args.name)
+        config["hosts"] = {k: v for k, v in hosts.items() if k != args.name}
+        store.save_config(config)
+    say("removed host %s (its sessions keep running there)" % args.name)
+    return 0
+
+
+# One remote probe: what the host has, one "word value" line each (parsed, never printed raw).
+REMOTE_PROBE = (
+    "for c in python3 tmux; do command -v $c >/dev/null 2>&1 && echo have $c || echo missing $c; done; "
+    "python3 -c 'import sys; print(\"python %d.%d\" % sys.version_info[:2])' 2>/dev/null; "
+    "tmux -V 2>/dev/null | sed 's/^/tmuxv /'"
+)
+REMOTE_INSTALL_FILE = (
+    "umask 022; mkdir -p {bin} && cat > {bin}/.{f}.tmp.$$ && chmod 755 {bin}/.{f}.tmp.$$ && "
+    "mv -f {bin}/.{f}.tmp.$$ {bin}/{f}"
+)
+
+
+def cmd_hosts_install(args):
+    store = StateStore()
+    host = host_of(store, args.name)
+    for name in ("tclaude.py", "tclaude-hook.sh"):
+        try:
+            data = read_small(os.path.join(tool_dir(), name), limit=4 << 20)
+        except (OSError, ValueError) as exc:
+            raise UserError("cannot read %s: %s" % (name, one_line(str(exc)))) from None
+        code, _, err = host.run(REMOTE_INSTALL_FILE.format(bin=REMOTE_BIN, f=name), input=data)
+        if code != 0:
+            raise UserError(
+                "host %s: cannot install %s: %s" % (host.name, name, host.failure(code, err))
+            )
+    code, out, err = host.run(REMOTE_PROBE, timeout=30)
+    if code == SSH_FAILED:
+        raise UserError("host %s: %s" % (host.name, host.failure(code, err)))
+    facts = dict(line.split(" ", 1) for line in decoded(out).splitlines() if " " in line)
+    missing = [w.split(" ", 1)[1] for w in decoded(out).splitlines() if w.startswith("missing ")]
+    say(
+        "installed tclaude %s on %s in %s (tclaude.py, tclaude-hook.sh)"
+        % (__version__, host.name, REMOTE_BIN)
+    )
+    python = facts.get("python", "")
+    if python and tuple(int(p) for p in python.split(".") if p.isdigit()) < (3, 8):
+        missing.append("python3 >= 3.8 (it has %s)" % python)
+    if missing:
+        raise UserError("host %s lacks %s: install it there (tmux and python3 3.8+ are needed)"
+                        % (host.name, " and ".join(missing)))  # fmt: skip
+    code, out, err = host.run(SshHost.tclaude_script(["--version"]), timeout=30)
+    got = one_line(decoded(out))
+    if code != 0 or got != "tclaude " + __version__:
+        raise UserError("host %s: the installed tclaude does not run: %s" % (
+            host.name, got or host.failure(code, err)))  # fmt: skip
+    say("%s: python3 %s, %s; try: tclaude --host %s session ls" % (
+        host.name, python or "?", facts.get("tmuxv", "tmux ?"), host.name))  # fmt: skip
+    return 0
+
+
+# -- --host NAME and host:id: run the command there, relay its output as data ------------------
+
+
+def run_on_host(name, argv, claude_args):
+    """``tclaude --host NAME session ...``: parsed here (usage errors and --help stay local),
+    run there by the tclaude installed on that host."""
+    args = build_parser(argv).parse_args(argv)
+    host = host_of(StateStore(), name)
+    if args.group != "session" or args.command not in REMOTE_COMMANDS:
+        raise UserError("--host runs only: session %s" % "|".join(REMOTE_COMMANDS), code=2)
+    if getattr(args, "hosts", None):
+        raise UserError("give --host or --hosts, not both", code=2)
+    remote = argv + (["--", *claude_args] if claude_args else [])
+    if args.command == "attach":
+        return attach_on_host(host, remote)
+    reads_stdin = args.command == "send" and args.text in ([], ["-"])
+    return relay_from_host(host, remote, reads_stdin, ids=args.command == "wait")
+
+
+def host_option(argv):
+    """(NAME, the rest of argv) of ``--host NAME ...`` or ``--host=NAME ...``."""
+    if argv[0] == "--host":
+        name, rest = (argv[1] if len(argv) > 1 else ""), argv[2:]
+    else:
+        name, rest = argv[0][len("--host=") :], argv[1:]
+    if not name or name.startswith("-"):
+        raise UserError("--host needs a host name (see: tclaude hosts ls)", code=2)
+    return name, rest
+
+
+def command_refs(args):
+    """The session ids a parsed command names (id, or wait's ids)."""
+    if args.command not in REMOTE_COMMANDS:
+        return []
+    ref = getattr(args, "id", None)
+    return [ref] if isinstance(ref, str) else list(getattr(args, "ids", None) or ())
+
+
+def host_refs(args):
+    """{ref: (host, id)} for each ``host:id`` among the ids a command names: the part before
+    the first ":" must be a configured host (ext:<pid> and plain names stay local).  The
+    config is read only when an id holds a ":"."""
+    refs = [r for r in command_refs(args) if ":" in r and not r.startswith("ext:")]
+    if not refs:
+        return {}
+    hosts = configured_hosts(StateStore())
+    split = dict((r, tuple(r.split(":", 1))) for r in refs)
+    return {r: s for r, s in split.items() if s[0] in hosts}
+
+
+def run_host_ref(argv, claude_args, args):
+    """A ``host:id`` given where an id goes: the same command, run on that host with the id."""
+    refs, remote = command_refs(args), host_refs(args)
+    names = set(name for name, _ in remote.values())
+    if len(names) != 1 or len(remote) != len(set(refs)):
+        if args.command == "wait":
+            return wait_across_hosts(args, remote)
+        raise UserError("ids of different hosts in one command are not supported "
+                        "(run one command per host)", code=2)  # fmt: skip
+    (name,) = names
+    rest, todo = [], {r: s[1] for r, s in remote.items()}
+    for word in argv:  # each host:id becomes the remote's own id, once
+        if word in todo:
+            rest.append(todo.pop(word))
+        else:
+            rest.append(word)
+    return run_on_host(name, rest, claude_args)
+
+
+def wait_across_hosts(args, remote):
+    """``session wait`` over sessions of several hosts (this one too): one ``session wait``
+    per host, all at once (a remote one is a long-lived command on its host's connection),
+    judged as one: with --any the first to succeed wins; else all must, and the first
+    failure (a session lost, the timeout, a host gone) ends the others."""
+    import queue
+    import subprocess
+    import threading
+
+    store, groups = StateStore(), {}
+    for ref in args.ids:
+        name, sid = remote.get(ref, (None, ref))
+        if sid not in groups.setdefault(name, []):
+            groups[name].append(sid)
+    options = (["--until", args.until] if args.until else []) + (["--any"] if args.any else [])
+    if args.timeout is not None:
+        options += ["--timeout", repr(args.timeout)]
+    hosts = {name: host_of(store, name) for name in groups if name}
+    done, procs = queue.Queue(), {}
+
+    def finish(name, proc):
+        out, err = proc.communicate()
+        done.put((name, proc.returncode, decoded(out), err))
+
+    try:
+        for name, ids in groups.items():
+            words = ["session", "wait", *ids, *options]
+            argv = (hosts[name].argv(SshHost.tclaude_script(words)) if name else
+                    [sys.executable, os.path.realpath(__file__), *words])  # fmt: skip
+            procs[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+            threading.Thread(target=finish, args=(name, procs[name]), daemon=True).start()
+        reached, failed = [], None
+        for _ in procs:
+            name, code, out, err = done.get()
+            if code != 0:
+                failed = (name, code, err)
+                if not args.any:
+                    break
+                continue
+            for line in out.splitlines():
+                sid = line[:8]
+                if is_session_id(sid) and line[8:9] == " ":
+                    reached.append("%s:%s" % (name, line) if name else line)
+            if args.any:
+                break
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+    if reached and (args.any or failed is None):
+        for line in reached:  # host by host, as they got there
+            say(line)
+        return 0
+    name, code, err = failed
+    if name and code in (SSH_FAILED, NOT_INSTALLED):
+        raise UserError("host %s: %s" % (name, hosts[name].failure(code, err)))
+    for line in decoded(err).splitlines():
+        sys.stderr.write(safe_text(host_hint(line, name) if name else line) + "\n")
+    return code
+
+
+def host_hint(text, name):
+    """A remote line's hints (``tclaude session attach 4a78``) as they work from here."""
+    text = text.replace("tclaude session ", "tclaude --host %s session " % name)
+    if text.startswith("tclaude: "):
+        text = "tclaude: host %s: %s" % (name, text[len("tclaude: ") :])
+    return text
+
+
+CLEAR_SCREEN = "\x1b[H\x1b[2J"  # what peek --follow starts each frame with
+RELAY_LINE_LIMIT = 65536
+RELAY_ERR_LIMIT = 65536
+
+
+def relay_from_host(host, argv, reads_stdin, ids=False):
+    """Run tclaude there, print its output line by line as it comes, every line through
+    safe_text; its stderr after it, the same way.  Exit status: the remote's, or one line
+    for a host ssh cannot reach or a tclaude that is not there.  ``ids``: lines that start
+    with a session id (wait's "<id> <status>") get it as host:id."""
+    import subprocess
+    import threading
+
+    try:
+        proc = subprocess.Popen(
+            host.argv(SshHost.tclaude_script(argv)),
+            stdin=None if reads_stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except OSError as exc:
+        raise UserError("cannot run ssh: %s" % exc.strerror) from None
+    err = []
+
+    def drain():
+        size = 0
+        for chunk in iter(lambda: proc.stderr.read(4096), b""):
+            if size < RELAY_ERR_LIMIT:
+                err.append(chunk)
+                size += len(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        for raw in iter(lambda: proc.stdout.readline(RELAY_LINE_LIMIT), b""):
+            line = decoded(raw).rstrip("\n")
+            lead = ""
+            if line.startswith(CLEAR_SCREEN):  # a frame of peek --follow: ours to clear
+                lead, line = CLEAR_SCREEN, line[len(CLEAR_SCREEN) :]
+            if ids and is_session_id(line[:8]) and line[8:9] == " ":
+                line = "%s:%s" % (host.name, line)
+            sys.stdout.write(lead + safe_text(host_hint(line, host.name)) + "\n")
+            sys.stdout.flush()
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        raise
+    reader.join(5)
+    stderr = b"".join(err)
+    if code in (SSH_FAILED, NOT_INSTALLED):
+        raise UserError("host %s: %s" % (host.name, host.failure(code, stderr)))
+    for line in decoded(stderr).splitlines():
+        sys.stderr.write(safe_text(host_hint(line, host.name)) + "\n")
+    return code
+
+
+def attach_on_host(host, argv):
+    """``ssh -t`` to the remote ``session attach``: the remote tclaude attaches there (ssh
+    passes no $TMUX, so it never tries to switch a client of ours)."""
+    import subprocess
+
+    if not sys.stdin.isatty():
+        raise UserError("attach needs a terminal (stdin is not a tty)")
+    code = subprocess.call(host.argv(SshHost.tclaude_script(argv), tty=True))
+    if code == NOT_INSTALLED:
+        raise UserError("host %s: %s" % (host.name, host.failure(code, b"")))
+    return code
+
+
+# -- ls --hosts: every host at once, one table -----------------------------------------------
+
+
+def host_timeout():
+    raw = os.environ.get("TCLAUDE_HOST_TIMEOUT")
+    try:
+        value = float(raw) if raw else HOST_TIMEOUT
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 86400:
+        warn_once(
+            "TCLAUDE_HOST_TIMEOUT=%s is not a number of seconds; using %g" % (raw, HOST_TIMEOUT)
+        )
+        return HOST_TIMEOUT
+    return value
+
+
+def selected_hosts(store, spec):
+    """The hosts ``--hosts all`` or ``--hosts a,b`` names, in that order."""
+    hosts = configured_hosts(store)
+    if spec == "all":
+        return [SshHost(n, d) for n, d in hosts.items()]
+    picked = []
+    for name in (n.strip() for n in spec.split(",")):
+        if name and name not in (h.name for h in picked):
+            picked.append(SshHost(name, host_destination(store, name)))
+    return picked
+
+
+class HostQuery:
+    """``session ls --json`` on each host, all at once (one thread and one ssh each), every
+    one bounded by the per-host timeout: a host that is down or slow costs its own row, never
+    the others'."""
+
+    def __init__(self, hosts, argv, timeout):
+        import threading
+
+        self.hosts, self.results = hosts, {}
+        self.threads = [threading.Thread(target=self.ask, args=(h, argv, timeout), daemon=True)
+                        for h in hosts]  # fmt: skip
+        for thread in self.threads:
+            thread.start()
+
+    def ask(self, host, argv, timeout):
+        try:
+            self.results[host.name] = host.run(SshHost.tclaude_script(argv), timeout=timeout)
+        except UserError as exc:
+            self.results[host.name] = (SSH_FAILED, b"", str(exc).encode())
+
+    def collect(self):
+        """([remote views], [(host, why unreachable)]), hosts in the order given."""
+        views, down = [], []
+        for host, thread in zip(self.hosts, self.threads):
+            thread.join()
+            code, out, err = self.results.get(host.name, (SSH_FAILED, b"", b"no answer"))
+            if code != 0:
+                down.append((host.name, host.failure(code, err)))
+                continue
+            for line in decoded(err).splitlines():
+                warn(
+                    "host %s: %s"
+                    % (
+                        host.name,
+                        line[len("tclaude: ") :] if line.startswith("tclaude: ") else line,
+                    )
+                )
+            try:
+                views.extend(remote_views(host.name, json_loads(decoded(out))))
+            except ValueError as exc:
+                down.append(
+                    (host.name, "its ls --json is unreadable: %s" % one_line(str(exc))[:80])
+                )
+        return views, down
+
+
+class HostPoller:
+    """watch --hosts: the other hosts' sessions, asked again every interval (at least every
+    2 s) in a thread of its own, so a slow host never holds up the dashboard; each host's
+    answer is bounded by the per-host timeout.  A remote session that starts waiting is a
+    local desktop notification (when they are on), with the host in its title."""
+
+    def __init__(self, hosts, interval):
+        self.hosts, self.interval = hosts, max(interval, 2.0)
+        self.views, self.down, self.asked = [], [], False
+        self.statuses = None  # {host:id: status} of the last answer (None: none yet)
+
+    def poll(self):
+        views, down = HostQuery(self.hosts, ["session", "ls", "--json"], host_timeout()).collect()
+        self.notify_changes(views)
+        self.views, self.down, self.asked = views, down, True
+
+    def start(self):
+        import threading
+
+        def loop():
+            while True:
+                try:
+                    self.poll()
+                except Exception as exc:  # the dashboard must go on; say why once
+                    warn_once("asking the hosts failed: %s: %s" % (type(exc).__name__, exc))
+                time.sleep(self.interval)
+
+        threading.Thread(target=loop, daemon=True).start()
+
+    def latest(self):
+        """The last answer's views; each host that did not answer is a warning (the
+        dashboard's footer shows them)."""
+        if not self.asked:
+            warn("asking %s ..." % ", ".join(h.name for h in self.hosts))
+        for name, why in self.down:
+            warn("host %s unreachable (%s)" % (name, why))
+        return list(self.views)
+
+    def notify_changes(self, views):
+        before, self.statuses = self.statuses, {v["id"]: v["status"] for v in views}
+        if before is None:
+            return  # the first look: what waits already was waiting before we came
+        # a session not seen before is new (its first prompt notifies nobody, as here) or
+        # its host just came back: either way no change was seen
+        turned = [v for v in views if v["status"] in NOTIFY_TITLES
+                  and before.get(v["id"]) not in (None, v["status"])]  # fmt: skip
+        if not turned or not global_notify(StateStore(), strict=False):
+            return
+        backend = notify_backend()
+        for view in turned if backend else ():
+            title, body = notification_text(view)
+            try:
+                backend.send("%s: %s" % (view["host"], title), body, NOTIFY_URGENCY[view["status"]])
+            except NotifyError as exc:
+                warn("cannot notify about %s: %s" % (view["id"], exc))
+
+
+def act_on_host(ref, words, stdin=None):
+    """A dashboard key on a remote row: ``tclaude session <verb> host:id ...`` in a child
+    tclaude (the same checks, run on the host); its last line, or a UserError with its
+    error line."""
+    import subprocess
+
+    verb, rest = words[0], words[1:]
+    argv = [sys.executable, os.path.realpath(__file__), "session", verb, ref, *rest]
+    try:
+        proc = subprocess.run(argv, input=stdin or b"", capture_output=True,
+                              timeout=ACT_TIMEOUT + SSH_CONNECT_TIMEOUT + 30)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise UserError("%s on %s took too long; look with: tclaude session peek %s"
+                        % (verb, ref, ref)) from None  # fmt: skip
+    lines = decoded(proc.stdout if proc.returncode == 0 else proc.stderr).splitlines()
+    last = one_line(lines[-1] if lines else "exit status %d" % proc.returncode)
+    if proc.returncode != 0:
+        raise UserError(last[len("tclaude: ") :] if last.startswith("tclaude: ") else last)
+    return last
+
+
+def remote_views(name, items):
+    """A remote ``ls --json`` as views: each object checked field by field (a wrong one is
+    dropped with a warning), its id made ``host:id``.  Text stays text; it is sanitised where
+    it is printed, as every other."""
+    if not isinstance(items, list):
+        raise ValueError("not a JSON list")
+    views = []
+    where = "host %s" % name
+    for item in items:
+        sid = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(sid, str) or not is_session_id(sid):
+            warn_once("%s: ignoring a session with id %s" % (where, one_line(repr(sid))[:40]))
+            continue
+        fields = {k: v for k, v in item.items() if k in REMOTE_VIEW_FIELDS}
+        view = checked_fields(fields, REMOTE_VIEW_FIELDS, "%s: session %s" % (where, sid))
+        view.setdefault("status", "unknown")
+        view.update(id="%s:%s" % (name, sid), host=name)
+        views.append(view)
+    return views
+
+
+def ls_with_hosts(query, views, as_json):
+    remote, down = query.collect()
+    views = [dict(v, host=None) for v in views] + remote
+    if as_json:
+        import json
+
+        for name, why in down:
+            warn("host %s unreachable (%s)" % (name, why))
+        print(json.dumps(views, indent=2, ensure_ascii=True))
+        return 0
+    print(format_hosts_table(views, down))
+    return 0
+
+
+def format_hosts_table(views, down):
+    now = time.time()
+    header = ["HOST", "ID", "NAME", "STATUS", "AGE", "CWD", "CONV", "DETAIL"]
+    rows = [header] + [[safe_text(v.get("host") or "local"), *view_row(v, now)] for v in views]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+    widths[0] = max([widths[0]] + [len(name) for name, _ in down])
+    lines = []
+    for row in rows:
+        cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1][:DETAIL_WIDTH]]
+        lines.append("  ".join(cells).rstrip())
+    for name, why in down:
+        lines.append(safe_text("%s  host unreachable (%s)" % (name.ljust(widths[0]), why)))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
 # 14. main: the whole command line in one table, and the error boundary
 # --------------------------------------------------------------------------------------------
 
@@ -6515,6 +7295,60 @@ examples:
   ok    environment   CLAUDECODE not set
   11 ok, 0 warn, 0 FAIL
 """
+HOSTS_HELP = """\
+Sessions on other machines, through OpenSSH and the tclaude installed there: no daemon, no
+open port.  Hosts live in ~/.tofu/tclaude.json.  Then, for any session command:
+  tclaude --host NAME session new|ls|attach|kill|send|wait|peek|approve|deny|answer ...
+  tclaude session kill NAME:ID          (a host:id works wherever an id does)
+  tclaude session wait api dev:4a78 gpu:fc5a   (sessions of several hosts at once)
+  tclaude session ls --hosts all        (one table with a HOST column; hosts in parallel)
+  tclaude session watch --hosts all     (the same, live; its keys act through ssh; it
+                                         notifies when a remote session starts waiting)
+Each host gets one multiplexed ssh connection (ControlMaster, kept 120 s) with its socket in a
+0700 dir ($XDG_RUNTIME_DIR/tclaude-ssh, else ~/.tofu/ssh); BatchMode (no password prompt),
+ConnectTimeout 5 s and the multiplexing options are fixed on ssh's command line, where no
+ssh_config entry can change them.  Remote output is data: checked, and sanitised as any other.
+
+examples:
+  tclaude hosts add dev me@dev.example.com
+  tclaude hosts install dev
+  tclaude --host dev session new ~/src/api --name api
+  tclaude session ls --hosts all
+"""
+HOSTS_ADD_HELP = """\
+NAME is what tclaude calls the host (--host NAME, NAME:ID); DESTINATION is what ssh gets
+([user@]host, ssh://[user@]host:port, or a Host alias of your ~/.ssh/config; default: NAME).
+Key-based login must work without a prompt (ssh runs in BatchMode).
+
+examples:
+  $ tclaude hosts add dev me@dev.example.com
+  added host dev (ssh me@dev.example.com)
+  next: tclaude hosts install dev
+"""
+HOSTS_LS_HELP = """\
+examples:
+  $ tclaude hosts ls
+  NAME  SSH
+  dev   me@dev.example.com
+"""
+HOSTS_RM_HELP = """\
+Only tclaude's entry goes: the host's sessions, files and tclaude stay as they are.
+
+examples:
+  $ tclaude hosts rm dev
+  removed host dev (its sessions keep running there)
+"""
+HOSTS_INSTALL_HELP = """\
+Copies this tclaude.py and tclaude-hook.sh (the same version) to ~/.tofu/bin on the host,
+each written whole then renamed, then checks that python3 (3.8+) and tmux are there and that
+the copy runs; exit status 1 says what is missing.  claude itself must be on the host's PATH
+for ssh sessions (a non-login shell).
+
+examples:
+  $ tclaude hosts install dev
+  installed tclaude 0.1.0 on dev in ~/.tofu/bin (tclaude.py, tclaude-hook.sh)
+  dev: python3 3.11, tmux 3.3a; try: tclaude --host dev session ls
+"""
 
 
 def arg(*flags, **options):
@@ -6563,7 +7397,9 @@ def command_table():
         Command("session ls", cmd_ls, "list sessions with their live status", LS_HELP,
             arg("--json", action="store_true", help="print the state objects as JSON"),
             arg("--all", action="store_true",
-                help="also list claude sessions started by hand (ext:<pid>)")),
+                help="also list claude sessions started by hand (ext:<pid>)"),
+            arg("--hosts", metavar="all|NAME,...",
+                help="also list the sessions of these hosts (tclaude hosts), HOST column")),
         Command("session attach", cmd_attach, "attach to a session (tmux prefix + d detaches)",
             ATTACH_HELP,
             arg("id", nargs="?", help="session id, unique id prefix, or name"),
@@ -6625,7 +7461,9 @@ def command_table():
                 help="time between refreshes (default: 1)"),
             arg("--once", action="store_true", help="print one frame as plain text and exit"),
             arg("--all", action="store_true",
-                help="also show claude sessions started by hand (ext:<pid>, dim)")),
+                help="also show claude sessions started by hand (ext:<pid>, dim)"),
+            arg("--hosts", metavar="all|NAME,...",
+                help="also show the sessions of these hosts (tclaude hosts), HOST column")),
         Command("session adopt", cmd_adopt,
             "bring a claude you started by hand in tmux under tclaude", ADOPT_HELP,
             arg("pane", help="tmux pane id (%%3), target (work:1.0), or ext:<pid> (ls --all)"),
@@ -6643,6 +7481,20 @@ def command_table():
         Command("hooks uninstall", cmd_hooks_uninstall, "remove what install added",
             HOOKS_UNINSTALL_HELP,
             dry_run),
+        Command("hosts", None, "other machines whose sessions tclaude reaches over ssh",
+            HOSTS_HELP, dest="verb", metavar="ACTION"),
+        Command("hosts add", cmd_hosts_add, "add a host (an ssh destination)", HOSTS_ADD_HELP,
+            arg("name", help="the host's name in tclaude (letters, digits, . _ -)"),
+            arg("destination", nargs="?",
+                help="what to give ssh: [user@]host or an ssh_config alias (default: NAME)")),
+        Command("hosts ls", cmd_hosts_ls, "list the hosts", HOSTS_LS_HELP),
+        Command("hosts rm", cmd_hosts_rm, "forget a host (its sessions keep running)",
+            HOSTS_RM_HELP,
+            arg("name", help="the host's name")),
+        Command("hosts install", cmd_hosts_install,
+            "copy this tclaude to the host's ~/.tofu/bin over ssh, check python3 and tmux",
+            HOSTS_INSTALL_HELP,
+            arg("name", help="the host's name")),
         Command("doctor", cmd_doctor, "check tmux, claude, the hook and the state dir",
             DOCTOR_HELP),
         Command("notify", cmd_notify, "desktop notifications when a session needs you",
@@ -6706,6 +7558,10 @@ def build_parser(argv=None):
         formatter_class=raw,
     )
     parser.add_argument("--version", action="version", version="tclaude " + __version__)
+    # run_command takes --host off before parsing; here it is for --help (SUPPRESS: no
+    # "host" in every Namespace, which bare_args would have to fake)
+    parser.add_argument("--host", metavar="NAME", default=argparse.SUPPRESS,
+                        help="run the session command on this host (see: tclaude hosts)")  # fmt: skip
     subparsers = {(): parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=Parser)}
     subparsers[()].required = True
     for row in rows:
@@ -6806,7 +7662,11 @@ def run_command(argv, claude_args):
     if argv == ["--version"]:
         print("tclaude " + __version__)  # as argparse's version action prints it
         return 0
+    if argv and (argv[0] == "--host" or argv[0].startswith("--host=")):
+        return run_on_host(*host_option(argv), claude_args)
     args = bare_args(argv) or build_parser(argv).parse_args(argv)
+    if args.group == "session" and host_refs(args):
+        return run_host_ref(argv, claude_args, args)
     if claude_args:
         if args.func is not cmd_new:
             raise UserError("only 'session new' passes arguments after -- to claude", code=2)

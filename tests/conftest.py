@@ -569,3 +569,33 @@ def outer(sandbox):
 
     yield tmux
     tmux("kill-server", check=False)
+
+
+# -- other machines: real sshd servers on 127.0.0.1 (tests/sshd.py) ---------------------------
+
+
+@pytest.fixture
+def ssh_world(sandbox, tmp_path):
+    """The sandbox's ssh client setup; hosts are added with ``ssh_world.add(alias)``."""
+    from sshd import SshWorld, find_sshd
+
+    if find_sshd() is None:
+        pytest.skip("no sshd: install openssh-server (.ci/run does)")
+    world = SshWorld(str(tmp_path / "ssh"), sandbox)
+    try:
+        yield world
+    finally:
+        world.close()
+
+
+@pytest.fixture
+def two_hosts(sandbox, ssh_world):
+    """Two machines, alpha and beta, each with tclaude installed, known to the sandbox's
+    tclaude as hosts a and b."""
+    hosts = {}
+    for name, alias in (("a", "alpha"), ("b", "beta")):
+        host = ssh_world.add(alias)
+        host.install()
+        sandbox.run("hosts", "add", name, alias, check=True)
+        hosts[name] = host
+    return hosts

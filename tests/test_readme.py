@@ -58,6 +58,8 @@ def check_invocation(parser, words):
     """Problems with one shown invocation: unknown command words or flags ([] when fine)."""
     paths = [([], parser)]
     rest = list(words)
+    if rest[:1] == ["--host"] and "--host" in option_strings(parser):
+        rest = rest[2:]  # the one option before the command: tclaude --host NAME session ...
     while rest and subcommands(paths[0][1]):
         word = rest[0].strip("[]()")
         if not re.fullmatch(r"[a-z_][a-z-]*(%s[a-z_][a-z-]*)*" % ALT, word):
