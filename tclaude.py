@@ -3028,10 +3028,14 @@ def worktree_verdict(view, views, force=False):
         if other["id"] != view["id"] and other["status"] != "exited" and isinstance(cwd, str) \
                 and inside(cwd, path):  # fmt: skip
             return False, "session %s (%s) works in it" % (other["id"], other["status"]), None
+    for reg in live_registry_entries():  # a claude started by hand (ls --all) counts too
+        if isinstance(reg.get("cwd"), str) and inside(reg["cwd"], path):
+            return False, "claude pid %s works in it" % reg.get("pid"), None
     try:
         facts = worktree_facts(path, view.get("worktreeBranch"))
     except GitError as exc:
         return False, "unknown (%s)" % exc, None
+    facts["listed"] = listed[0]["path"]  # the path git knows, not a symlink to it
     if (facts["changed"] or facts["unmerged"]) and not force:
         return False, facts_text(facts), facts
     return True, facts_text(facts), facts
@@ -3043,7 +3047,8 @@ def remove_worktree(view, facts, force=False):
     say."""
     repo, path, branch = view["worktreeRepo"], view["worktreePath"], view.get("worktreeBranch")
     dirty = bool(facts and facts["changed"])
-    git(repo, "worktree", "remove", *(["--force"] if force and dirty else []), path)
+    listed = (facts or {}).get("listed") or path
+    git(repo, "worktree", "remove", *(["--force"] if force and dirty else []), listed)
     forget_worktree_status(path)
     said = ["removed worktree %s" % path]
     if view.get("worktreeNewBranch") and branch:
@@ -4385,10 +4390,11 @@ WATCH_COLUMNS = (
     ("cpu", "CPU", 5),
     ("rss", "RSS", 5),
     ("conv", "CONV", 8),
+    ("tree", "WORKTREE", 24),  # shown only when a session has a worktree
     ("cwd", "CWD", 28),
     ("detail", "DETAIL", 0),
 )
-WATCH_DROP = ("conv", "cwd", "rss", "cpu", "name", "detail", "age")
+WATCH_DROP = ("conv", "cwd", "tree", "rss", "cpu", "name", "detail", "age")
 WATCH_RIGHT = ("cpu", "rss")
 DETAIL_MIN = 12
 WATCH_KEYS_LINE = (
@@ -4557,6 +4563,9 @@ class WatchModel:
         if shown and shown.get("status") != "exited":
             snap.want_screen(shown)
         views = current_views(self.store, self.tmux, snap=snap)
+        for view in views:
+            if view.get("worktreePath"):  # git at most once per worktree per few seconds
+                view["worktreeStatus"] = worktree_status(view)
         self.preview_text = None
         if shown and shown.get("status") != "exited" and not shown.get("adopted"):
             self.preview_text = snap.screen(shown["tmuxSession"])
@@ -4585,6 +4594,7 @@ def watch_cells(view, stats, now):
         "rss": format_bytes(stat[1]) if stat else "-",
         "conv": cell_text(view.get("convId"))[:8] or "-",
         "cwd": cell_text(short_path(cwd) if isinstance(cwd, str) else "") or "-",
+        "tree": cell_text(worktree_cell(view.get("worktreeStatus"))) or "-",
         "detail": cell_text(view.get("statusDetail")),
     }
 
@@ -4600,6 +4610,8 @@ def watch_layout(rows, width, prefix):
     shown = [key for key, _, _ in WATCH_COLUMNS]
     if all(r["name"] == "-" for r in rows):
         shown.remove("name")  # nobody uses names: the room is better spent on DETAIL
+    if all(r.get("tree", "-") == "-" for r in rows):
+        shown.remove("tree")
 
     def needed():
         return prefix + sum(widths[k] for k in shown) + len(shown) - 1

@@ -7,11 +7,12 @@ worktree with work in it (changes, untracked files, commits on no other branch) 
 
 import json
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
-from conftest import assert_one_line_error, write_transcript
+from conftest import assert_one_line_error, registry_files, wait_until, write_transcript
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -361,6 +362,17 @@ def test_ls_says_unknown_when_git_cannot_answer(sandbox, tmp_path):
     assert "broken" in status["detail"]
 
 
+def test_watch_shows_the_worktree_column_only_when_a_session_has_one(sandbox):
+    sandbox.new()
+    lines = sandbox.run("session", "watch", "--once", check=True).stdout.splitlines()
+    assert "WORKTREE" not in lines[1]
+    repo = make_repo(sandbox)
+    new_worktree_session(sandbox, repo, "seen")
+    lines = sandbox.run("session", "watch", "--once", check=True).stdout.splitlines()
+    assert "WORKTREE" in lines[1]
+    assert any("seen: clean" in line for line in lines[2:])
+
+
 # -- kill: the worktree is kept unless asked, and then only when nothing is lost -----------
 
 
@@ -428,6 +440,20 @@ def test_kill_keeps_a_worktree_another_live_session_works_in(sandbox):
     sandbox.wait_status(other, "waiting_input")
     proc = sandbox.run("session", "kill", sid, "--remove-worktree", check=True)
     assert "session %s (waiting_input) works in it" % other in proc.stdout
+    assert state["cwd"] in worktrees(repo)
+
+
+def test_kill_keeps_a_worktree_a_claude_started_by_hand_works_in(sandbox):
+    repo = make_repo(sandbox)
+    sid, state = new_worktree_session(sandbox, repo, "byhand")
+    sandbox.tmux("new-session", "-d", "-s", "hand", "-c", state["cwd"], "claude")
+    wait_until(
+        lambda: [r for r in registry_files(sandbox) if r.get("cwd") == state["cwd"]
+                 and r.get("status") == "idle" and r.get("pid") != state.get("pid")],
+        message="a claude started by hand in the worktree",
+    )  # fmt: skip
+    proc = sandbox.run("session", "kill", sid, "--remove-worktree", check=True)
+    assert re.search(r"kept worktree .*claude pid \d+ works in it", proc.stdout), proc.stdout
     assert state["cwd"] in worktrees(repo)
 
 
