@@ -3050,7 +3050,7 @@ def remove_worktree(view, facts, force=False):
     listed = (facts or {}).get("listed") or path
     git(repo, "worktree", "remove", *(["--force"] if force and dirty else []), listed)
     forget_worktree_status(path)
-    said = ["removed worktree %s" % path]
+    said = ["removed worktree %s" % short_path(path)]
     if view.get("worktreeNewBranch") and branch:
         code, _ = git(repo, "branch", "-D" if force else "-d", branch, check=False)
         if code == 0:
@@ -3403,7 +3403,7 @@ def kill_worktree(store, tmux, view, remove):
 
 def kept_worktree_text(view, why=None):
     return "kept worktree %s (branch %s%s); remove it when done with: %s" % (
-        view["worktreePath"], view.get("worktreeBranch") or "?", ": " + why if why else "",
+        short_path(view["worktreePath"]), view.get("worktreeBranch") or "?", ": " + why if why else "",
         removal_hint(view))  # fmt: skip
 
 
@@ -3865,7 +3865,7 @@ def prune_worktree(args, view, views, report):
         return True
     if not getattr(args, "worktrees", False):
         report("kept session %s: its worktree %s is still there (remove it with: tclaude "
-               "session prune --worktrees)" % (view["id"], path))  # fmt: skip
+               "session prune --worktrees)" % (view["id"], short_path(path)))  # fmt: skip
         return False
     force = getattr(args, "force", False)
     removable, why, facts = worktree_verdict(view, views, force)
@@ -3873,11 +3873,11 @@ def prune_worktree(args, view, views, report):
         report("kept session %s and %s" % (view["id"], kept_worktree_text(view, why)))
         return False
     if facts["changed"] or facts["unmerged"]:  # --force: say exactly what is thrown away
-        report("discarding in worktree %s: %s" % (path, facts_text(facts)))
+        report("discarding in worktree %s: %s" % (short_path(path), facts_text(facts)))
         for line in facts["changed"] + facts["unmerged"]:
             report("  %s" % safe_text(line))
     if args.dry_run:
-        report("would remove worktree %s (%s)" % (path, why))
+        report("would remove worktree %s (%s)" % (short_path(path), why))
         return True
     try:
         for line in remove_worktree(view, facts, force):
