@@ -2957,12 +2957,14 @@ def exclude_worktree_dir(main):
         warn("could not add %s to %s's info/exclude: %s" % (WORKTREE_EXCLUDE, main, exc))
 
 
-def worktree_facts(path, branch):
+def worktree_facts(path, branch, thorough=True):
     """What removing the worktree would lose: {"changed": [...], "ignored": n, "unmerged":
     [...]}: changed = tracked changes and untracked files (git status, ignored files apart);
     unmerged = commits of its HEAD or ``branch`` on no other branch, remote branch or tag.
-    Raises GitError when git cannot tell."""
-    status = git(path, "status", "--porcelain", "-z", "--ignored", "--untracked-files=all")
+    Not ``thorough`` (ls, watch): untracked folders count once, ignored files are not
+    counted, and only HEAD's commits are.  Raises GitError when git cannot tell."""
+    more = ("--ignored", "--untracked-files=all") if thorough else ()
+    status = git(path, "status", "--porcelain", "-z", *more)
     changed, ignored, items = [], 0, status.split("\0")
     skip = False
     for item in items:
@@ -2975,7 +2977,7 @@ def worktree_facts(path, branch):
             changed.append(item[3:])
             skip = item[0] in "RC"  # a rename's or copy's old path follows
     tips = ["HEAD"]
-    if branch and ref_exists(path, "refs/heads/" + branch):
+    if thorough and branch and ref_exists(path, "refs/heads/" + branch):
         tips.append("refs/heads/" + branch)
     others = ["--exclude=" + branch] if branch else []  # (relative to refs/heads/)
     log = git(path, "log", "--format=%h %s", *tips, "--not", *others, "--branches", "--remotes",
@@ -3066,10 +3068,12 @@ def remove_worktree(view, facts, force=False):
 
 
 def worktree_status_path(path):
-    import hashlib
+    """The cache file of worktree ``path``: named by a checksum of the path (zlib: hashlib
+    alone costs ls 3 ms of imports); the entry names its path, so a collision is a miss."""
+    import zlib
 
-    key = hashlib.sha1(os.path.realpath(path).encode("utf-8", "surrogateescape")).hexdigest()
-    return os.path.join(state_dir(), "worktrees", key[:20] + ".json")
+    key = zlib.crc32(path.encode("utf-8", "surrogateescape"))
+    return os.path.join(state_dir(), "worktrees", "%08x.json" % key)
 
 
 def forget_worktree_status(path):
@@ -3090,14 +3094,16 @@ def worktree_status(view, now=None):
     cache = worktree_status_path(path)
     try:
         old = read_json_file(cache)
-        if isinstance(old, dict) and 0 <= now - old.get("checked", 0) < WORKTREE_STATUS_TTL:
+        fresh = isinstance(old, dict) and old.get("path") == path
+        if fresh and 0 <= now - old.get("checked", 0) < WORKTREE_STATUS_TTL:
+            del old["path"]
             return old
     except (OSError, ValueError):
         pass
     branch = view.get("worktreeBranch")
     status = {"branch": branch, "checked": round(now, 3)}
     try:
-        facts = worktree_facts(path, branch) if os.path.isdir(path) else None
+        facts = worktree_facts(path, branch, False) if os.path.isdir(path) else None
     except GitError as exc:
         facts, status["detail"] = None, str(exc)
     if facts is None:
@@ -3107,7 +3113,7 @@ def worktree_status(view, now=None):
                       changed=len(facts["changed"]), unmerged=len(facts["unmerged"]))  # fmt: skip
     try:
         os.makedirs(os.path.dirname(cache), mode=0o700, exist_ok=True)
-        write_file_atomic(cache, json_bytes(status))
+        write_file_atomic(cache, json_bytes(dict(status, path=path)))
     except (OSError, UserError):
         pass  # no cache: the next view asks git again
     return status
