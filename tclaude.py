@@ -4916,7 +4916,10 @@ class Dashboard:
         try:
             state = self.model.store.load(sid)
             view = kill_one(self.model.store, self.model.tmux, state)
-            self.say("killed %s; %s" % (sid, resume_line(view)))
+            if view.get("worktreePath"):  # kept, as session kill keeps it; say where
+                self.say("killed %s; %s" % (sid, kept_worktree_text(view)))
+            else:
+                self.say("killed %s; %s" % (sid, resume_line(view)))
         except FileNotFoundError:
             self.say("%s is already gone" % sid)
         except (OSError, ValueError) as exc:

@@ -12,7 +12,14 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import assert_one_line_error, registry_files, wait_until, write_transcript
+from conftest import (
+    assert_one_line_error,
+    open_dashboard,
+    registry_files,
+    tmux_command_log,
+    wait_until,
+    write_transcript,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -333,6 +340,17 @@ def test_ls_runs_git_at_most_once_per_worktree_within_the_cache_time(sandbox, tm
     assert len(status_runs) == 1
 
 
+def test_ls_with_worktree_sessions_still_makes_one_tmux_call(sandbox, tmp_path):
+    repo = make_repo(sandbox)
+    new_worktree_session(sandbox, repo, "a")
+    new_worktree_session(sandbox, repo, "b")
+    path, log = tmux_command_log(sandbox, tmp_path)
+    shutil.rmtree(os.path.join(sandbox.state_dir, "worktrees"))
+    proc = sandbox.run("session", "ls", env={"PATH": path}, check=True)
+    assert "a: clean" in proc.stdout and "b: clean" in proc.stdout
+    assert log.read_text().split() == ["list-panes"]
+
+
 def test_ls_of_sessions_without_worktree_runs_no_git(sandbox, tmp_path):
     sandbox.new()
     bin_dir = tmp_path / "gitbin"
@@ -441,6 +459,29 @@ def test_kill_keeps_a_worktree_another_live_session_works_in(sandbox):
     proc = sandbox.run("session", "kill", sid, "--remove-worktree", check=True)
     assert "session %s (waiting_input) works in it" % other in proc.stdout
     assert state["cwd"] in worktrees(repo)
+
+
+def test_kill_from_the_dashboard_keeps_the_worktree_and_says_so(sandbox):
+    repo = make_repo(sandbox)
+    sid, state = new_worktree_session(sandbox, repo, "dash")
+    dash = open_dashboard(sandbox, width=200)
+    dash.wait_ids([sid])
+    dash.keys("x")
+    dash.wait_text("kill %s? y/n" % sid)
+    dash.keys("y")
+    dash.wait_text("killed %s; kept worktree " % sid)
+    assert state["cwd"] in worktrees(repo)
+
+
+def test_a_registered_but_missing_worktree_path_is_a_clash(sandbox):
+    repo = make_repo(sandbox)
+    path = os.path.join(repo, ".claude", "worktrees", "lost")
+    git(repo, "worktree", "add", "-q", "-b", "lost-branch", path)
+    git(repo, "worktree", "lock", path)
+    shutil.rmtree(path)
+    proc = sandbox.run("session", "new", repo, "--worktree", "lost")
+    assert_one_line_error(proc, r"worktrees/lost is a worktree of .* already \(see: git -C ")
+    assert branches(repo) == ["lost-branch", "main"]
 
 
 def test_kill_keeps_a_worktree_a_claude_started_by_hand_works_in(sandbox):
