@@ -20,7 +20,7 @@ Map of this file, top to bottom (each part uses only what comes before it):
   8. status resolution      hooks + liveness + registry + screen -> one true status; the
                             snapshots resolve() reads and the Watcher of session wait
   9. commands               session new / ls / attach / kill / wait / send / resume / rename /
-                            prune, status-line; peek / approve / deny / answer: read the dialog
+                            prune, status-line; git worktrees (the only code that runs git); peek / approve / deny / answer: read the dialog
                             on screen, check it is the one the hooks recorded, press its key
   10. dashboard             session watch: a live, top-like view (curses, imported lazily)
   11. tools                 hooks print/install/uninstall, adopting a claude started by hand
@@ -2729,8 +2729,9 @@ def launch(store, tmux, state, claude, resume, undo):
 # answer is "unknown", which is never removed.
 
 GIT_TIMEOUT = 10.0
-# Where claude -w puts its worktrees: inside the main checkout, so claude's workspace trust of
-# the repo covers them (a worktree elsewhere would stop at the trust dialog).
+# Where claude -w puts its worktrees: one known place per repo, and a worktree of either tool
+# is a clash for the other, never a surprise.  (Claude looks workspace trust up by the main
+# checkout for any of its worktrees, so the place does not matter for the trust dialog.)
 WORKTREE_DIR = os.path.join(".claude", "worktrees")
 WORKTREE_EXCLUDE = "/.claude/worktrees/"
 WORKTREE_STATUS_TTL = 5.0  # seconds ls and watch show a cached worktree status before asking git
@@ -2866,8 +2867,10 @@ def worktree_plan(directory, name, branch, base, default_name, main, top, entrie
         if base is None and git(directory, "symbolic-ref", "-q", "HEAD", check=False)[0] != 0:
             raise UserError("HEAD is detached in %s: say which commit to branch from with "
                             "--from REF" % top)  # fmt: skip
-        code, sha = git(directory, "rev-parse", "--verify", "--quiet",
-                        (base or "HEAD") + "^{commit}", check=False)  # fmt: skip
+        code, sha = 1, ""
+        if not (base or "HEAD").startswith("-"):  # never an option to git
+            code, sha = git(directory, "rev-parse", "--verify", "--quiet",
+                            (base or "HEAD") + "^{commit}", check=False)  # fmt: skip
         if code != 0 or not sha.strip():
             raise UserError("no commit %r in %s (--from takes a branch, tag or commit)"
                             % (base, main))  # fmt: skip
@@ -3120,7 +3123,7 @@ def worktree_status(view, now=None):
 
 
 def worktree_cell(status):
-    """ "fix-login: 2 changed, 1 unpushed" for ls and watch."""
+    """ "fix-login: 2 changed, 1 unmerged" for ls and watch."""
     if status is None:
         return ""
     branch = status.get("branch") or "?"

@@ -248,6 +248,8 @@ def test_missing_branch_and_unknown_ref_are_one_line(sandbox):
     assert_one_line_error(proc, r"no branch 'nope' in ")
     proc = sandbox.run("session", "new", repo, "--worktree", "x", "--from", "nope")
     assert_one_line_error(proc, r"no commit 'nope' in ")
+    proc = sandbox.run("session", "new", repo, "--worktree", "x", "--from=--all")
+    assert_one_line_error(proc, r"no commit '--all' in ")
     proc = sandbox.run(
         "session", "new", repo, "--worktree", "x", "--from", "main", "--branch", "main"
     )
@@ -283,13 +285,20 @@ def test_git_failing_mid_way_leaves_no_branch_and_no_folder(sandbox):
     assert_nothing_made(sandbox, repo, ["main"])
 
 
-def test_session_that_cannot_start_takes_its_worktree_back(sandbox):
+def test_session_that_cannot_start_takes_its_worktree_back(sandbox, tmp_path):
+    """tmux refusing the new session comes after the worktree was made: it is taken back."""
     repo = make_repo(sandbox)
-    # tmux refuses a session: a server that cannot start (its socket dir is a file)
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    real = shutil.which("tmux", path=sandbox.env["PATH"])
+    (shim / "tmux").write_text(
+        '#!/bin/sh\nfor a; do [ "$a" = new-session ] && { echo "no room" >&2; exit 1; }; done\n'
+        'exec %s "$@"\n' % real
+    )
+    (shim / "tmux").chmod(0o755)
     proc = sandbox.run("session", "new", repo, "--worktree", "x",
-                       env={"TMUX_TMPDIR": os.path.join(repo, "a.txt")})  # fmt: skip
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
+                       env={"PATH": str(shim) + os.pathsep + sandbox.env["PATH"]})  # fmt: skip
+    assert_one_line_error(proc, r"no room")
     assert_nothing_made(sandbox, repo, ["main"])
 
 
@@ -560,6 +569,20 @@ def test_prune_worktrees_removes_only_clean_merged_ones(sandbox):
     assert os.path.isfile(os.path.join(dirty_state["cwd"], "wip.txt"))
     assert set(sandbox.ls()) == {dirty, ahead, live}  # the kept ones stay listed
     assert_main_checkout_intact(repo)
+
+
+def test_prune_worktrees_does_not_count_ignored_files_as_work(sandbox):
+    repo = make_repo(sandbox)
+    write(os.path.join(repo, ".gitignore"), "build/\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore build/")
+    sid, state = new_worktree_session(sandbox, repo, "built")
+    os.makedirs(os.path.join(state["cwd"], "build"))
+    write(os.path.join(state["cwd"], "build", "out.bin"))
+    exit_session(sandbox, sid)
+    proc = sandbox.run("session", "prune", "--worktrees", check=True)
+    assert "removed worktree %s" % state["cwd"] in proc.stdout
+    assert worktrees(repo) == [repo]
 
 
 def test_plain_prune_keeps_sessions_whose_worktree_is_there(sandbox):
