@@ -3152,6 +3152,9 @@ def cmd_new(args):
     wanted = getattr(args, "worktree", None)
     if wanted is None and (getattr(args, "branch", None) or getattr(args, "base", None)):
         raise UserError("--branch and --from go with --worktree", code=2)
+    if wanted and args.dir is None and wanted.startswith(("/", ".", "~")):
+        raise UserError("--worktree takes a name, not a directory (%s): put the directory "
+                        "first: tclaude session new DIR --worktree [NAME]" % wanted, code=2)  # fmt: skip
     store.ensure_dir()
     with store.lock():
         live = [v for v in current_views(store, tmux) if v["status"] != "exited"]

@@ -259,6 +259,15 @@ def test_missing_branch_and_unknown_ref_are_one_line(sandbox):
     assert_nothing_made(sandbox, repo, ["main"])
 
 
+def test_a_directory_after_worktree_is_taken_for_what_it_is(sandbox):
+    """`session new --worktree ~/src/api` would read the directory as the name."""
+    repo = make_repo(sandbox)
+    proc = sandbox.run("session", "new", "--worktree", repo)
+    assert_one_line_error(proc, r"--worktree takes a name, not a directory .*put the directory "
+                          r"first: tclaude session new DIR --worktree \[NAME\]$", code=2)  # fmt: skip
+    assert_nothing_made(sandbox, repo, ["main"])
+
+
 def test_leftover_directory_at_the_worktree_path_is_a_clash(sandbox):
     repo = make_repo(sandbox)
     leftover = os.path.join(repo, ".claude", "worktrees", "x")
