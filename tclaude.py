@@ -2735,6 +2735,7 @@ GIT_TIMEOUT = 10.0
 WORKTREE_DIR = os.path.join(".claude", "worktrees")
 WORKTREE_EXCLUDE = "/.claude/worktrees/"
 WORKTREE_STATUS_TTL = 5.0  # seconds ls and watch show a cached worktree status before asking git
+VIEW_GIT_TIMEOUT = 3.0  # a git that hangs (a network file system) makes ls wait this long, once
 STR_FIELD = ((str,), None)
 RECORD_FIELDS.update(
     worktreePath=STR_FIELD,  # the worktree (the session's cwd is in it)
@@ -2757,22 +2758,35 @@ def git(where, *args, timeout=GIT_TIMEOUT, check=True):
     env = dict(os.environ, LC_ALL="C", GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
     for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR"):
         env.pop(var, None)  # set by an outer git hook, they would point git elsewhere
-    try:
-        done = subprocess.run(["git", "-C", where, *args], stdin=subprocess.DEVNULL,
-                              capture_output=True, env=env, timeout=timeout)  # fmt: skip
+    try:  # a process group of its own: a timeout kills git and whatever it started
+        proc = subprocess.Popen(["git", "-C", where, *args], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                start_new_session=True)  # fmt: skip
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
-    except subprocess.TimeoutExpired:
-        raise GitError("git %s timed out after %d s in %s" % (args[0], timeout, where)) from None
     except OSError as exc:
         raise GitError("cannot run git: %s" % (exc.strerror or exc)) from None
-    out = done.stdout.decode("utf-8", "surrogateescape")
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        import signal
+
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            proc.communicate(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            pass  # a child that left the group holds the pipe: give up on it
+        raise GitError("git %s timed out after %g s in %s" % (args[0], timeout, where)) from None
+    out = stdout.decode("utf-8", "surrogateescape")
     if not check:
-        return done.returncode, out
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or [""]
+        return proc.returncode, out
+    if proc.returncode != 0:
+        lines = stderr.decode("utf-8", "replace").strip().splitlines() or [""]
         line = next((x for x in lines if x.startswith(("fatal:", "error:"))), lines[0])
-        raise GitError(one_line(line) or "git %s failed (exit %d)" % (args[0], done.returncode))
+        raise GitError(one_line(line) or "git %s failed (exit %d)" % (args[0], proc.returncode))
     return out
 
 
@@ -2960,14 +2974,14 @@ def exclude_worktree_dir(main):
         warn("could not add %s to %s's info/exclude: %s" % (WORKTREE_EXCLUDE, main, exc))
 
 
-def worktree_facts(path, branch, thorough=True):
+def worktree_facts(path, branch, thorough=True, timeout=GIT_TIMEOUT):
     """What removing the worktree would lose: {"changed": [...], "ignored": n, "unmerged":
     [...]}: changed = tracked changes and untracked files (git status, ignored files apart);
     unmerged = commits of its HEAD or ``branch`` on no other branch, remote branch or tag.
     Not ``thorough`` (ls, watch): untracked folders count once, ignored files are not
     counted, and only HEAD's commits are.  Raises GitError when git cannot tell."""
     more = ("--ignored", "--untracked-files=all") if thorough else ()
-    status = git(path, "status", "--porcelain", "-z", *more)
+    status = git(path, "status", "--porcelain", "-z", *more, timeout=timeout)
     changed, ignored, items = [], 0, status.split("\0")
     skip = False
     for item in items:
@@ -2984,7 +2998,7 @@ def worktree_facts(path, branch, thorough=True):
         tips.append("refs/heads/" + branch)
     others = ["--exclude=" + branch] if branch else []  # (relative to refs/heads/)
     log = git(path, "log", "--format=%h %s", *tips, "--not", *others, "--branches", "--remotes",
-              "--tags")  # fmt: skip
+              "--tags", timeout=timeout)  # fmt: skip
     return {"changed": changed, "ignored": ignored, "unmerged": log.splitlines()}
 
 
@@ -3106,7 +3120,9 @@ def worktree_status(view, now=None):
     branch = view.get("worktreeBranch")
     status = {"branch": branch, "checked": round(now, 3)}
     try:
-        facts = worktree_facts(path, branch, False) if os.path.isdir(path) else None
+        facts = None
+        if os.path.isdir(path):
+            facts = worktree_facts(path, branch, False, VIEW_GIT_TIMEOUT)
     except GitError as exc:
         facts, status["detail"] = None, str(exc)
     if facts is None:

@@ -409,6 +409,25 @@ def test_watch_shows_the_worktree_column_only_when_a_session_has_one(sandbox):
     assert any("seen: clean" in line for line in lines[2:])
 
 
+def test_ls_gives_up_on_a_git_that_hangs_and_says_unknown(sandbox, tmp_path):
+    repo = make_repo(sandbox)
+    sid, _ = new_worktree_session(sandbox, repo, "slow")
+    shutil.rmtree(os.path.join(sandbox.state_dir, "worktrees"))
+    bin_dir = tmp_path / "gitbin"
+    bin_dir.mkdir()
+    # not exec: the sleeping child holds git's output pipe open, as a hung hook would
+    (bin_dir / "git").write_text(
+        '#!/bin/sh\n[ "$3" = status ] && { sleep 60; exit 0; }\nexec %s "$@"\n'
+        % shutil.which("git")
+    )
+    (bin_dir / "git").chmod(0o755)
+    env = {"PATH": str(bin_dir) + os.pathsep + sandbox.env["PATH"]}
+    proc = sandbox.run("session", "ls", "--json", env=env, timeout=30, check=True)
+    status = {v["id"]: v for v in json.loads(proc.stdout)}[sid]["worktreeStatus"]
+    assert status["state"] == "unknown"
+    assert status["detail"].startswith("git status timed out after 3 s in ")
+
+
 # -- kill: the worktree is kept unless asked, and then only when nothing is lost -----------
 
 
