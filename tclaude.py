@@ -20,7 +20,7 @@ Map of this file, top to bottom (each part uses only what comes before it):
   8. status resolution      hooks + liveness + registry + screen -> one true status; the
                             snapshots resolve() reads and the Watcher of session wait
   9. commands               session new / ls / attach / kill / wait / send / resume / rename /
-                            prune, status-line; peek / approve / deny / answer: read the dialog
+                            prune, status-line; git worktrees (the only code that runs git); peek / approve / deny / answer: read the dialog
                             on screen, check it is the one the hooks recorded, press its key
   10. dashboard             session watch: a live, top-like view (curses, imported lazily)
   11. tools                 hooks print/install/uninstall, adopting a claude started by hand
@@ -2740,6 +2740,442 @@ def launch(store, tmux, state, claude, resume, undo):
     store.save(state)
 
 
+# -- worktrees: the only code that runs git ----------------------------------------------------
+# `session new --worktree` runs each session in a git worktree of its own.  tclaude runs
+# `git worktree add` itself rather than claude's -w (docs/design.md, "Worktrees": claude -w
+# cannot take a base or an existing branch, removes a clean worktree on exit, and offers
+# "Remove worktree: all changes and commits will be lost" one key away).  Removal is where
+# work gets lost, so it is narrow: worktree_verdict below is the one judge, asked again under
+# the state lock right before `git worktree remove` (never rm -rf), and whatever git cannot
+# answer is "unknown", which is never removed.
+
+GIT_TIMEOUT = 10.0
+# Where claude -w puts its worktrees: one known place per repo, and a worktree of either tool
+# is a clash for the other, never a surprise.  (Claude looks workspace trust up by the main
+# checkout for any of its worktrees, so the place does not matter for the trust dialog.)
+WORKTREE_DIR = os.path.join(".claude", "worktrees")
+WORKTREE_EXCLUDE = "/.claude/worktrees/"
+WORKTREE_STATUS_TTL = 5.0  # seconds ls and watch show a cached worktree status before asking git
+VIEW_GIT_TIMEOUT = 3.0  # a git that hangs (a network file system) makes ls wait this long, once
+STR_FIELD = ((str,), None)
+RECORD_FIELDS.update(
+    worktreePath=STR_FIELD,  # the worktree (the session's cwd is in it)
+    worktreeRepo=STR_FIELD,  # the repo's main checkout, where git is asked about it
+    worktreeBranch=STR_FIELD,
+    worktreeBase=STR_FIELD,  # the commit a new branch started at
+    worktreeNewBranch=((bool,), None),  # tclaude made the branch (only then may it delete it)
+)
+
+
+class GitError(Exception):
+    """git gave no usable answer (missing, timed out, refused): callers say "unknown"."""
+
+
+def git(where, *args, timeout=GIT_TIMEOUT, check=True):
+    """git's stdout (``check``: raise GitError with git's own error line on failure; else
+    (exit code, stdout)).  No prompt, no optional lock (a status must not block a commit)."""
+    import subprocess
+
+    env = dict(os.environ, LC_ALL="C", GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0")
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR"):
+        env.pop(var, None)  # set by an outer git hook, they would point git elsewhere
+    try:  # a process group of its own: a timeout kills git and whatever it started
+        proc = subprocess.Popen(["git", "-C", where, *args], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                start_new_session=True)  # fmt: skip
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    except OSError as exc:
+        raise GitError("cannot run git: %s" % (exc.strerror or exc)) from None
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        import signal
+
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            proc.communicate(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            pass  # a child that left the group holds the pipe: give up on it
+        raise GitError("git %s timed out after %g s in %s" % (args[0], timeout, where)) from None
+    out = stdout.decode("utf-8", "surrogateescape")
+    if not check:
+        return proc.returncode, out
+    if proc.returncode != 0:
+        lines = stderr.decode("utf-8", "replace").strip().splitlines() or [""]
+        line = next((x for x in lines if x.startswith(("fatal:", "error:"))), lines[0])
+        raise GitError(one_line(line) or "git %s failed (exit %d)" % (args[0], proc.returncode))
+    return out
+
+
+def worktree_list(repo):
+    """``git worktree list --porcelain`` as dicts (path, HEAD, branch, detached, locked,
+    prunable, bare), the main worktree first."""
+    entries = []
+    for line in git(repo, "worktree", "list", "--porcelain").split("\n"):
+        if line.startswith("worktree "):
+            entries.append({"path": line[len("worktree ") :]})
+        elif entries and line:
+            key, _, value = line.partition(" ")
+            entries[-1][key] = value or True
+    return entries
+
+
+def same_path(a, b):
+    return isinstance(a, str) and isinstance(b, str) and os.path.realpath(a) == os.path.realpath(b)
+
+
+def inside(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def git_or_user_error(run, what):
+    try:
+        return run()
+    except GitError as exc:
+        raise UserError("%s: %s" % (what, exc)) from None
+
+
+def repo_of(directory):
+    """(main checkout, top level of ``directory``'s checkout, worktree list); one clear
+    error when ``directory`` is in no git work tree."""
+    code, top = git_or_user_error(
+        lambda: git(directory, "rev-parse", "--show-toplevel", check=False), "--worktree"
+    )
+    if code != 0 or not top.strip():
+        raise UserError("not a git repository: %s (--worktree needs one)" % directory)
+    top = os.path.realpath(top.strip())
+    entries = git_or_user_error(lambda: worktree_list(top), "cannot list worktrees of " + top)
+    if not entries or entries[0].get("bare"):
+        raise UserError("%s belongs to a bare repository: --worktree needs a main checkout" % top)
+    return os.path.realpath(entries[0]["path"]), top, entries
+
+
+def ref_exists(repo, ref):
+    return git(repo, "rev-parse", "--verify", "--quiet", ref, check=False)[0] == 0
+
+
+def checked_branch_name(repo, name, what):
+    """A name git takes as a branch (git check-ref-format), else one clear error."""
+    bad = not name or name.startswith("-") or name == "HEAD"
+    if bad or git(repo, "check-ref-format", "refs/heads/" + name, check=False)[0] != 0:
+        raise UserError("invalid %s %r: it must be a valid git branch name (git check-ref-format "
+                        "--branch %s)" % (what, name, shell_path(name or "''")))  # fmt: skip
+    return name
+
+
+def plan_worktree(directory, name, branch, base, default_name):
+    """Every check ``session new --worktree`` makes before anything is created: the record
+    fields of the worktree to make, plus ``cwd`` (``directory``'s place in it)."""
+    if branch is not None and base is not None:
+        raise UserError("--from starts a new branch, --branch runs on an existing one: not both",
+                        code=2)  # fmt: skip
+    main, top, entries = repo_of(directory)
+    return git_or_user_error(
+        lambda: worktree_plan(directory, name, branch, base, default_name, main, top, entries),
+        "--worktree",
+    )
+
+
+def worktree_plan(directory, name, branch, base, default_name, main, top, entries):
+    if branch is not None:
+        checked_branch_name(main, branch, "branch name")
+        if not ref_exists(main, "refs/heads/" + branch):
+            raise UserError("no branch %r in %s (for a new one: --worktree NAME [--from REF])"
+                            % (branch, main))  # fmt: skip
+        for entry in entries:
+            if entry.get("branch") == "refs/heads/" + branch:
+                raise UserError("branch %s is checked out already in %s (git allows a branch "
+                                "in one worktree only)" % (branch, entry["path"]))  # fmt: skip
+        name = name or branch
+    name = checked_branch_name(main, name or default_name, "worktree name")
+    new_branch = branch is None
+    if new_branch:
+        branch = name
+        if ref_exists(main, "refs/heads/" + branch):
+            raise UserError("branch %s exists already in %s (to run on it: --branch %s)"
+                            % (branch, main, branch))  # fmt: skip
+        if base is None and git(directory, "symbolic-ref", "-q", "HEAD", check=False)[0] != 0:
+            raise UserError("HEAD is detached in %s: say which commit to branch from with "
+                            "--from REF" % top)  # fmt: skip
+        code, sha = 1, ""
+        if not (base or "HEAD").startswith("-"):  # never an option to git
+            code, sha = git(directory, "rev-parse", "--verify", "--quiet",
+                            (base or "HEAD") + "^{commit}", check=False)  # fmt: skip
+        if code != 0 or not sha.strip():
+            raise UserError("no commit %r in %s (--from takes a branch, tag or commit)"
+                            % (base, main))  # fmt: skip
+        base = sha.strip()
+    else:
+        base = git(main, "rev-parse", "--verify", "refs/heads/" + branch).strip()
+    path = os.path.join(main, WORKTREE_DIR, name.replace("/", "-"))
+    for entry in entries:
+        if same_path(entry["path"], path) or entry["path"] == path:
+            raise UserError("%s is a worktree of %s already (see: git -C %s worktree list)"
+                            % (path, main, shell_path(main)))  # fmt: skip
+    if os.path.lexists(path):
+        raise UserError("%s exists already: pick another worktree name" % path)
+    rel = os.path.relpath(directory, top)
+    return {
+        "worktreePath": path,
+        "worktreeRepo": main,
+        "worktreeBranch": branch,
+        "worktreeBase": base,
+        "worktreeNewBranch": new_branch,
+        "cwd": path if rel == os.curdir else os.path.join(path, rel),
+    }
+
+
+def missing_parents(path):
+    """The folders above ``path`` that do not exist yet, deepest first (for an undo)."""
+    made, folder = [], os.path.dirname(path)
+    while folder and not os.path.isdir(folder):
+        made.append(folder)
+        folder = os.path.dirname(folder)
+    return made
+
+
+def make_worktree(plan):
+    """``git worktree add`` as planned; on failure nothing of it is left (UserError)."""
+    path, main, branch = plan["worktreePath"], plan["worktreeRepo"], plan["worktreeBranch"]
+    plan["_madeDirs"] = missing_parents(path)
+    if plan["worktreeNewBranch"]:
+        args = ("worktree", "add", "--quiet", "-b", branch, path, plan["worktreeBase"])
+    else:
+        args = ("worktree", "add", "--quiet", path, branch)
+    try:
+        git(main, *args, timeout=120.0)  # a big checkout takes a while
+    except GitError as exc:
+        undo_worktree(plan)
+        raise UserError("cannot create worktree %s: %s" % (path, exc)) from None
+    exclude_worktree_dir(main)
+    if not os.path.isdir(plan["cwd"]):  # the subfolder is untracked: start at the top
+        plan["cwd"] = path
+
+
+def undo_worktree(plan):
+    """Take back what make_worktree made for a session that did not start: the fresh worktree
+    (git worktree remove, which refuses one with changes), the branch only while it is still
+    at its base (update-ref's old-value check), and the folders made for it if empty."""
+    path, main, branch = plan["worktreePath"], plan["worktreeRepo"], plan["worktreeBranch"]
+    try:
+        if any(same_path(e["path"], path) for e in worktree_list(main)):
+            git(main, "worktree", "remove", path)
+        if plan["worktreeNewBranch"] and ref_exists(main, "refs/heads/" + branch):
+            git(main, "update-ref", "-d", "refs/heads/" + branch, plan["worktreeBase"])
+    except GitError as exc:
+        warn("could not take back worktree %s: %s" % (path, exc))
+    for folder in [path, *plan.get("_madeDirs", [])]:
+        try:
+            os.rmdir(folder)  # only an empty folder: never anything with a file in it
+        except OSError:
+            pass
+
+
+def exclude_worktree_dir(main):
+    """A worktree inside the main checkout shows there as untracked ``.claude/``: list the
+    folder in the repo's own .git/info/exclude (local, never the tracked .gitignore), as
+    claude's docs advise for -w.  Best effort: a failure costs only that status line."""
+    try:
+        if git(main, "check-ignore", "-q", WORKTREE_EXCLUDE[1:] + "x", check=False)[0] == 0:
+            return
+        common = git(main, "rev-parse", "--git-common-dir").strip()
+        path = os.path.join(main, common, "info", "exclude")
+        old = read_small(path).decode("utf-8", "surrogateescape") if os.path.exists(path) else ""
+        if old and not old.endswith("\n"):
+            old += "\n"
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_file_atomic(path, (old + WORKTREE_EXCLUDE + "\n").encode("utf-8", "surrogateescape"),
+                          mode=0o644)  # fmt: skip
+    except (GitError, OSError, UserError) as exc:
+        warn("could not add %s to %s's info/exclude: %s" % (WORKTREE_EXCLUDE, main, exc))
+
+
+def worktree_facts(path, branch, thorough=True, timeout=GIT_TIMEOUT):
+    """What removing the worktree would lose: {"changed": [...], "ignored": n, "unmerged":
+    [...]}: changed = tracked changes and untracked files (git status, ignored files apart);
+    unmerged = commits of its HEAD or ``branch`` on no other branch, remote branch or tag.
+    Not ``thorough`` (ls, watch): untracked folders count once, ignored files are not
+    counted, and only HEAD's commits are.  Raises GitError when git cannot tell."""
+    more = ("--ignored", "--untracked-files=all") if thorough else ()
+    status = git(path, "status", "--porcelain", "-z", *more, timeout=timeout)
+    changed, ignored, items = [], 0, status.split("\0")
+    skip = False
+    for item in items:
+        if skip or not item:
+            skip = False
+            continue
+        if item.startswith("!!"):
+            ignored += 1
+        else:
+            changed.append(item[3:])
+            skip = item[0] in "RC"  # a rename's or copy's old path follows
+    tips = ["HEAD"]
+    if thorough and branch and ref_exists(path, "refs/heads/" + branch):
+        tips.append("refs/heads/" + branch)
+    others = ["--exclude=" + branch] if branch else []  # (relative to refs/heads/)
+    log = git(path, "log", "--format=%h %s", *tips, "--not", *others, "--branches", "--remotes",
+              "--tags", timeout=timeout)  # fmt: skip
+    return {"changed": changed, "ignored": ignored, "unmerged": log.splitlines()}
+
+
+def facts_text(facts):
+    """ "3 changed files, 1 commit on no other branch", or "clean"."""
+    parts = []
+    if facts["changed"]:
+        n = len(facts["changed"])
+        parts.append("%d changed or untracked file%s" % (n, "" if n == 1 else "s"))
+    if facts["unmerged"]:
+        n = len(facts["unmerged"])
+        parts.append("%d commit%s on no other branch" % (n, "" if n == 1 else "s"))
+    return ", ".join(parts) or "clean"
+
+
+def removal_hint(view):
+    repo, path = view.get("worktreeRepo"), view.get("worktreePath")
+    return "git -C %s worktree remove %s" % (shell_path(repo or "."), shell_path(path or "."))
+
+
+def worktree_verdict(view, views, force=False):
+    """(removable, why not / what goes, facts) for the worktree of session ``view``, asked of
+    git now.  Never: the main checkout, a path git does not list as a worktree of the recorded
+    repo, a locked or missing one, one another session not proven exited works in, one git
+    cannot answer for; and, without ``force``, one with changes or commits on no other
+    branch.  Ignored files (build output, caches) do not count: the project called them
+    disposable, and almost every worktree has some."""
+    path, repo = view.get("worktreePath"), view.get("worktreeRepo")
+    if not (isinstance(path, str) and isinstance(repo, str)):
+        return False, "its record does not say where its worktree is", None
+    try:
+        entries = worktree_list(repo)
+    except GitError as exc:
+        return False, "unknown (%s)" % exc, None
+    if not entries or same_path(entries[0]["path"], path) or same_path(repo, path):
+        return False, "it is the repo's main checkout", None
+    listed = [e for e in entries[1:] if same_path(e["path"], path) or e["path"] == path]
+    if not listed:
+        return False, "git does not list it as a worktree of %s" % repo, None
+    if listed[0].get("locked"):
+        return False, "it is locked (git worktree unlock %s)" % shell_path(path), None
+    if listed[0].get("prunable") or not os.path.isdir(path):
+        return False, "it is missing (git -C %s worktree prune forgets it)" % shell_path(repo), None
+    for other in views:
+        cwd = other.get("cwd")
+        if other["id"] != view["id"] and other["status"] != "exited" and isinstance(cwd, str) \
+                and inside(cwd, path):  # fmt: skip
+            return False, "session %s (%s) works in it" % (other["id"], other["status"]), None
+    for reg in live_registry_entries():  # a claude started by hand (ls --all) counts too
+        if isinstance(reg.get("cwd"), str) and inside(reg["cwd"], path):
+            return False, "claude pid %s works in it" % reg.get("pid"), None
+    try:
+        facts = worktree_facts(path, view.get("worktreeBranch"))
+    except GitError as exc:
+        return False, "unknown (%s)" % exc, None
+    facts["listed"] = listed[0]["path"]  # the path git knows, not a symlink to it
+    if (facts["changed"] or facts["unmerged"]) and not force:
+        return False, facts_text(facts), facts
+    return True, facts_text(facts), facts
+
+
+def remove_worktree(view, facts, force=False):
+    """``git worktree remove`` (``--force`` only when asked and changes were listed), then
+    the branch tclaude made: ``git branch -d`` (merged only; -D with ``force``).  Lines to
+    say."""
+    repo, path, branch = view["worktreeRepo"], view["worktreePath"], view.get("worktreeBranch")
+    dirty = bool(facts and facts["changed"])
+    listed = (facts or {}).get("listed") or path
+    git(repo, "worktree", "remove", *(["--force"] if force and dirty else []), listed)
+    forget_worktree_status(path)
+    said = ["removed worktree %s" % short_path(path)]
+    if view.get("worktreeNewBranch") and branch:
+        code, _ = git(repo, "branch", "-D" if force else "-d", branch, check=False)
+        if code == 0:
+            said.append("deleted branch %s" % branch)
+        else:
+            said.append("kept branch %s (not merged into %s's HEAD; git branch -D %s drops it)"
+                        % (branch, repo, branch))  # fmt: skip
+    return said
+
+
+# The status ls and watch show, cached in the state dir per worktree path: git runs at most
+# once per worktree per WORKTREE_STATUS_TTL, however many views refresh.
+
+
+def worktree_status_path(path):
+    """The cache file of worktree ``path``: named by a checksum of the path (zlib: hashlib
+    alone costs ls 3 ms of imports); the entry names its path, so a collision is a miss."""
+    import zlib
+
+    key = zlib.crc32(path.encode("utf-8", "surrogateescape"))
+    return os.path.join(state_dir(), "worktrees", "%08x.json" % key)
+
+
+def forget_worktree_status(path):
+    try:
+        os.unlink(worktree_status_path(path))
+    except OSError:
+        pass
+
+
+def worktree_status(view, now=None):
+    """{"branch", "state": clean|dirty|unknown, "changed", "unmerged", "checked"} for a
+    worktree session, from the cache when younger than WORKTREE_STATUS_TTL; None for a
+    session without a worktree (which costs nothing)."""
+    path = view.get("worktreePath")
+    if not isinstance(path, str):
+        return None
+    now = time.time() if now is None else now
+    cache = worktree_status_path(path)
+    try:
+        old = read_json_file(cache)
+        fresh = isinstance(old, dict) and old.get("path") == path
+        if fresh and 0 <= now - old.get("checked", 0) < WORKTREE_STATUS_TTL:
+            del old["path"]
+            return old
+    except (OSError, ValueError):
+        pass
+    branch = view.get("worktreeBranch")
+    status = {"branch": branch, "checked": round(now, 3)}
+    try:
+        facts = None
+        if os.path.isdir(path):
+            facts = worktree_facts(path, branch, False, VIEW_GIT_TIMEOUT)
+    except GitError as exc:
+        facts, status["detail"] = None, str(exc)
+    if facts is None:
+        status.update(state="unknown" if os.path.isdir(path) else "missing")
+    else:
+        status.update(state="dirty" if facts["changed"] or facts["unmerged"] else "clean",
+                      changed=len(facts["changed"]), unmerged=len(facts["unmerged"]))  # fmt: skip
+    try:
+        os.makedirs(os.path.dirname(cache), mode=0o700, exist_ok=True)
+        write_file_atomic(cache, json_bytes(dict(status, path=path)))
+    except (OSError, UserError):
+        pass  # no cache: the next view asks git again
+    return status
+
+
+def worktree_cell(status):
+    """ "fix-login: 2 changed, 1 unmerged" for ls and watch.  The status may come from another
+    host's ``ls --json``: a field of the wrong type counts as absent."""
+    if not isinstance(status, dict):
+        return ""
+    branch = status.get("branch")
+    branch = branch if isinstance(branch, str) and branch else "?"
+    if status.get("state") in ("unknown", "missing"):
+        return "%s: %s" % (branch, status["state"])
+    parts = []
+    for key, label in (("changed", "changed"), ("unmerged", "unmerged")):
+        count = status.get(key)
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            parts.append("%d %s" % (count, label))
+    return "%s: %s" % (branch, ", ".join(parts) or "clean")
+
+
 def cmd_new(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
@@ -2752,11 +3188,22 @@ def cmd_new(args):
         conv_id = checked_conv_id(args.resume)
         locate_conversation(conv_id, cwd)
     name = checked_name(args.name)
+    wanted = getattr(args, "worktree", None)
+    if wanted is None and (getattr(args, "branch", None) or getattr(args, "base", None)):
+        raise UserError("--branch and --from go with --worktree", code=2)
+    if wanted and args.dir is None and wanted.startswith(("/", ".", "~")):
+        raise UserError("--worktree takes a name, not a directory (%s): put the directory "
+                        "first: tclaude session new DIR --worktree [NAME]" % wanted, code=2)  # fmt: skip
     store.ensure_dir()
     with store.lock():
         live = [v for v in current_views(store, tmux) if v["status"] != "exited"]
         ensure_unclaimed(live, conv_id, name)
         sid = store.new_id()
+        worktree = {}
+        if wanted is not None:  # every check first; the worktree is made last, undone on failure
+            worktree = plan_worktree(cwd, wanted or None, args.branch, args.base, "tclaude-" + sid)
+            make_worktree(worktree)
+            cwd = worktree.pop("cwd")
         state = new_record(
             sid,
             time.time(),
@@ -2766,13 +3213,23 @@ def cmd_new(args):
             resumed=bool(conv_id),
             claudeArgs=list(args.claude_args),
             notify=getattr(args, "notify", None),
+            **{k: v for k, v in worktree.items() if k in RECORD_FIELDS},
         )
-        launch(store, tmux, state, claude, bool(conv_id), lambda: store.remove(sid))
+
+        def undo():
+            store.remove(sid)
+            if worktree:
+                undo_worktree(worktree)
+
+        launch(store, tmux, state, claude, bool(conv_id), undo)
     if args.quiet:
         print(sid)
     else:
         label = " (%s)" % name if name else ""
         say("started session %s%s in %s" % (sid, label, short_path(cwd)))
+        if worktree:
+            print("worktree: branch %s from %s" % (worktree["worktreeBranch"],
+                                                   worktree["worktreeBase"][:12]))  # fmt: skip
         print("attach with: tclaude session attach %s" % sid)
     return 0
 
@@ -2842,6 +3299,9 @@ def cmd_ls(args):
     views = sorted(current_views(store, tmux, snap=snap), key=creation_order)
     for problem in hook_write_problems(store, views):
         warn(problem)
+    for view in views:
+        if view.get("worktreePath"):  # git only for worktree sessions, cached a few seconds
+            view["worktreeStatus"] = worktree_status(view)
     if args.all:
         views = [dict(v, external=False) for v in views] + external_views(views, snap)
     if query is not None:
@@ -2862,7 +3322,7 @@ def cmd_ls(args):
 DETAIL_WIDTH = 80
 
 
-def view_row(view, now):
+def view_row(view, now, worktrees=False):
     since = parse_iso(view.get("statusSince")) or parse_iso(view.get("updated")) or now
     conv = (view.get("convId") or "")[:8]
     detail = safe_text(one_line(view.get("statusDetail") or ""))
@@ -2872,7 +3332,7 @@ def view_row(view, now):
             hint = " · start over: tclaude session kill %s, then session new" % view["id"]
         detail = detail[: DETAIL_WIDTH - len(hint)] + hint
     cwd = view.get("cwd")
-    return [
+    row = [
         safe_text(view["id"]),
         safe_text(one_line(view.get("name")) or "-"),
         safe_text(view["status"]),
@@ -2881,17 +3341,34 @@ def view_row(view, now):
         safe_text(conv) or "-",
         detail,
     ]
+    if worktrees:
+        row.insert(5, safe_text(one_line(worktree_cell(view.get("worktreeStatus")))) or "-")
+    return row
 
 
-def format_table(views):
+def format_table(views, down=None):
+    """The ls table; with ``down`` (ls --hosts: [(host, why)] of the unreachable ones) a HOST
+    column first and a row for each host that did not answer."""
     now = time.time()
     header = ["ID", "NAME", "STATUS", "AGE", "CWD", "CONV", "DETAIL"]
-    rows = [header] + [view_row(v, now) for v in views]
+    worktrees = any(v.get("worktreeStatus") for v in views)
+    if worktrees:  # a column only when some session has a worktree
+        header.insert(5, "WORKTREE")
+    rows = [view_row(v, now, worktrees) for v in views]
+    if down is not None:
+        header.insert(0, "HOST")
+        for row, view in zip(rows, views):
+            row.insert(0, safe_text(view.get("host") or "local"))
+    rows.insert(0, header)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
+    if down:
+        widths[0] = max([widths[0]] + [len(name) for name, _ in down])
     lines = []
     for row in rows:
         cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1][:DETAIL_WIDTH]]
         lines.append("  ".join(cells).rstrip())
+    for name, why in down or ():
+        lines.append(safe_text("%s  host unreachable (%s)" % (name.ljust(widths[0]), why)))
     return "\n".join(lines)
 
 
@@ -2971,9 +3448,31 @@ def cmd_kill(args):
     view = kill_one(store, tmux, state)
     if never_started(view):
         say("killed %s (claude had never started)" % view["id"])
-        return 0
-    say("killed %s; resume the conversation with: %s" % (view["id"], resume_hint(view)))
+    else:
+        say("killed %s; resume the conversation with: %s" % (view["id"], resume_hint(view)))
+    if view.get("worktreePath"):
+        for line in kill_worktree(store, tmux, view, getattr(args, "remove_worktree", False)):
+            say(line)
     return 0
+
+
+def kill_worktree(store, tmux, view, remove):
+    """What becomes of a killed session's worktree: kept, with where it is and how to remove
+    it; with ``remove``, removed if worktree_verdict allows (judged under the state lock)."""
+    with store.lock():
+        removable, why, facts = worktree_verdict(view, current_views(store, tmux))
+        if remove and removable:
+            try:
+                return remove_worktree(view, facts)
+            except GitError as exc:
+                why = "git worktree remove failed: %s" % exc
+    return [kept_worktree_text(view, why)]
+
+
+def kept_worktree_text(view, why=None):
+    return "kept worktree %s (branch %s%s); remove it when done with: %s" % (
+        short_path(view["worktreePath"]), view.get("worktreeBranch") or "?", ": " + why if why else "",
+        removal_hint(view))  # fmt: skip
 
 
 def kill_all_exited(store, tmux):
@@ -2998,6 +3497,8 @@ def kill_all_exited(store, tmux):
             tmux.of(view).kill_session(view["tmuxSession"])
             if store.remove(view["id"], expect=spawn_facts(view)):
                 say("removed %s (%s)" % (view["id"], view.get("statusDetail") or "exited"))
+                if view.get("worktreePath"):
+                    say(kept_worktree_text(view))
             else:
                 say("kept %s: its record changed meanwhile" % view["id"])
     if not gone:
@@ -3236,6 +3737,11 @@ def resume_one(store, tmux, sid, claude):
                         % (sid, resume_hint(view)))  # fmt: skip
     if never_started(view):
         raise UserError(never_started_text(view))
+    worktree = view.get("worktreePath")
+    if worktree and not os.path.isdir(worktree):
+        raise UserError("cannot resume %s: its worktree %s is gone (start afresh with: "
+                        "tclaude session new %s --worktree)"
+                        % (sid, worktree, shell_path(view.get("worktreeRepo") or ".")))  # fmt: skip
     if not os.path.isdir(view.get("cwd") or ""):
         raise UserError("cannot resume %s: its directory %s is gone" % (sid, view.get("cwd")))
     locate_conversation(conv_id, view["cwd"])
@@ -3362,6 +3868,8 @@ def cmd_prune(args):
     store, tmux = StateStore(), Tmux()
     tmux.require()
     min_age = parse_duration(args.older_than) if args.older_than else 0.0
+    if getattr(args, "force", False) and not getattr(args, "worktrees", False):
+        raise UserError("--force goes with --worktrees", code=2)
     verb = "would remove" if args.dry_run else "removed"
     said = []
 
@@ -3388,6 +3896,8 @@ def cmd_prune(args):
                     report("kept %s: marked exited but its tmux session %s is alive"
                         % (view["id"], view["tmuxSession"]))  # fmt: skip
                     continue
+            if view.get("worktreePath") and not prune_worktree(args, view, views, report):
+                continue  # the worktree stays, and so does the session that knows of it
             if not args.dry_run:
                 store.check_removable(view["id"])  # before the tmux session goes
                 if pane:
@@ -3412,6 +3922,38 @@ def cmd_prune(args):
     if not said:
         print("nothing to prune")
     return 0
+
+
+def prune_worktree(args, view, views, report):
+    """For prune: remove an exited session's worktree if --worktrees and worktree_verdict
+    allow (with --force, after listing what goes), saying what happened; True when the
+    session may go (its worktree is gone now, or was before)."""
+    path = view["worktreePath"]
+    if not os.path.lexists(path):
+        return True
+    if not getattr(args, "worktrees", False):
+        report("kept session %s: its worktree %s is still there (remove it with: tclaude "
+               "session prune --worktrees)" % (view["id"], short_path(path)))  # fmt: skip
+        return False
+    force = getattr(args, "force", False)
+    removable, why, facts = worktree_verdict(view, views, force)
+    if not removable:
+        report("kept session %s and %s" % (view["id"], kept_worktree_text(view, why)))
+        return False
+    if facts["changed"] or facts["unmerged"]:  # --force: say exactly what is thrown away
+        report("discarding in worktree %s: %s" % (short_path(path), facts_text(facts)))
+        for line in facts["changed"] + facts["unmerged"]:
+            report("  %s" % safe_text(line))
+    if args.dry_run:
+        report("would remove worktree %s (%s)" % (short_path(path), why))
+        return True
+    try:
+        for line in remove_worktree(view, facts, force):
+            report(line)
+    except GitError as exc:
+        report("kept session %s and %s" % (view["id"], kept_worktree_text(view, str(exc))))
+        return False
+    return True
 
 
 def stray_report(store, name, pane, adopt, dry_run):
@@ -3955,10 +4497,11 @@ WATCH_COLUMNS = (
     ("cpu", "CPU", 5),
     ("rss", "RSS", 5),
     ("conv", "CONV", 8),
+    ("tree", "WORKTREE", 24),  # shown only when a session has a worktree
     ("cwd", "CWD", 28),
     ("detail", "DETAIL", 0),
 )
-WATCH_DROP = ("host", "conv", "cwd", "rss", "cpu", "name", "detail", "age")
+WATCH_DROP = ("host", "conv", "cwd", "tree", "rss", "cpu", "name", "detail", "age")
 WATCH_RIGHT = ("cpu", "rss")
 DETAIL_MIN = 12
 WATCH_KEYS_LINE = (
@@ -4130,6 +4673,9 @@ class WatchModel:
         if shown and shown.get("status") != "exited":
             snap.want_screen(shown)
         views = current_views(self.store, self.tmux, snap=snap)
+        for view in views:
+            if view.get("worktreePath"):  # git at most once per worktree per few seconds
+                view["worktreeStatus"] = worktree_status(view)
         self.preview_text = None
         if shown and shown.get("status") != "exited" and not shown.get("adopted"):
             self.preview_text = snap.screen(shown["tmuxSession"])
@@ -4161,6 +4707,7 @@ def watch_cells(view, stats, now):
         "rss": format_bytes(stat[1]) if stat else "-",
         "conv": cell_text(view.get("convId"))[:8] or "-",
         "cwd": cell_text(short_path(cwd) if isinstance(cwd, str) else "") or "-",
+        "tree": cell_text(worktree_cell(view.get("worktreeStatus"))) or "-",
         "detail": cell_text(view.get("statusDetail")),
     }
 
@@ -4178,6 +4725,8 @@ def watch_layout(rows, width, prefix):
         shown.remove("name")  # nobody uses names: the room is better spent on DETAIL
     if all(r["host"] == "local" for r in rows):
         shown.remove("host")  # no --hosts (or no remote session)
+    if all(r.get("tree", "-") == "-" for r in rows):
+        shown.remove("tree")
 
     def needed():
         return prefix + sum(widths[k] for k in shown) + len(shown) - 1
@@ -4479,7 +5028,10 @@ class Dashboard:
         try:
             state = self.model.store.load(sid)
             view = kill_one(self.model.store, self.model.tmux, state)
-            self.say("killed %s; %s" % (sid, resume_line(view)))
+            if view.get("worktreePath"):  # kept, as session kill keeps it; say where
+                self.say("killed %s; %s" % (sid, kept_worktree_text(view)))
+            else:
+                self.say("killed %s; %s" % (sid, resume_line(view)))
         except FileNotFoundError:
             self.say("%s is already gone" % sid)
         except (OSError, ValueError) as exc:
@@ -6230,6 +6782,7 @@ REMOTE_VIEW_FIELDS = dict(
     {k: RECORD_FIELDS[k] for k in ("name", "cwd", "convId", "statusDetail", "statusSince",
                                    "created", "updated", "adopted", "resumed", "exitCode")},
     status=((str,), lambda v: v in VIEW_STATUSES),
+    worktreeStatus=((dict,), None),  # read by worktree_cell, which trusts no field's type
 )  # fmt: skip
 
 
@@ -6894,23 +7447,8 @@ def ls_with_hosts(query, views, as_json):
             warn("host %s unreachable (%s)" % (name, why))
         print(json.dumps(views, indent=2, ensure_ascii=True))
         return 0
-    print(format_hosts_table(views, down))
+    print(format_table(views, down))
     return 0
-
-
-def format_hosts_table(views, down):
-    now = time.time()
-    header = ["HOST", "ID", "NAME", "STATUS", "AGE", "CWD", "CONV", "DETAIL"]
-    rows = [header] + [[safe_text(v.get("host") or "local"), *view_row(v, now)] for v in views]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
-    widths[0] = max([widths[0]] + [len(name) for name, _ in down])
-    lines = []
-    for row in rows:
-        cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1][:DETAIL_WIDTH]]
-        lines.append("  ".join(cells).rstrip())
-    for name, why in down:
-        lines.append(safe_text("%s  host unreachable (%s)" % (name.ljust(widths[0]), why)))
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -6944,6 +7482,13 @@ conversation already open in a live session, or a name a live session holds, is 
 under a lock: two racing runs yield one session.  --notify / --no-notify override
 `tclaude notify on|off` for this session.
 
+--worktree [NAME] runs claude in a git worktree of DIR's repo, made with `git worktree add`
+at <repo>/.claude/worktrees/NAME (where claude -w puts its own, trusted with the repo, and
+listed in .git/info/exclude) on a new branch NAME from --from REF (default: HEAD), or on an
+existing --branch.  A name git refuses, a branch or worktree that exists, a detached HEAD
+without --from, or a branch checked out elsewhere is an error, and nothing is made.  kill
+keeps the worktree; see session kill and session prune --worktrees.
+
 examples:
   $ tclaude session new ~/src/api --name api
   started session 4a780bef (api) in ~/src/api
@@ -6952,6 +7497,7 @@ examples:
   fc5a0f6b
   tclaude session new ~/src/api --resume eab99639-87ac-4b6c-ac5f-2e4b22750860
   tclaude session new . --no-notify
+  tclaude session new ~/src/api --worktree fix-login --from origin/main
 """
 LS_HELP = """\
 One row per session, oldest first.  STATUS is running, waiting_input, waiting_permission
@@ -7050,6 +7596,12 @@ Ends claude through its own exit path (SIGTERM: its SessionEnd hooks run, the tr
 is flushed), waits up to 4 s, then SIGKILL; removes the tmux session and the session's files
 and prints how to resume the conversation.  Of an adopted claude only the claude process
 ends, never your tmux session or pane.  --all-exited removes every exited session instead.
+
+A session's worktree (session new --worktree) is kept, and kill prints where it is and the
+`git worktree remove` that removes it.  --remove-worktree removes it only when that loses
+nothing: no changed or untracked file, no commit on no other branch, remote branch or tag,
+not locked, listed by git, no other live session in it; the branch goes only if tclaude made
+it and `git branch -d` agrees it is merged.
 
 examples:
   $ tclaude session kill api
@@ -7163,11 +7715,18 @@ live session.  --older-than limits which exited sessions go (units s, m, h, d, w
 tofu-claude-* tmux sessions that have no record; --adopt gives each one ("recovered": true;
 for a claude you started by hand in your own pane, use session adopt).
 
+An exited session whose worktree is still there is kept (so ls keeps showing it).
+--worktrees removes those worktrees that lose nothing (the checks of kill --remove-worktree)
+and then the sessions; --force also removes ones with changes or unmerged commits, listing
+every file and commit it discards first (git worktree remove --force, git branch -D).  Never
+the main checkout, a locked one, one git cannot answer for, or one a live session uses.
+
 examples:
   $ tclaude session prune --dry-run
   would remove orphan file deadbeef.status
   tclaude session prune --older-than 7d
   tclaude session prune --adopt
+  tclaude session prune --worktrees --dry-run
 """
 ADOPT_HELP = """\
 Writes a session record ("adopted": true) for the claude running in PANE.  Its status
@@ -7393,6 +7952,13 @@ def command_table():
             arg("--no-notify", dest="notify", action="store_false", exclusive="notify",
                 help="never notify for this session"),
             arg("-q", "--quiet", action="store_true", help="print only the new id"),
+            arg("--worktree", nargs="?", const="", metavar="NAME",
+                help="run in a new git worktree of DIR's repo, on branch NAME "
+                     "(default: tclaude-<id>)"),
+            arg("--branch", metavar="BRANCH",
+                help="with --worktree: check out this existing branch instead"),
+            arg("--from", dest="base", metavar="REF",
+                help="with --worktree: start the new branch at REF (default: HEAD)"),
             usage_tail="[-- CLAUDE_ARGS...]", defaults={"claude_args": [], "notify": None}),
         Command("session ls", cmd_ls, "list sessions with their live status", LS_HELP,
             arg("--json", action="store_true", help="print the state objects as JSON"),
@@ -7427,7 +7993,9 @@ def command_table():
                 help="the option's number, or text for its \"Type something\" option")),
         Command("session kill", cmd_kill, "end a session and remove its state", KILL_HELP,
             arg("id", nargs="?", help="session id, unique id prefix, or name"),
-            arg("--all-exited", action="store_true", help="clean up every exited session")),
+            arg("--all-exited", action="store_true", help="clean up every exited session"),
+            arg("--remove-worktree", action="store_true",
+                help="also remove the session's worktree if clean and merged (else kept)")),
         Command("session wait", cmd_wait,
             "block until sessions need you (or reach a given state)", WAIT_HELP,
             arg("ids", nargs="+", metavar="id", help="session id, unique id prefix, or name"),
@@ -7454,7 +8022,11 @@ def command_table():
             arg("--older-than", metavar="DURATION",
                 help="only sessions exited longer ago (e.g. 30m, 2h, 7d)"),
             arg("--dry-run", action="store_true", help="say what would go, change nothing"),
-            arg("--adopt", action="store_true", help="create records for stray tmux sessions")),
+            arg("--adopt", action="store_true", help="create records for stray tmux sessions"),
+            arg("--worktrees", action="store_true",
+                help="also remove the worktrees of those sessions that are clean and merged"),
+            arg("--force", action="store_true",
+                help="with --worktrees: also ones with changes or unmerged commits (listed)")),
         Command("session watch", cmd_watch,
             "live dashboard of every session (waiting ones first)", WATCH_EPILOG,
             arg("--interval", type=float, default=1.0, metavar="SECONDS",

@@ -266,6 +266,72 @@ def bench_status_line(env, baseline, count=20):
     print("goal: <= 1.5x, no tmux call")
 
 
+def give_worktrees(env, state_dir, home, count):
+    """Sessions 0..count-1 get a worktree each (real git repo, real `git worktree add`) in
+    their records, as `session new --worktree` writes them."""
+    repo = os.path.join(home, "repo")
+    os.makedirs(repo)
+
+    def git(*args):
+        subprocess.run(["git", "-C", repo, *args], env=env, check=True, capture_output=True)
+
+    git("init", "-q")
+    for i in range(200):  # a small project: 200 files
+        with open(os.path.join(repo, "f%03d.txt" % i), "w") as fh:
+            fh.write("line %d\n" % i)
+    git("add", ".")
+    git("-c", "user.email=b@b", "-c", "user.name=b", "commit", "-qm", "init")
+    for i in range(count):
+        sid = "%08x" % i
+        path = os.path.join(repo, ".claude", "worktrees", "w%d" % i)
+        git("worktree", "add", "-q", "-b", "w%d" % i, path)
+        record_path = os.path.join(state_dir, sid + ".json")
+        with open(record_path) as fh:
+            record = json.load(fh)
+        record.update(cwd=path, worktreePath=path, worktreeRepo=repo, worktreeBranch="w%d" % i,
+                      worktreeBase="HEAD", worktreeNewBranch=True)  # fmt: skip
+        with open(record_path, "w") as fh:
+            json.dump(record, fh)
+
+
+def timed_cold(cmd, env, cache, runs=RUNS):
+    """Median wall time of ``cmd`` with the worktree status cache removed before each run."""
+    samples = []
+    for _ in range(runs):
+        shutil.rmtree(cache, ignore_errors=True)
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def bench_ls_worktrees(env, baseline, count=10):
+    """`ls` of sessions in git worktrees: the status git is asked for (cold) or the cache."""
+    if not shutil.which("git"):
+        return
+    print()
+    print("tclaude session ls, %d sessions in git worktrees (median of %d runs)" % (count, RUNS))
+    print("%-34s  %9s  %7s" % ("case", "ms", "ratio"))
+    tmp = tempfile.mkdtemp(prefix="tcb", dir="/tmp")
+    env = dict(env, TMUX_TMPDIR=tmp)
+    try:
+        pids, socket = start_sessions(env, 0, count)
+        home, wenv = world_env(env, tmp, "worktrees")
+        state_dir = os.path.join(home, ".tofu", "claude-sessions")
+        write_sessions(state_dir, home, count, pids, socket)
+        cmd = [*RUN, "session", "ls"]
+        rows = [("no worktree", timed(cmd, wenv))]
+        give_worktrees(wenv, state_dir, home, count)
+        cache = os.path.join(state_dir, "worktrees")
+        rows.append(("%d worktrees, git asked (cold)" % count, timed_cold(cmd, wenv, cache)))
+        rows.append(("%d worktrees, cached (< 5 s)" % count, timed(cmd, wenv)))
+        for case, elapsed in rows:
+            print("%-34s  %9.1f  %6.2fx" % (case, elapsed * 1000, elapsed / baseline))
+    finally:
+        tear_down(tmp, env)
+    print("goal: no cost without worktrees; the cached row near the first")
+
+
 def baselines(env):
     """`python3 -c pass` of the measured interpreter (the ratios' baseline) and of the others."""
     print("baselines (median of %d runs):" % (RUNS * 2))
@@ -360,6 +426,7 @@ def main():
           % (launcher * 1000, launcher / baseline, script * 1000, script / baseline))  # fmt: skip
     bench_ls(env, baseline)
     bench_status_line(env, baseline)
+    bench_ls_worktrees(env, baseline)
     bench_wait(env, float(os.environ.get("BENCH_WAIT_SECONDS", "10")))
     shutil.rmtree(installed, ignore_errors=True)
 

@@ -431,6 +431,24 @@ def test_hostile_json_from_a_host_stays_escaped_in_json(sandbox, two_hosts):
     assert "name" not in views[1] and "cwd" not in views[1]
 
 
+def test_a_remote_worktree_status_is_shown_and_its_wrong_types_ignored(sandbox, two_hosts):
+    sessions = [
+        {"id": "0badc0de", "status": "running", "worktreeStatus": {
+            "branch": "fix\x1b[2J", "state": "dirty", "changed": 2, "unmerged": 1}},
+        {"id": "00c0ffee", "status": "running", "worktreeStatus": {
+            "branch": ["x"], "state": "dirty", "changed": "9; rm", "unmerged": True}},
+        {"id": "0000beef", "status": "running", "worktreeStatus": "not an object"},
+    ]  # fmt: skip
+    fake_remote_tclaude(two_hosts["b"], json.dumps(sessions))
+    proc = sandbox.run("session", "ls", "--hosts", "b", check=True)
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:7] == ["HOST", "ID", "NAME", "STATUS", "AGE", "CWD", "WORKTREE"]
+    assert "fix [2J: 2 changed, 1 unmerged" in lines[1]  # one_line: ESC is a space
+    assert "?: clean" in lines[2]
+    assert "ignoring field worktreeStatus" in proc.stderr
+    assert "\x1b" not in proc.stdout
+
+
 def test_a_host_answering_garbage_is_one_unreachable_row(sandbox, two_hosts):
     fake_remote_tclaude(two_hosts["b"], "\x1b[2J not json")
     proc = sandbox.run("session", "ls", "--hosts", "b", check=True)
