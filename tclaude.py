@@ -6214,6 +6214,15 @@ REMOTE_IMPORT = (
     "import os,sys;sys.path.insert(0,os.path.expanduser('~/.tofu/bin'));"
     "import tclaude;sys.exit(tclaude.main())"
 )
+# The same, ended by its ssh channel: sshd gives a command without a tty no signal when the
+# channel closes, so a remote `session wait` whose ssh client was stopped (--any won elsewhere,
+# Ctrl-C) would wait there for ever.  It reads its stdin, a pipe the local side holds open and
+# never writes, and leaves at EOF (wait only reads state: nothing is cut half-done).  os.read:
+# a thread blocked in sys.stdin's buffered read makes the interpreter's exit a fatal error.
+REMOTE_TIED_IMPORT = (
+    "import os,sys,threading;threading.Thread(target=lambda:(list(iter(lambda:os.read(0,"
+    "65536),b'')),os._exit(129)),daemon=True).start();" + REMOTE_IMPORT
+)
 SSH_CONNECT_TIMEOUT = 5  # seconds to reach a host (ConnectTimeout)
 SSH_PERSIST = 120  # seconds an idle master connection stays for the next command
 HOST_TIMEOUT = 10.0  # seconds a host may take to answer ls --hosts (TCLAUDE_HOST_TIMEOUT)
@@ -6332,14 +6341,16 @@ class SshHost:
                 self.destination, script]  # fmt: skip
 
     @staticmethod
-    def tclaude_script(argv):
+    def tclaude_script(argv, tied=False):
         """The remote shell's command line: ssh joins its arguments with spaces for the remote
-        login shell, so each one is quoted here, once."""
+        login shell, so each one is quoted here, once.  ``tied``: it ends at its stdin's EOF
+        (REMOTE_TIED_IMPORT; see tied_stdin)."""
         import shlex
 
         words = " ".join(shlex.quote(a) for a in argv)
+        code = REMOTE_TIED_IMPORT if tied else REMOTE_IMPORT
         return "test -f %s/tclaude.py || exit %d; exec python3 -S -c %s %s" % (
-            REMOTE_BIN, NOT_INSTALLED, shlex.quote(REMOTE_IMPORT), words)  # fmt: skip
+            REMOTE_BIN, NOT_INSTALLED, shlex.quote(code), words)  # fmt: skip
 
     def run(self, script, timeout=None, input=None):
         """(exit status, stdout, stderr) of ``script`` there; stdin from ``input`` or nothing.
@@ -6398,6 +6409,14 @@ class SshHost:
             )
         lines = [ln for ln in decoded(stderr).splitlines() if ln.strip()]
         return one_line(lines[-1] if lines else "ssh exited %d" % code)[:200]
+
+
+def tied_stdin():
+    """(read end for a tied remote command's ssh, write end to hold until it is over): when
+    the write end closes (here, or with this process), the remote command ends."""
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, False)
+    return read_end, write_end
 
 
 def decoded(data):
@@ -6589,7 +6608,7 @@ def wait_across_hosts(args, remote):
     if args.timeout is not None:
         options += ["--timeout", repr(args.timeout)]
     hosts = {name: host_of(store, name) for name in groups if name}
-    done, procs = queue.Queue(), {}
+    done, procs, ties = queue.Queue(), {}, []
 
     def finish(name, proc):
         out, err = proc.communicate()
@@ -6598,10 +6617,18 @@ def wait_across_hosts(args, remote):
     try:
         for name, ids in groups.items():
             words = ["session", "wait", *ids, *options]
-            argv = (hosts[name].argv(SshHost.tclaude_script(words)) if name else
+            stdin = subprocess.DEVNULL
+            if name:  # its wait there ends with its ssh (see REMOTE_TIED_IMPORT)
+                stdin, hold = tied_stdin()
+                ties.append(hold)
+            argv = (hosts[name].argv(SshHost.tclaude_script(words, tied=True)) if name else
                     [sys.executable, os.path.realpath(__file__), *words])  # fmt: skip
-            procs[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+            try:
+                procs[name] = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
+                                               stderr=subprocess.PIPE)  # fmt: skip
+            finally:
+                if name:
+                    os.close(stdin)
             threading.Thread(target=finish, args=(name, procs[name]), daemon=True).start()
         reached, failed = [], None
         for _ in procs:
@@ -6618,6 +6645,8 @@ def wait_across_hosts(args, remote):
             if args.any:
                 break
     finally:
+        for hold in ties:
+            os.close(hold)
         for proc in procs.values():
             if proc.poll() is None:
                 proc.terminate()
@@ -6654,15 +6683,24 @@ def relay_from_host(host, argv, reads_stdin, ids=False):
     import subprocess
     import threading
 
+    command = host.argv(SshHost.tclaude_script(argv, tied=ids))
+    stdin, hold = None if reads_stdin else subprocess.DEVNULL, None
+    if ids:  # a wait: it must not outlive its ssh (see REMOTE_TIED_IMPORT)
+        stdin, hold = tied_stdin()
     try:
         proc = subprocess.Popen(
-            host.argv(SshHost.tclaude_script(argv)),
-            stdin=None if reads_stdin else subprocess.DEVNULL,
+            command,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
     except OSError as exc:
+        if hold is not None:
+            os.close(hold)
         raise UserError("cannot run ssh: %s" % exc.strerror) from None
+    finally:
+        if hold is not None:
+            os.close(stdin)
     err = []
 
     def drain():
@@ -6688,6 +6726,9 @@ def relay_from_host(host, argv, reads_stdin, ids=False):
     except KeyboardInterrupt:
         proc.terminate()
         raise
+    finally:
+        if hold is not None:
+            os.close(hold)
     reader.join(5)
     stderr = b"".join(err)
     if code in (SSH_FAILED, NOT_INSTALLED):

@@ -635,3 +635,29 @@ def test_a_host_that_floods_its_answer_is_one_unreachable_row(sandbox, two_hosts
         )
     proc = sandbox.run("session", "ls", "--hosts", "all", check=True)
     assert proc.stdout.splitlines()[-1] == "b     host unreachable (it sent more than 16 MiB)"
+
+
+def remote_waits(sid):
+    """The pids of ``tclaude session wait`` processes (on any host: they all run here) that
+    wait on ``sid``."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as fh:
+                argv = fh.read().split(b"\0")
+        except OSError:
+            continue
+        if b"wait" in argv and sid.encode() in argv and b"python3" in argv[0]:
+            pids.append(pid)
+    return pids
+
+
+def test_a_wait_across_hosts_that_is_over_leaves_no_wait_running_on_a_host(sandbox, two_hosts):
+    here = sandbox.new(sandbox.work)
+    sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+    sandbox.run("session", "wait", here, "a:" + sid_a, "--timeout", "30", check=True)
+    sandbox.run("--host", "a", "session", "send", sid_a, "SLOW=60000 think", check=True)
+    proc = sandbox.run("session", "wait", here, "a:" + sid_a, "--any", "--timeout", "30")
+    assert proc.stdout == "%s waiting_input\n" % here, proc.stderr
+    # the host's own `session wait` (which would wait for ever) ends with its ssh channel
+    wait_until(lambda: not remote_waits(sid_a), timeout=10, message="no wait left on a")
