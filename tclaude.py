@@ -6568,7 +6568,12 @@ def host_refs(args):
         return {}
     hosts = configured_hosts(StateStore())
     split = dict((r, tuple(r.split(":", 1))) for r in refs)
-    return {r: s for r, s in split.items() if s[0] in hosts}
+    remote = {r: s for r, s in split.items() if s[0] in hosts}
+    for ref, (_, sid) in remote.items():  # "a:--all" would be an option of the remote command
+        if not sid.strip() or sid.startswith("-"):
+            raise UserError("bad session id %r: host:id takes an id, prefix or name after the "
+                            "':'" % ref, code=2)  # fmt: skip
+    return remote
 
 
 def run_host_ref(argv, claude_args, args):

@@ -279,6 +279,19 @@ def test_host_colon_id_works_where_an_id_does(sandbox, two_hosts):
     assert list(remote_ls(a)) == [sid_a]
 
 
+def test_a_host_id_whose_id_looks_like_an_option_is_refused_before_reaching_the_host(
+    sandbox, two_hosts
+):
+    a = two_hosts["a"]
+    sid = new_on(sandbox, "a", a.work)
+    for ref in ("a:--all-exited", "a:--all", "a:-h", "a:"):
+        proc = sandbox.run("session", "kill", ref)
+        assert_one_line_error(proc, r"bad session id '%s': host:id takes an id" % ref, code=2)
+    proc = sandbox.run("session", "wait", "a:" + sid, "b:--any", "--timeout", "1")
+    assert_one_line_error(proc, r"bad session id 'b:--any'", code=2)
+    assert list(remote_ls(a)) == [sid]
+
+
 def test_a_colon_in_a_local_name_is_refused_and_unknown_host_prefixes_stay_local(sandbox):
     assert_one_line_error(sandbox.run("session", "new", "--name", "x:y"), r"invalid name", 1)
     proc = sandbox.run("session", "kill", "nohost:1234")
