@@ -6377,16 +6377,19 @@ class SshHost:
             while stream.read(65536):  # warnings: the first 64 KiB say enough, drain the rest
                 pass
 
-        readers = [threading.Thread(target=read, args=a, daemon=True) for a in (
-            ("out", proc.stdout, REMOTE_OUTPUT_LIMIT), ("err", proc.stderr, 65536))]  # fmt: skip
-        for reader in readers:
-            reader.start()
-        if input:
+        def write():
             try:
                 proc.stdin.write(input)
                 proc.stdin.close()
             except OSError:
                 pass  # ssh went away: its exit status and stderr say why
+
+        readers = [threading.Thread(target=read, args=a, daemon=True) for a in (
+            ("out", proc.stdout, REMOTE_OUTPUT_LIMIT), ("err", proc.stderr, 65536))]  # fmt: skip
+        for reader in readers:
+            reader.start()
+        if input:  # in a thread too: a host that reads nothing must not block us past timeout
+            threading.Thread(target=write, daemon=True).start()
         try:
             code = proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -6486,17 +6489,19 @@ REMOTE_INSTALL_FILE = (
 def cmd_hosts_install(args):
     store = StateStore()
     host = host_of(store, args.name)
+    timeout = 6 * host_timeout()  # each step: a host whose shell hangs must not hold us for ever
     for name in ("tclaude.py", "tclaude-hook.sh"):
         try:
             data = read_small(os.path.join(tool_dir(), name), limit=4 << 20)
         except (OSError, ValueError) as exc:
             raise UserError("cannot read %s: %s" % (name, one_line(str(exc)))) from None
-        code, _, err = host.run(REMOTE_INSTALL_FILE.format(bin=REMOTE_BIN, f=name), input=data)
+        code, _, err = host.run(REMOTE_INSTALL_FILE.format(bin=REMOTE_BIN, f=name), timeout,
+                                data)  # fmt: skip
         if code != 0:
             raise UserError(
                 "host %s: cannot install %s: %s" % (host.name, name, host.failure(code, err))
             )
-    code, out, err = host.run(REMOTE_PROBE, timeout=30)
+    code, out, err = host.run(REMOTE_PROBE, timeout)
     if code == SSH_FAILED:
         raise UserError("host %s: %s" % (host.name, host.failure(code, err)))
     facts = dict(line.split(" ", 1) for line in decoded(out).splitlines() if " " in line)
@@ -6511,7 +6516,7 @@ def cmd_hosts_install(args):
     if missing:
         raise UserError("host %s lacks %s: install it there (tmux and python3 3.8+ are needed)"
                         % (host.name, " and ".join(missing)))  # fmt: skip
-    code, out, err = host.run(SshHost.tclaude_script(["--version"]), timeout=30)
+    code, out, err = host.run(SshHost.tclaude_script(["--version"]), timeout)
     got = one_line(decoded(out))
     if code != 0 or got != "tclaude " + __version__:
         raise UserError("host %s: the installed tclaude does not run: %s" % (

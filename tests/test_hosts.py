@@ -513,6 +513,19 @@ def test_hosts_install_says_python3_and_tmux_are_missing_there(sandbox, ssh_worl
     assert proc.returncode == 1
 
 
+def test_hosts_install_to_a_host_that_never_answers_gives_up(sandbox, ssh_world, tmp_path):
+    path = tool_dir(tmp_path, "python3", "tmux", "cat", "chmod", "mv", "sed")
+    with open(os.path.join(path, "mkdir"), "w", encoding="utf-8") as fh:
+        fh.write("#!/bin/sh\nexec %s 20\n" % shutil.which("sleep"))  # e.g. a hung NFS home
+    os.chmod(os.path.join(path, "mkdir"), 0o755)
+    ssh_world.add("alpha", path=path)
+    sandbox.run("hosts", "add", "a", "alpha", check=True)
+    proc = sandbox.run("hosts", "install", "a", env={"TCLAUDE_HOST_TIMEOUT": "1"}, timeout=15)
+    assert_one_line_error(
+        proc, r"^tclaude: host a: cannot install tclaude.py: timed out after 6s$", 1
+    )
+
+
 def test_hosts_install_to_a_host_that_is_down_is_one_line(sandbox, ssh_world):
     ssh_world.add("alpha").stop()
     sandbox.run("hosts", "add", "a", "alpha", check=True)
