@@ -6600,6 +6600,9 @@ def run_host_ref(argv, claude_args, args):
     return run_on_host(name, rest, claude_args)
 
 
+WAIT_OUTPUT_LIMIT = 1 << 20  # bytes one host's `session wait` may answer (a line per id)
+
+
 def wait_across_hosts(args, remote):
     """``session wait`` over sessions of several hosts (this one too): one ``session wait``
     per host, all at once (a remote one is a long-lived command on its host's connection),
@@ -6621,8 +6624,28 @@ def wait_across_hosts(args, remote):
     done, procs, ties = queue.Queue(), {}, []
 
     def finish(name, proc):
-        out, err = proc.communicate()
-        done.put((name, proc.returncode, decoded(out), err))
+        # bounded: a wait says one line per id, so a host that says more than WAIT_OUTPUT_LIMIT
+        # is cut off (killed), as a failure, never held whole or waited for
+        err = []
+
+        def drain():  # its first 64 KiB of warnings say enough; the rest must not block it
+            err.append(proc.stderr.read(65536))
+            while proc.stderr.read(65536):
+                pass
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        out = proc.stdout.read(WAIT_OUTPUT_LIMIT + 1)
+        if len(out) > WAIT_OUTPUT_LIMIT:
+            proc.kill()
+            proc.wait()
+            done.put(
+                (name, SSH_FAILED, "", b"it sent more than %d KiB" % (WAIT_OUTPUT_LIMIT >> 10))
+            )
+            return
+        proc.wait()
+        reader.join(5)
+        done.put((name, proc.returncode, decoded(out), b"".join(err)))
 
     try:
         for name, ids in groups.items():

@@ -687,3 +687,17 @@ def test_a_wait_across_hosts_that_is_over_leaves_no_wait_running_on_a_host(sandb
     assert proc.stdout == "%s waiting_input\n" % here, proc.stderr
     # the host's own `session wait` (which would wait for ever) ends with its ssh channel
     wait_until(lambda: not remote_waits(sid_a), timeout=10, message="no wait left on a")
+
+
+def test_a_host_whose_wait_answers_too_much_is_cut_off_as_one_line(sandbox, two_hosts):
+    here = sandbox.new(sandbox.work)
+    bin_dir = os.path.join(two_hosts["b"].home, ".tofu", "bin")
+    with open(os.path.join(bin_dir, "tclaude.py"), "w", encoding="utf-8") as fh:
+        fh.write(  # 2 MiB of plausible lines, then it never ends
+            "import sys, time\n\ndef main():\n"
+            "    sys.stdout.write('12345678 waiting_input\\n' * 100000)\n"
+            "    sys.stdout.flush()\n    time.sleep(60)\n"
+        )
+    proc = sandbox.run("session", "wait", here, "b:12345678", "--timeout", "30", timeout=20)
+    assert_one_line_error(proc, r"^tclaude: host b: it sent more than 1024 KiB$", 1)
+    assert proc.stdout == ""
