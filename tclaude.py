@@ -6211,8 +6211,8 @@ DESTINATION_RE = LazyRegex(r"^[A-Za-z0-9_.@%+=:/\[\]~][A-Za-z0-9_.@%+=:/\[\]~-]{
 # install.sh's launcher does; exit 127 when it is not there (python3 missing exits 127 too).
 REMOTE_BIN = "~/.tofu/bin"
 REMOTE_IMPORT = (
-    "import os,sys;sys.path.insert(0,os.path.expanduser('~/.tofu/bin'));"
-    "import tclaude;sys.exit(tclaude.main())"
+    "import os,sys;sys.path.insert(0,os.path.expanduser('~/.tofu/bin'));import tclaude;"
+    "sys.exit(tclaude.main([os.fsdecode(bytes.fromhex(a)) for a in sys.argv[1:]]))"
 )
 # The same, ended by its ssh channel: sshd gives a command without a tty no signal when the
 # channel closes, so a remote `session wait` whose ssh client was stopped (--any won elsewhere,
@@ -6338,16 +6338,17 @@ class SshHost:
         if ssh is None:
             raise UserError("ssh is not on PATH; install OpenSSH's client (openssh-client)")
         return [ssh, *self.options(control_dir()), "-t" if tty else "-T", "--",
-                self.destination, script]  # fmt: skip
+                self.destination, any_shell(script)]  # fmt: skip
 
     @staticmethod
     def tclaude_script(argv, tied=False):
-        """The remote shell's command line: ssh joins its arguments with spaces for the remote
-        login shell, so each one is quoted here, once.  ``tied``: it ends at its stdin's EOF
-        (REMOTE_TIED_IMPORT; see tied_stdin)."""
+        """The remote sh script that runs tclaude with ``argv``.  Each word goes as the hex of
+        its bytes, decoded by the remote Python: no shell ever sees a user's backslash,
+        newline, quote or '!'.  ``tied``: it ends at its stdin's EOF (REMOTE_TIED_IMPORT; see
+        tied_stdin)."""
         import shlex
 
-        words = " ".join(shlex.quote(a) for a in argv)
+        words = " ".join(shlex.quote(os.fsencode(a).hex()) for a in argv)
         code = REMOTE_TIED_IMPORT if tied else REMOTE_IMPORT
         return "test -f %s/tclaude.py || exit %d; exec python3 -S -c %s %s" % (
             REMOTE_BIN, NOT_INSTALLED, shlex.quote(code), words)  # fmt: skip
@@ -6412,6 +6413,16 @@ class SshHost:
             )
         lines = [ln for ln in decoded(stderr).splitlines() if ln.strip()]
         return one_line(lines[-1] if lines else "ssh exited %d" % code)[:200]
+
+
+def any_shell(script):
+    """The remote command line for an sh ``script``: ssh hands it to the user's login shell,
+    which may be fish or tcsh (no ``$$``, no ``for ... done``, other quoting), so it only
+    starts /bin/sh, with the script in single quotes.  The scripts hold no backslash, newline or
+    '!' (user words go hex-encoded), which fish and csh would read otherwise even there."""
+    import shlex
+
+    return "exec /bin/sh -c " + shlex.quote(script)  # (a host's PATH may lack sh)
 
 
 def tied_stdin():

@@ -7,9 +7,14 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import time
 
+import pytest
 from conftest import ROOT, TCLAUDE, assert_one_line_error, open_dashboard, wait_until
+
+sys.path.insert(0, ROOT)
+import tclaude  # (the remote command line is checked under each shell directly)
 
 
 def config(sandbox):
@@ -414,7 +419,7 @@ def fake_remote_tclaude(host, payload, err="", code=0):
     bin_dir = os.path.join(host.home, ".tofu", "bin")
     os.makedirs(bin_dir, exist_ok=True)
     with open(os.path.join(bin_dir, "tclaude.py"), "w", encoding="utf-8") as fh:
-        fh.write("import sys\n\ndef main():\n    sys.stdout.write(%r)\n    sys.stderr.write(%r)\n"
+        fh.write("import sys\n\ndef main(argv):\n    sys.stdout.write(%r)\n    sys.stderr.write(%r)\n"
                  "    return %d\n" % (payload, err, code))  # fmt: skip
 
 
@@ -657,7 +662,7 @@ def test_a_host_that_floods_its_answer_is_one_unreachable_row(sandbox, two_hosts
     bin_dir = os.path.join(two_hosts["b"].home, ".tofu", "bin")
     with open(os.path.join(bin_dir, "tclaude.py"), "w", encoding="utf-8") as fh:
         fh.write(
-            "import sys\n\ndef main():\n    while True:\n        sys.stdout.write('[' * 65536)\n"
+            "import sys\n\ndef main(argv):\n    while True:\n        sys.stdout.write('[' * 65536)\n"
         )
     proc = sandbox.run("session", "ls", "--hosts", "all", check=True)
     assert proc.stdout.splitlines()[-1] == "b     host unreachable (it sent more than 16 MiB)"
@@ -694,10 +699,37 @@ def test_a_host_whose_wait_answers_too_much_is_cut_off_as_one_line(sandbox, two_
     bin_dir = os.path.join(two_hosts["b"].home, ".tofu", "bin")
     with open(os.path.join(bin_dir, "tclaude.py"), "w", encoding="utf-8") as fh:
         fh.write(  # 2 MiB of plausible lines, then it never ends
-            "import sys, time\n\ndef main():\n"
+            "import sys, time\n\ndef main(argv):\n"
             "    sys.stdout.write('12345678 waiting_input\\n' * 100000)\n"
             "    sys.stdout.flush()\n    time.sleep(60)\n"
         )
     proc = sandbox.run("session", "wait", here, "b:12345678", "--timeout", "30", timeout=20)
     assert_one_line_error(proc, r"^tclaude: host b: it sent more than 1024 KiB$", 1)
     assert proc.stdout == ""
+
+
+# -- the remote command line, whatever the login shell ------------------------------------------
+
+ODD_WORDS = ["a\\", "\\\\x", "two\nlines", "bang!1", "$HOME", "'\"", "", "-x", "é\u2603"]
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash", "dash", "zsh", "fish", "tcsh", "csh"])
+def test_the_remote_command_line_gives_tclaude_its_words_under_any_login_shell(shell, tmp_path):
+    """sshd runs the command line as ``$SHELL -c LINE`` with the user's login shell, which
+    need not be a POSIX one (fish's quotes read backslashes; tcsh has no ``for ... done``)."""
+    path = shutil.which(shell)
+    if path is None:
+        pytest.skip("%s is not installed here" % shell)
+    bin_dir = tmp_path / ".tofu" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "tclaude.py").write_text(
+        "import json, sys\n\ndef main(argv):\n    sys.stdout.write(json.dumps(argv))\n"
+    )
+    line = tclaude.any_shell(tclaude.SshHost.tclaude_script(ODD_WORDS))
+    env = dict(os.environ, HOME=str(tmp_path))
+    proc = subprocess.run([path, "-c", line], env=env, capture_output=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == ODD_WORDS
+    probe = subprocess.run([path, "-c", tclaude.any_shell(tclaude.REMOTE_PROBE)], env=env,
+                           capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert "have python3" in probe.stdout.splitlines(), probe.stderr
