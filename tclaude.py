@@ -5658,6 +5658,7 @@ class ButtonListener:
         import signal
 
         os.setsid()  # not in claude's session or process group: the pane's signals are not ours
+        os.chdir("/")  # it may stay 30 minutes: the session's folder must not stay busy
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
