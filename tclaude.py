@@ -6405,9 +6405,10 @@ class SshHost:
             return SSH_FAILED, b"", b"it sent more than %d MiB" % (REMOTE_OUTPUT_LIMIT >> 20)
         return code, out, err
 
-    def failure(self, code, stderr):
-        """Why a run failed, in one line: ssh's own last words, or tclaude missing there."""
-        if code == NOT_INSTALLED:
+    def failure(self, code, stderr, runs_tclaude=True):
+        """Why a run failed, in one line: ssh's own last words, or tclaude missing there
+        (exit 127 of a script that does not run tclaude: a command it needs is missing)."""
+        if code == NOT_INSTALLED and runs_tclaude:
             return (
                 "tclaude is not installed there (or python3 is missing); run: tclaude hosts install %s"
                 % self.name
@@ -6511,7 +6512,8 @@ def cmd_hosts_install(args):
                                 data)  # fmt: skip
         if code != 0:
             raise UserError(
-                "host %s: cannot install %s: %s" % (host.name, name, host.failure(code, err))
+                "host %s: cannot install %s: %s"
+                % (host.name, name, host.failure(code, err, runs_tclaude=False))
             )
     code, out, err = host.run(REMOTE_PROBE, timeout)
     if code == SSH_FAILED:

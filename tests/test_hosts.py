@@ -518,6 +518,14 @@ def test_hosts_install_says_python3_and_tmux_are_missing_there(sandbox, ssh_worl
     assert proc.returncode == 1
 
 
+def test_hosts_install_where_a_tool_it_needs_is_missing_names_it(sandbox, ssh_world, tmp_path):
+    ssh_world.add("alpha", path=tool_dir(tmp_path, "python3", "tmux"))  # no mkdir, cat...
+    sandbox.run("hosts", "add", "a", "alpha", check=True)
+    proc = sandbox.run("hosts", "install", "a")
+    assert_one_line_error(proc, r"^tclaude: host a: cannot install tclaude.py: .*mkdir.*$", 1)
+    assert "hosts install a" not in proc.stderr  # (what it would say of a missing tclaude)
+
+
 def test_hosts_install_to_a_host_that_never_answers_gives_up(sandbox, ssh_world, tmp_path):
     path = tool_dir(tmp_path, "python3", "tmux", "cat", "chmod", "mv", "sed")
     with open(os.path.join(path, "mkdir"), "w", encoding="utf-8") as fh:
