@@ -6210,6 +6210,7 @@ class ButtonListener:
         import signal
 
         os.setsid()  # not in claude's session or process group: the pane's signals are not ours
+        os.chdir("/")  # it may stay 30 minutes: the session's folder must not stay busy
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
@@ -6763,8 +6764,17 @@ DESTINATION_RE = LazyRegex(r"^[A-Za-z0-9_.@%+=:/\[\]~][A-Za-z0-9_.@%+=:/\[\]~-]{
 # install.sh's launcher does; exit 127 when it is not there (python3 missing exits 127 too).
 REMOTE_BIN = "~/.tofu/bin"
 REMOTE_IMPORT = (
-    "import os,sys;sys.path.insert(0,os.path.expanduser('~/.tofu/bin'));"
-    "import tclaude;sys.exit(tclaude.main())"
+    "import os,sys;sys.path.insert(0,os.path.expanduser('~/.tofu/bin'));import tclaude;"
+    "sys.exit(tclaude.main([os.fsdecode(bytes.fromhex(a)) for a in sys.argv[1:]]))"
+)
+# The same, ended by its ssh channel: sshd gives a command without a tty no signal when the
+# channel closes, so a remote `session wait` whose ssh client was stopped (--any won elsewhere,
+# Ctrl-C) would wait there for ever.  It reads its stdin, a pipe the local side holds open and
+# never writes, and leaves at EOF (wait only reads state: nothing is cut half-done).  os.read:
+# a thread blocked in sys.stdin's buffered read makes the interpreter's exit a fatal error.
+REMOTE_TIED_IMPORT = (
+    "import os,sys,threading;threading.Thread(target=lambda:(list(iter(lambda:os.read(0,"
+    "65536),b'')),os._exit(129)),daemon=True).start();" + REMOTE_IMPORT
 )
 SSH_CONNECT_TIMEOUT = 5  # seconds to reach a host (ConnectTimeout)
 SSH_PERSIST = 120  # seconds an idle master connection stays for the next command
@@ -6882,17 +6892,20 @@ class SshHost:
         if ssh is None:
             raise UserError("ssh is not on PATH; install OpenSSH's client (openssh-client)")
         return [ssh, *self.options(control_dir()), "-t" if tty else "-T", "--",
-                self.destination, script]  # fmt: skip
+                self.destination, any_shell(script)]  # fmt: skip
 
     @staticmethod
-    def tclaude_script(argv):
-        """The remote shell's command line: ssh joins its arguments with spaces for the remote
-        login shell, so each one is quoted here, once."""
+    def tclaude_script(argv, tied=False):
+        """The remote sh script that runs tclaude with ``argv``.  Each word goes as the hex of
+        its bytes, decoded by the remote Python: no shell ever sees a user's backslash,
+        newline, quote or '!'.  ``tied``: it ends at its stdin's EOF (REMOTE_TIED_IMPORT; see
+        tied_stdin)."""
         import shlex
 
-        words = " ".join(shlex.quote(a) for a in argv)
+        words = " ".join(shlex.quote(os.fsencode(a).hex()) for a in argv)
+        code = REMOTE_TIED_IMPORT if tied else REMOTE_IMPORT
         return "test -f %s/tclaude.py || exit %d; exec python3 -S -c %s %s" % (
-            REMOTE_BIN, NOT_INSTALLED, shlex.quote(REMOTE_IMPORT), words)  # fmt: skip
+            REMOTE_BIN, NOT_INSTALLED, shlex.quote(code), words)  # fmt: skip
 
     def run(self, script, timeout=None, input=None):
         """(exit status, stdout, stderr) of ``script`` there; stdin from ``input`` or nothing.
@@ -6919,16 +6932,19 @@ class SshHost:
             while stream.read(65536):  # warnings: the first 64 KiB say enough, drain the rest
                 pass
 
-        readers = [threading.Thread(target=read, args=a, daemon=True) for a in (
-            ("out", proc.stdout, REMOTE_OUTPUT_LIMIT), ("err", proc.stderr, 65536))]  # fmt: skip
-        for reader in readers:
-            reader.start()
-        if input:
+        def write():
             try:
                 proc.stdin.write(input)
                 proc.stdin.close()
             except OSError:
                 pass  # ssh went away: its exit status and stderr say why
+
+        readers = [threading.Thread(target=read, args=a, daemon=True) for a in (
+            ("out", proc.stdout, REMOTE_OUTPUT_LIMIT), ("err", proc.stderr, 65536))]  # fmt: skip
+        for reader in readers:
+            reader.start()
+        if input:  # in a thread too: a host that reads nothing must not block us past timeout
+            threading.Thread(target=write, daemon=True).start()
         try:
             code = proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -6942,15 +6958,34 @@ class SshHost:
             return SSH_FAILED, b"", b"it sent more than %d MiB" % (REMOTE_OUTPUT_LIMIT >> 20)
         return code, out, err
 
-    def failure(self, code, stderr):
-        """Why a run failed, in one line: ssh's own last words, or tclaude missing there."""
-        if code == NOT_INSTALLED:
+    def failure(self, code, stderr, runs_tclaude=True):
+        """Why a run failed, in one line: ssh's own last words, or tclaude missing there
+        (exit 127 of a script that does not run tclaude: a command it needs is missing)."""
+        if code == NOT_INSTALLED and runs_tclaude:
             return (
                 "tclaude is not installed there (or python3 is missing); run: tclaude hosts install %s"
                 % self.name
             )
         lines = [ln for ln in decoded(stderr).splitlines() if ln.strip()]
         return one_line(lines[-1] if lines else "ssh exited %d" % code)[:200]
+
+
+def any_shell(script):
+    """The remote command line for an sh ``script``: ssh hands it to the user's login shell,
+    which may be fish or tcsh (no ``$$``, no ``for ... done``, other quoting), so it only
+    starts /bin/sh, with the script in single quotes.  The scripts hold no backslash, newline or
+    '!' (user words go hex-encoded), which fish and csh would read otherwise even there."""
+    import shlex
+
+    return "exec /bin/sh -c " + shlex.quote(script)  # (a host's PATH may lack sh)
+
+
+def tied_stdin():
+    """(read end for a tied remote command's ssh, write end to hold until it is over): when
+    the write end closes (here, or with this process), the remote command ends."""
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, False)
+    return read_end, write_end
 
 
 def decoded(data):
@@ -7020,17 +7055,20 @@ REMOTE_INSTALL_FILE = (
 def cmd_hosts_install(args):
     store = StateStore()
     host = host_of(store, args.name)
+    timeout = 6 * host_timeout()  # each step: a host whose shell hangs must not hold us for ever
     for name in ("tclaude.py", "tclaude-hook.sh"):
         try:
             data = read_small(os.path.join(tool_dir(), name), limit=4 << 20)
         except (OSError, ValueError) as exc:
             raise UserError("cannot read %s: %s" % (name, one_line(str(exc)))) from None
-        code, _, err = host.run(REMOTE_INSTALL_FILE.format(bin=REMOTE_BIN, f=name), input=data)
+        code, _, err = host.run(REMOTE_INSTALL_FILE.format(bin=REMOTE_BIN, f=name), timeout,
+                                data)  # fmt: skip
         if code != 0:
             raise UserError(
-                "host %s: cannot install %s: %s" % (host.name, name, host.failure(code, err))
+                "host %s: cannot install %s: %s"
+                % (host.name, name, host.failure(code, err, runs_tclaude=False))
             )
-    code, out, err = host.run(REMOTE_PROBE, timeout=30)
+    code, out, err = host.run(REMOTE_PROBE, timeout)
     if code == SSH_FAILED:
         raise UserError("host %s: %s" % (host.name, host.failure(code, err)))
     facts = dict(line.split(" ", 1) for line in decoded(out).splitlines() if " " in line)
@@ -7045,7 +7083,7 @@ def cmd_hosts_install(args):
     if missing:
         raise UserError("host %s lacks %s: install it there (tmux and python3 3.8+ are needed)"
                         % (host.name, " and ".join(missing)))  # fmt: skip
-    code, out, err = host.run(SshHost.tclaude_script(["--version"]), timeout=30)
+    code, out, err = host.run(SshHost.tclaude_script(["--version"]), timeout)
     got = one_line(decoded(out))
     if code != 0 or got != "tclaude " + __version__:
         raise UserError("host %s: the installed tclaude does not run: %s" % (
@@ -7102,7 +7140,12 @@ def host_refs(args):
         return {}
     hosts = configured_hosts(StateStore())
     split = dict((r, tuple(r.split(":", 1))) for r in refs)
-    return {r: s for r, s in split.items() if s[0] in hosts}
+    remote = {r: s for r, s in split.items() if s[0] in hosts}
+    for ref, (_, sid) in remote.items():  # "a:--all" would be an option of the remote command
+        if not sid.strip() or sid.startswith("-"):
+            raise UserError("bad session id %r: host:id takes an id, prefix or name after the "
+                            "':'" % ref, code=2)  # fmt: skip
+    return remote
 
 
 def run_host_ref(argv, claude_args, args):
@@ -7124,6 +7167,9 @@ def run_host_ref(argv, claude_args, args):
     return run_on_host(name, rest, claude_args)
 
 
+WAIT_OUTPUT_LIMIT = 1 << 20  # bytes one host's `session wait` may answer (a line per id)
+
+
 def wait_across_hosts(args, remote):
     """``session wait`` over sessions of several hosts (this one too): one ``session wait``
     per host, all at once (a remote one is a long-lived command on its host's connection),
@@ -7142,19 +7188,47 @@ def wait_across_hosts(args, remote):
     if args.timeout is not None:
         options += ["--timeout", repr(args.timeout)]
     hosts = {name: host_of(store, name) for name in groups if name}
-    done, procs = queue.Queue(), {}
+    done, procs, ties = queue.Queue(), {}, []
 
     def finish(name, proc):
-        out, err = proc.communicate()
-        done.put((name, proc.returncode, decoded(out), err))
+        # bounded: a wait says one line per id, so a host that says more than WAIT_OUTPUT_LIMIT
+        # is cut off (killed), as a failure, never held whole or waited for
+        err = []
+
+        def drain():  # its first 64 KiB of warnings say enough; the rest must not block it
+            err.append(proc.stderr.read(65536))
+            while proc.stderr.read(65536):
+                pass
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        out = proc.stdout.read(WAIT_OUTPUT_LIMIT + 1)
+        if len(out) > WAIT_OUTPUT_LIMIT:
+            proc.kill()
+            proc.wait()
+            done.put(
+                (name, SSH_FAILED, "", b"it sent more than %d KiB" % (WAIT_OUTPUT_LIMIT >> 10))
+            )
+            return
+        proc.wait()
+        reader.join(5)
+        done.put((name, proc.returncode, decoded(out), b"".join(err)))
 
     try:
         for name, ids in groups.items():
             words = ["session", "wait", *ids, *options]
-            argv = (hosts[name].argv(SshHost.tclaude_script(words)) if name else
+            stdin = subprocess.DEVNULL
+            if name:  # its wait there ends with its ssh (see REMOTE_TIED_IMPORT)
+                stdin, hold = tied_stdin()
+                ties.append(hold)
+            argv = (hosts[name].argv(SshHost.tclaude_script(words, tied=True)) if name else
                     [sys.executable, os.path.realpath(__file__), *words])  # fmt: skip
-            procs[name] = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+            try:
+                procs[name] = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
+                                               stderr=subprocess.PIPE)  # fmt: skip
+            finally:
+                if name:
+                    os.close(stdin)
             threading.Thread(target=finish, args=(name, procs[name]), daemon=True).start()
         reached, failed = [], None
         for _ in procs:
@@ -7171,6 +7245,8 @@ def wait_across_hosts(args, remote):
             if args.any:
                 break
     finally:
+        for hold in ties:
+            os.close(hold)
         for proc in procs.values():
             if proc.poll() is None:
                 proc.terminate()
@@ -7207,15 +7283,24 @@ def relay_from_host(host, argv, reads_stdin, ids=False):
     import subprocess
     import threading
 
+    command = host.argv(SshHost.tclaude_script(argv, tied=ids))
+    stdin, hold = None if reads_stdin else subprocess.DEVNULL, None
+    if ids:  # a wait: it must not outlive its ssh (see REMOTE_TIED_IMPORT)
+        stdin, hold = tied_stdin()
     try:
         proc = subprocess.Popen(
-            host.argv(SshHost.tclaude_script(argv)),
-            stdin=None if reads_stdin else subprocess.DEVNULL,
+            command,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
     except OSError as exc:
+        if hold is not None:
+            os.close(hold)
         raise UserError("cannot run ssh: %s" % exc.strerror) from None
+    finally:
+        if hold is not None:
+            os.close(stdin)
     err = []
 
     def drain():
@@ -7241,6 +7326,9 @@ def relay_from_host(host, argv, reads_stdin, ids=False):
     except KeyboardInterrupt:
         proc.terminate()
         raise
+    finally:
+        if hold is not None:
+            os.close(hold)
     reader.join(5)
     stderr = b"".join(err)
     if code in (SSH_FAILED, NOT_INSTALLED):

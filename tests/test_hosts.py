@@ -7,9 +7,14 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import time
 
+import pytest
 from conftest import ROOT, TCLAUDE, assert_one_line_error, open_dashboard, wait_until
+
+sys.path.insert(0, ROOT)
+import tclaude  # (the remote command line is checked under each shell directly)
 
 
 def config(sandbox):
@@ -279,6 +284,19 @@ def test_host_colon_id_works_where_an_id_does(sandbox, two_hosts):
     assert list(remote_ls(a)) == [sid_a]
 
 
+def test_a_host_id_whose_id_looks_like_an_option_is_refused_before_reaching_the_host(
+    sandbox, two_hosts
+):
+    a = two_hosts["a"]
+    sid = new_on(sandbox, "a", a.work)
+    for ref in ("a:--all-exited", "a:--all", "a:-h", "a:"):
+        proc = sandbox.run("session", "kill", ref)
+        assert_one_line_error(proc, r"bad session id '%s': host:id takes an id" % ref, code=2)
+    proc = sandbox.run("session", "wait", "a:" + sid, "b:--any", "--timeout", "1")
+    assert_one_line_error(proc, r"bad session id 'b:--any'", code=2)
+    assert list(remote_ls(a)) == [sid]
+
+
 def test_a_colon_in_a_local_name_is_refused_and_unknown_host_prefixes_stay_local(sandbox):
     assert_one_line_error(sandbox.run("session", "new", "--name", "x:y"), r"invalid name", 1)
     proc = sandbox.run("session", "kill", "nohost:1234")
@@ -401,7 +419,7 @@ def fake_remote_tclaude(host, payload, err="", code=0):
     bin_dir = os.path.join(host.home, ".tofu", "bin")
     os.makedirs(bin_dir, exist_ok=True)
     with open(os.path.join(bin_dir, "tclaude.py"), "w", encoding="utf-8") as fh:
-        fh.write("import sys\n\ndef main():\n    sys.stdout.write(%r)\n    sys.stderr.write(%r)\n"
+        fh.write("import sys\n\ndef main(argv):\n    sys.stdout.write(%r)\n    sys.stderr.write(%r)\n"
                  "    return %d\n" % (payload, err, code))  # fmt: skip
 
 
@@ -516,6 +534,27 @@ def test_hosts_install_says_python3_and_tmux_are_missing_there(sandbox, ssh_worl
     proc = sandbox.run("hosts", "install", "a")
     assert "tclaude: host a lacks python3 and tmux: install it there" in proc.stderr
     assert proc.returncode == 1
+
+
+def test_hosts_install_where_a_tool_it_needs_is_missing_names_it(sandbox, ssh_world, tmp_path):
+    ssh_world.add("alpha", path=tool_dir(tmp_path, "python3", "tmux"))  # no mkdir, cat...
+    sandbox.run("hosts", "add", "a", "alpha", check=True)
+    proc = sandbox.run("hosts", "install", "a")
+    assert_one_line_error(proc, r"^tclaude: host a: cannot install tclaude.py: .*mkdir.*$", 1)
+    assert "hosts install a" not in proc.stderr  # (what it would say of a missing tclaude)
+
+
+def test_hosts_install_to_a_host_that_never_answers_gives_up(sandbox, ssh_world, tmp_path):
+    path = tool_dir(tmp_path, "python3", "tmux", "cat", "chmod", "mv", "sed")
+    with open(os.path.join(path, "mkdir"), "w", encoding="utf-8") as fh:
+        fh.write("#!/bin/sh\nexec %s 20\n" % shutil.which("sleep"))  # e.g. a hung NFS home
+    os.chmod(os.path.join(path, "mkdir"), 0o755)
+    ssh_world.add("alpha", path=path)
+    sandbox.run("hosts", "add", "a", "alpha", check=True)
+    proc = sandbox.run("hosts", "install", "a", env={"TCLAUDE_HOST_TIMEOUT": "1"}, timeout=15)
+    assert_one_line_error(
+        proc, r"^tclaude: host a: cannot install tclaude.py: timed out after 6s$", 1
+    )
 
 
 def test_hosts_install_to_a_host_that_is_down_is_one_line(sandbox, ssh_world):
@@ -649,7 +688,74 @@ def test_a_host_that_floods_its_answer_is_one_unreachable_row(sandbox, two_hosts
     bin_dir = os.path.join(two_hosts["b"].home, ".tofu", "bin")
     with open(os.path.join(bin_dir, "tclaude.py"), "w", encoding="utf-8") as fh:
         fh.write(
-            "import sys\n\ndef main():\n    while True:\n        sys.stdout.write('[' * 65536)\n"
+            "import sys\n\ndef main(argv):\n    while True:\n        sys.stdout.write('[' * 65536)\n"
         )
     proc = sandbox.run("session", "ls", "--hosts", "all", check=True)
     assert proc.stdout.splitlines()[-1] == "b     host unreachable (it sent more than 16 MiB)"
+
+
+def remote_waits(sid):
+    """The pids of ``tclaude session wait`` processes (on any host: they all run here) that
+    wait on ``sid``."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as fh:
+                argv = fh.read().split(b"\0")
+        except OSError:
+            continue
+        if b"wait" in argv and sid.encode() in argv and b"python3" in argv[0]:
+            pids.append(pid)
+    return pids
+
+
+def test_a_wait_across_hosts_that_is_over_leaves_no_wait_running_on_a_host(sandbox, two_hosts):
+    here = sandbox.new(sandbox.work)
+    sid_a = new_on(sandbox, "a", two_hosts["a"].work)
+    sandbox.run("session", "wait", here, "a:" + sid_a, "--timeout", "30", check=True)
+    sandbox.run("--host", "a", "session", "send", sid_a, "SLOW=60000 think", check=True)
+    proc = sandbox.run("session", "wait", here, "a:" + sid_a, "--any", "--timeout", "30")
+    assert proc.stdout == "%s waiting_input\n" % here, proc.stderr
+    # the host's own `session wait` (which would wait for ever) ends with its ssh channel
+    wait_until(lambda: not remote_waits(sid_a), timeout=10, message="no wait left on a")
+
+
+def test_a_host_whose_wait_answers_too_much_is_cut_off_as_one_line(sandbox, two_hosts):
+    here = sandbox.new(sandbox.work)
+    bin_dir = os.path.join(two_hosts["b"].home, ".tofu", "bin")
+    with open(os.path.join(bin_dir, "tclaude.py"), "w", encoding="utf-8") as fh:
+        fh.write(  # 2 MiB of plausible lines, then it never ends
+            "import sys, time\n\ndef main(argv):\n"
+            "    sys.stdout.write('12345678 waiting_input\\n' * 100000)\n"
+            "    sys.stdout.flush()\n    time.sleep(60)\n"
+        )
+    proc = sandbox.run("session", "wait", here, "b:12345678", "--timeout", "30", timeout=20)
+    assert_one_line_error(proc, r"^tclaude: host b: it sent more than 1024 KiB$", 1)
+    assert proc.stdout == ""
+
+
+# -- the remote command line, whatever the login shell ------------------------------------------
+
+ODD_WORDS = ["a\\", "\\\\x", "two\nlines", "bang!1", "$HOME", "'\"", "", "-x", "é\u2603"]
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash", "dash", "zsh", "fish", "tcsh", "csh"])
+def test_the_remote_command_line_gives_tclaude_its_words_under_any_login_shell(shell, tmp_path):
+    """sshd runs the command line as ``$SHELL -c LINE`` with the user's login shell, which
+    need not be a POSIX one (fish's quotes read backslashes; tcsh has no ``for ... done``)."""
+    path = shutil.which(shell)
+    if path is None:
+        pytest.skip("%s is not installed here" % shell)
+    bin_dir = tmp_path / ".tofu" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "tclaude.py").write_text(
+        "import json, sys\n\ndef main(argv):\n    sys.stdout.write(json.dumps(argv))\n"
+    )
+    line = tclaude.any_shell(tclaude.SshHost.tclaude_script(ODD_WORDS))
+    env = dict(os.environ, HOME=str(tmp_path))
+    proc = subprocess.run([path, "-c", line], env=env, capture_output=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == ODD_WORDS
+    probe = subprocess.run([path, "-c", tclaude.any_shell(tclaude.REMOTE_PROBE)], env=env,
+                           capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert "have python3" in probe.stdout.splitlines(), probe.stderr

@@ -1081,6 +1081,22 @@ def test_a_permission_notification_offers_approve_and_deny_where_the_server_has_
 
 @needs_bus
 @needs_actions
+def test_a_listener_holds_no_file_of_the_notifier_and_keeps_no_folder_busy(
+    box, buttons_server, use_backends
+):
+    """It may live 30 minutes: no lock or state file of the notifier stays open in it, and its
+    working folder is / (the session's folder could not be unmounted otherwise)."""
+    use_backends("notify-send", "gdbus")
+    sid, _ = permission_with_buttons(box, buttons_server)
+    pid = listener_of(box, sid)
+    assert os.readlink("/proc/%d/cwd" % pid) == "/"
+    held = [os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in os.listdir("/proc/%d/fd" % pid)]
+    assert held.count(os.devnull) == 3 and len(held) == 4, held  # stdio, notify-send's pty
+    assert [path for path in held if path.startswith(box.home)] == []
+
+
+@needs_bus
+@needs_actions
 def test_approve_button_approves_the_dialog_and_says_so(box, buttons_server, use_backends):
     use_backends("notify-send", "gdbus")
     sid, call = permission_with_buttons(box, buttons_server)
