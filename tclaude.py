@@ -3017,10 +3017,27 @@ def worktree_facts(path, branch, thorough=True, timeout=GIT_TIMEOUT):
     tips = ["HEAD"]
     if thorough and branch and ref_exists(path, "refs/heads/" + branch):
         tips.append("refs/heads/" + branch)
+    if thorough:
+        tips += left_detached_heads(path, timeout)
     others = ["--exclude=" + branch] if branch else []  # (relative to refs/heads/)
-    log = git(path, "log", "--format=%h %s", *tips, "--not", *others, "--branches", "--remotes",
-              "--tags", timeout=timeout)  # fmt: skip
+    log = git(path, "log", "--ignore-missing", "--format=%h %s", *tips, "--not", *others,
+              "--branches", "--remotes", "--tags", timeout=timeout)  # fmt: skip
     return {"changed": changed, "ignored": ignored, "unmerged": log.splitlines()}
+
+
+LEFT_DETACHED_RE = LazyRegex(r"checkout: moving from ([0-9a-f]{40}|[0-9a-f]{64}) to ")
+
+
+def left_detached_heads(path, timeout):
+    """The commits the worktree's HEAD was on when a checkout left it detached (what git's
+    "you are leaving N commits behind" warns of): only its own HEAD reflog knows them, and
+    `git worktree remove` deletes that.  (Amended or rebased-away commits are not counted:
+    their work lives on in the new ones.)"""
+    code, log = git(path, "reflog", "show", "--format=%gs", "HEAD", "--", timeout=timeout,
+                    check=False)  # fmt: skip
+    if code != 0:
+        return []  # no reflog (core.logAllRefUpdates off, or a fresh HEAD): nothing it knows
+    return sorted(set(m.group(1) for m in map(LEFT_DETACHED_RE.match, log.splitlines()) if m))
 
 
 def facts_text(facts):

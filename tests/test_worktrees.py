@@ -456,6 +456,24 @@ def test_kill_keeps_a_worktree_with_commits_on_no_other_branch(sandbox):
     assert "ahead" in branches(repo)
 
 
+def test_kill_keeps_a_worktree_whose_commits_were_left_on_a_detached_head(sandbox):
+    """Commits made on a detached HEAD, then left by checking the branch out again: only the
+    worktree's own HEAD reflog knows them, and `git worktree remove` deletes that reflog."""
+    repo = make_repo(sandbox)
+    sid, state = new_worktree_session(sandbox, repo, "left")
+    git(state["cwd"], "checkout", "-q", "--detach")
+    commit_in(state["cwd"], "detached.txt")
+    lost = git(state["cwd"], "rev-parse", "HEAD").strip()
+    git(state["cwd"], "checkout", "-q", "left")
+    proc = sandbox.run("session", "kill", sid, "--remove-worktree", check=True)
+    assert (
+        "kept worktree %s (branch left: 1 commit on no other branch" % state["cwd"] in proc.stdout
+    )
+    assert state["cwd"] in worktrees(repo)
+    assert git(state["cwd"], "cat-file", "-t", lost).strip() == "commit"
+    assert re.search(r"checkout: moving from %s " % lost, git(state["cwd"], "reflog", "HEAD"))
+
+
 def test_kill_without_asking_keeps_even_a_clean_worktree(sandbox):
     repo = make_repo(sandbox)
     sid, state = new_worktree_session(sandbox, repo, "clean")
