@@ -3022,7 +3022,11 @@ def worktree_facts(path, branch, thorough=True, timeout=GIT_TIMEOUT):
     others = ["--exclude=" + branch] if branch else []  # (relative to refs/heads/)
     log = git(path, "log", "--ignore-missing", "--format=%h %s", *tips, "--not", *others,
               "--branches", "--remotes", "--tags", timeout=timeout)  # fmt: skip
-    return {"changed": changed, "ignored": ignored, "unmerged": log.splitlines()}
+    facts = {"changed": changed, "ignored": ignored, "unmerged": log.splitlines()}
+    if ignored:  # their names, an ignored folder once (build/), for the line that says so
+        status = git(path, "status", "--porcelain", "-z", "--ignored", timeout=timeout)
+        facts["ignoredNames"] = [x[3:] for x in status.split("\0") if x.startswith("!!")]
+    return facts
 
 
 LEFT_DETACHED_RE = LazyRegex(r"checkout: moving from ([0-9a-f]{40}|[0-9a-f]{64}) to ")
@@ -3050,6 +3054,16 @@ def facts_text(facts):
         n = len(facts["unmerged"])
         parts.append("%d commit%s on no other branch" % (n, "" if n == 1 else "s"))
     return ", ".join(parts) or "clean"
+
+
+def ignored_text(facts, most=10):
+    """ " with its ignored files: .env, build/" (ignored is not always disposable: a .env
+    copied in is work, so removal names what goes with it), or ""."""
+    names = [safe_text(one_line(x)) for x in (facts or {}).get("ignoredNames") or []]
+    if not names:
+        return ""
+    more = " and %d more" % (len(names) - most) if len(names) > most else ""
+    return " with its ignored files: %s%s" % (", ".join(names[:most]), more)
 
 
 def removal_hint(view):
@@ -3107,7 +3121,7 @@ def remove_worktree(view, facts, force=False):
     listed = (facts or {}).get("listed") or path
     git(repo, "worktree", "remove", *(["--force"] if force and dirty else []), listed)
     forget_worktree_status(path)
-    said = ["removed worktree %s" % short_path(path)]
+    said = ["removed worktree %s%s" % (short_path(path), ignored_text(facts))]
     if view.get("worktreeNewBranch") and branch:
         code, _ = git(repo, "branch", "-D" if force else "-d", branch, check=False)
         if code == 0:
@@ -3962,7 +3976,7 @@ def prune_worktree(args, view, views, report):
         for line in facts["changed"] + facts["unmerged"]:
             report("  %s" % safe_text(line))
     if args.dry_run:
-        report("would remove worktree %s (%s)" % (short_path(path), why))
+        report("would remove worktree %s (%s)%s" % (short_path(path), why, ignored_text(facts)))
         return True
     try:
         for line in remove_worktree(view, facts, force):

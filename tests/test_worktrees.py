@@ -631,6 +631,29 @@ def test_prune_worktrees_does_not_count_ignored_files_as_work(sandbox):
     assert worktrees(repo) == [repo]
 
 
+def test_prune_worktrees_names_the_ignored_files_that_go_with_it(sandbox):
+    """Ignored is not always disposable (a .env you copied in): the dry run names them first,
+    and the removal says what went."""
+    repo = make_repo(sandbox)
+    write(os.path.join(repo, ".gitignore"), "build/\n.env\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore build/ and .env")
+    sid, state = new_worktree_session(sandbox, repo, "secrets")
+    os.makedirs(os.path.join(state["cwd"], "build"))
+    write(os.path.join(state["cwd"], "build", "out.bin"))
+    write(os.path.join(state["cwd"], ".env"), "TOKEN=1\n")
+    exit_session(sandbox, sid)
+    dry = sandbox.run("session", "prune", "--worktrees", "--dry-run", check=True)
+    assert (
+        "would remove worktree %s (clean) with its ignored files: .env, build/" % state["cwd"]
+        in dry.stdout
+    )
+    assert read(os.path.join(state["cwd"], ".env")) == "TOKEN=1\n"
+    proc = sandbox.run("session", "prune", "--worktrees", check=True)
+    assert "removed worktree %s with its ignored files: .env, build/" % state["cwd"] in proc.stdout
+    assert worktrees(repo) == [repo]
+
+
 def test_plain_prune_keeps_sessions_whose_worktree_is_there(sandbox):
     repo = make_repo(sandbox)
     sid, state = new_worktree_session(sandbox, repo, "w")
