@@ -3074,9 +3074,9 @@ def removal_hint(view):
 def worktree_verdict(view, views, force=False):
     """(removable, why not / what goes, facts) for the worktree of session ``view``, asked of
     git now.  Never: the main checkout, a path git does not list as a worktree of the recorded
-    repo, a locked or missing one, one another session not proven exited works in, one git
-    cannot answer for; and, without ``force``, one with changes or commits on no other
-    branch.  Ignored files (build output, caches) do not count: the project called them
+    repo or that is not in its .claude/worktrees (tclaude did not make it), a locked or
+    missing one, one another session not proven exited works in, one git cannot answer for;
+    and, without ``force``, one with changes or commits on no other branch.  Ignored files (build output, caches) do not count: the project called them
     disposable, and almost every worktree has some."""
     path, repo = view.get("worktreePath"), view.get("worktreeRepo")
     if not (isinstance(path, str) and isinstance(repo, str)):
@@ -3090,6 +3090,9 @@ def worktree_verdict(view, views, force=False):
     listed = [e for e in entries[1:] if same_path(e["path"], path) or e["path"] == path]
     if not listed:
         return False, "git does not list it as a worktree of %s" % repo, None
+    home = os.path.join(entries[0]["path"], WORKTREE_DIR)  # where make_worktree puts them all
+    if not same_path(os.path.dirname(os.path.realpath(listed[0]["path"])), home):
+        return False, "tclaude did not make it (its worktrees are in %s)" % home, None
     if listed[0].get("locked"):
         return False, "it is locked (git worktree unlock %s)" % shell_path(path), None
     if listed[0].get("prunable") or not os.path.isdir(path):

@@ -590,6 +590,26 @@ def test_a_record_pointing_outside_the_worktree_list_never_removes_it(sandbox):
     assert os.path.isfile(os.path.join(elsewhere, "precious.txt"))
 
 
+def test_a_record_pointing_at_a_worktree_tclaude_did_not_make_never_removes_it(sandbox):
+    """An edited record naming another repo and a worktree the user made there by hand: it is
+    in that repo's worktree list, but not where tclaude puts its own, so it is not tclaude's."""
+    repo = make_repo(sandbox)
+    other = make_repo(sandbox, "other")
+    theirs = os.path.join(sandbox.work, "theirs")
+    git(other, "worktree", "add", "-q", "-b", "theirs", theirs)
+    sid, state = new_worktree_session(sandbox, repo, "x")
+    record = sandbox.read_state(sid)
+    record.update(worktreeRepo=other, worktreePath=theirs, worktreeBranch="theirs")
+    with open(sandbox.state_file(sid), "w") as fh:
+        json.dump(record, fh)
+    proc = sandbox.run("session", "kill", sid, "--remove-worktree", check=True)
+    assert "tclaude did not make it (its worktrees are in %s/.claude/worktrees)" % other in (
+        proc.stdout
+    )
+    assert worktrees(other) == [other, theirs]
+    assert "theirs" in branches(other)
+
+
 # -- prune ---------------------------------------------------------------------------------
 
 
