@@ -2861,7 +2861,7 @@ def ref_exists(repo, ref):
 
 def checked_branch_name(repo, name, what):
     """A name git takes as a branch (git check-ref-format), else one clear error."""
-    bad = not name or name.startswith("-") or name == "HEAD"
+    bad = not name or name.startswith("-") or name in ("HEAD", "@")  # refs git's branch refuses
     if bad or git(repo, "check-ref-format", "refs/heads/" + name, check=False)[0] != 0:
         raise UserError("invalid %s %r: it must be a valid git branch name (git check-ref-format "
                         "--branch %s)" % (what, name, shell_path(name or "''")))  # fmt: skip

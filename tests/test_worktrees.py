@@ -207,6 +207,16 @@ def test_invalid_branch_name_is_one_line(sandbox):
     assert_nothing_made(sandbox, repo, ["main"])
 
 
+def test_at_sign_alone_is_no_branch_name(sandbox):
+    """refs/heads/@ is a valid ref, but git takes no branch named @ (it means HEAD)."""
+    repo = make_repo(sandbox)
+    proc = sandbox.run("session", "new", repo, "--worktree", "@")
+    assert_one_line_error(proc, r"invalid worktree name '@'")
+    assert branches(repo) == ["main"]
+    assert not os.path.exists(os.path.join(repo, ".claude", "worktrees", "@"))
+    assert not os.path.exists(os.path.join(repo, ".git", "worktrees"))
+
+
 def test_name_of_an_existing_branch_is_a_clash(sandbox):
     repo = make_repo(sandbox)
     git(repo, "branch", "taken")
