@@ -3075,8 +3075,8 @@ def worktree_verdict(view, views, force=False):
     """(removable, why not / what goes, facts) for the worktree of session ``view``, asked of
     git now.  Never: the main checkout, a path git does not list as a worktree of the recorded
     repo or that is not in its .claude/worktrees (tclaude did not make it), a locked or
-    missing one, one another session not proven exited works in, one git cannot answer for;
-    and, without ``force``, one with changes or commits on no other branch.  Ignored files (build output, caches) do not count: the project called them
+    missing one, one another session not proven exited works in, one git cannot answer for,
+    one holding a repository of its own; and, without ``force``, one with changes or commits on no other branch.  Ignored files (build output, caches) do not count: the project called them
     disposable, and almost every worktree has some."""
     path, repo = view.get("worktreePath"), view.get("worktreeRepo")
     if not (isinstance(path, str) and isinstance(repo, str)):
@@ -3110,6 +3110,11 @@ def worktree_verdict(view, views, force=False):
     except GitError as exc:
         return False, "unknown (%s)" % exc, None
     facts["listed"] = listed[0]["path"]  # the path git knows, not a symlink to it
+    # --untracked-files=all lists files, except a folder holding a repository of its own
+    # (`nested/`): one line for a whole history, which not even --force discards
+    nested = [safe_text(one_line(x)) for x in facts["changed"] if x.endswith("/")]
+    if nested:
+        return False, "it holds another git repository: %s" % ", ".join(nested), facts
     if (facts["changed"] or facts["unmerged"]) and not force:
         return False, facts_text(facts), facts
     return True, facts_text(facts), facts

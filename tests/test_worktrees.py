@@ -724,6 +724,19 @@ def test_prune_worktrees_force_lists_what_goes_then_removes(sandbox):
     assert_main_checkout_intact(repo)
 
 
+def test_prune_worktrees_force_keeps_a_worktree_holding_another_repository(sandbox):
+    """An untracked folder with a .git of its own is one line in git status (`nested/`), yet
+    it may hold a whole history: --force never discards it (git itself refuses submodules)."""
+    repo = make_repo(sandbox)
+    sid, state = new_worktree_session(sandbox, repo, "holder")
+    os.rename(make_repo(sandbox, "nested"), os.path.join(state["cwd"], "nested"))
+    exit_session(sandbox, sid)
+    proc = sandbox.run("session", "prune", "--worktrees", "--force", check=True)
+    assert "kept session %s and kept worktree %s" % (sid, state["cwd"]) in proc.stdout
+    assert "it holds another git repository: nested/" in proc.stdout
+    assert git(os.path.join(state["cwd"], "nested"), "log", "--format=%s") == "init\n"
+
+
 def test_prune_force_without_worktrees_is_refused(sandbox):
     proc = sandbox.run("session", "prune", "--force")
     assert_one_line_error(proc, r"--force goes with --worktrees", code=2)
