@@ -2756,6 +2756,7 @@ GIT_TIMEOUT = 10.0
 WORKTREE_DIR = os.path.join(".claude", "worktrees")
 WORKTREE_EXCLUDE = "/.claude/worktrees/"
 WORKTREE_STATUS_TTL = 5.0  # seconds ls and watch show a cached worktree status before asking git
+REMOVE_GIT_TIMEOUT = 120.0  # git worktree remove: deleting a big tree takes a while, as adding does
 VIEW_GIT_TIMEOUT = 3.0  # a git that hangs (a network file system) makes ls wait this long, once
 STR_FIELD = ((str,), None)
 RECORD_FIELDS.update(
@@ -3127,7 +3128,10 @@ def remove_worktree(view, facts, force=False):
     repo, path, branch = view["worktreeRepo"], view["worktreePath"], view.get("worktreeBranch")
     dirty = bool(facts and facts["changed"])
     listed = (facts or {}).get("listed") or path
-    git(repo, "worktree", "remove", *(["--force"] if force and dirty else []), listed)
+    # deleting a big tree (node_modules) outlasts the 10 s a question gets; cut short, git
+    # leaves half a worktree, still registered
+    git(repo, "worktree", "remove", *(["--force"] if force and dirty else []), listed,
+        timeout=REMOVE_GIT_TIMEOUT)  # fmt: skip
     forget_worktree_status(path)
     said = ["removed worktree %s%s" % (short_path(path), ignored_text(facts))]
     if view.get("worktreeNewBranch") and branch:

@@ -737,6 +737,25 @@ def test_prune_worktrees_force_keeps_a_worktree_holding_another_repository(sandb
     assert git(os.path.join(state["cwd"], "nested"), "log", "--format=%s") == "init\n"
 
 
+def test_removal_gives_git_time_to_delete_a_big_worktree(sandbox, tmp_path):
+    """Deleting a node_modules takes git more than the 10 s a question gets: cut short, it
+    left half a worktree behind, still registered, its tracked files shown as deleted."""
+    repo = make_repo(sandbox)
+    sid, state = new_worktree_session(sandbox, repo, "big")
+    exit_session(sandbox, sid)
+    bin_dir = tmp_path / "gitbin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(
+        '#!/bin/sh\ncase "$*" in *"worktree remove"*) sleep 11;; esac\nexec %s "$@"\n'
+        % shutil.which("git")
+    )
+    (bin_dir / "git").chmod(0o755)
+    env = {"PATH": str(bin_dir) + os.pathsep + sandbox.env["PATH"]}
+    proc = sandbox.run("session", "prune", "--worktrees", env=env, check=True)
+    assert "removed worktree %s" % state["cwd"] in proc.stdout
+    assert worktrees(repo) == [repo]
+
+
 def test_prune_force_without_worktrees_is_refused(sandbox):
     proc = sandbox.run("session", "prune", "--force")
     assert_one_line_error(proc, r"--force goes with --worktrees", code=2)
