@@ -2756,6 +2756,7 @@ GIT_TIMEOUT = 10.0
 WORKTREE_DIR = os.path.join(".claude", "worktrees")
 WORKTREE_EXCLUDE = "/.claude/worktrees/"
 WORKTREE_STATUS_TTL = 5.0  # seconds ls and watch show a cached worktree status before asking git
+REMOVE_GIT_TIMEOUT = 120.0  # git worktree remove: deleting a big tree takes a while, as adding does
 VIEW_GIT_TIMEOUT = 3.0  # a git that hangs (a network file system) makes ls wait this long, once
 STR_FIELD = ((str,), None)
 RECORD_FIELDS.update(
@@ -2861,7 +2862,7 @@ def ref_exists(repo, ref):
 
 def checked_branch_name(repo, name, what):
     """A name git takes as a branch (git check-ref-format), else one clear error."""
-    bad = not name or name.startswith("-") or name == "HEAD"
+    bad = not name or name.startswith("-") or name in ("HEAD", "@")  # refs git's branch refuses
     if bad or git(repo, "check-ref-format", "refs/heads/" + name, check=False)[0] != 0:
         raise UserError("invalid %s %r: it must be a valid git branch name (git check-ref-format "
                         "--branch %s)" % (what, name, shell_path(name or "''")))  # fmt: skip
@@ -3017,10 +3018,31 @@ def worktree_facts(path, branch, thorough=True, timeout=GIT_TIMEOUT):
     tips = ["HEAD"]
     if thorough and branch and ref_exists(path, "refs/heads/" + branch):
         tips.append("refs/heads/" + branch)
+    if thorough:
+        tips += left_detached_heads(path, timeout)
     others = ["--exclude=" + branch] if branch else []  # (relative to refs/heads/)
-    log = git(path, "log", "--format=%h %s", *tips, "--not", *others, "--branches", "--remotes",
-              "--tags", timeout=timeout)  # fmt: skip
-    return {"changed": changed, "ignored": ignored, "unmerged": log.splitlines()}
+    log = git(path, "log", "--ignore-missing", "--format=%h %s", *tips, "--not", *others,
+              "--branches", "--remotes", "--tags", timeout=timeout)  # fmt: skip
+    facts = {"changed": changed, "ignored": ignored, "unmerged": log.splitlines()}
+    if ignored:  # their names, an ignored folder once (build/), for the line that says so
+        status = git(path, "status", "--porcelain", "-z", "--ignored", timeout=timeout)
+        facts["ignoredNames"] = [x[3:] for x in status.split("\0") if x.startswith("!!")]
+    return facts
+
+
+LEFT_DETACHED_RE = LazyRegex(r"checkout: moving from ([0-9a-f]{40}|[0-9a-f]{64}) to ")
+
+
+def left_detached_heads(path, timeout):
+    """The commits the worktree's HEAD was on when a checkout left it detached (what git's
+    "you are leaving N commits behind" warns of): only its own HEAD reflog knows them, and
+    `git worktree remove` deletes that.  (Amended or rebased-away commits are not counted:
+    their work lives on in the new ones.)"""
+    code, log = git(path, "reflog", "show", "--format=%gs", "HEAD", "--", timeout=timeout,
+                    check=False)  # fmt: skip
+    if code != 0:
+        return []  # no reflog (core.logAllRefUpdates off, or a fresh HEAD): nothing it knows
+    return sorted(set(m.group(1) for m in map(LEFT_DETACHED_RE.match, log.splitlines()) if m))
 
 
 def facts_text(facts):
@@ -3035,6 +3057,16 @@ def facts_text(facts):
     return ", ".join(parts) or "clean"
 
 
+def ignored_text(facts, most=10):
+    """ " with its ignored files: .env, build/" (ignored is not always disposable: a .env
+    copied in is work, so removal names what goes with it), or ""."""
+    names = [safe_text(one_line(x)) for x in (facts or {}).get("ignoredNames") or []]
+    if not names:
+        return ""
+    more = " and %d more" % (len(names) - most) if len(names) > most else ""
+    return " with its ignored files: %s%s" % (", ".join(names[:most]), more)
+
+
 def removal_hint(view):
     repo, path = view.get("worktreeRepo"), view.get("worktreePath")
     return "git -C %s worktree remove %s" % (shell_path(repo or "."), shell_path(path or "."))
@@ -3043,9 +3075,9 @@ def removal_hint(view):
 def worktree_verdict(view, views, force=False):
     """(removable, why not / what goes, facts) for the worktree of session ``view``, asked of
     git now.  Never: the main checkout, a path git does not list as a worktree of the recorded
-    repo, a locked or missing one, one another session not proven exited works in, one git
-    cannot answer for; and, without ``force``, one with changes or commits on no other
-    branch.  Ignored files (build output, caches) do not count: the project called them
+    repo or that is not in its .claude/worktrees (tclaude did not make it), a locked or
+    missing one, one another session not proven exited works in, one git cannot answer for,
+    one holding a repository of its own; and, without ``force``, one with changes or commits on no other branch.  Ignored files (build output, caches) do not count: the project called them
     disposable, and almost every worktree has some."""
     path, repo = view.get("worktreePath"), view.get("worktreeRepo")
     if not (isinstance(path, str) and isinstance(repo, str)):
@@ -3059,6 +3091,9 @@ def worktree_verdict(view, views, force=False):
     listed = [e for e in entries[1:] if same_path(e["path"], path) or e["path"] == path]
     if not listed:
         return False, "git does not list it as a worktree of %s" % repo, None
+    home = os.path.join(entries[0]["path"], WORKTREE_DIR)  # where make_worktree puts them all
+    if not same_path(os.path.dirname(os.path.realpath(listed[0]["path"])), home):
+        return False, "tclaude did not make it (its worktrees are in %s)" % home, None
     if listed[0].get("locked"):
         return False, "it is locked (git worktree unlock %s)" % shell_path(path), None
     if listed[0].get("prunable") or not os.path.isdir(path):
@@ -3076,6 +3111,11 @@ def worktree_verdict(view, views, force=False):
     except GitError as exc:
         return False, "unknown (%s)" % exc, None
     facts["listed"] = listed[0]["path"]  # the path git knows, not a symlink to it
+    # --untracked-files=all lists files, except a folder holding a repository of its own
+    # (`nested/`): one line for a whole history, which not even --force discards
+    nested = [safe_text(one_line(x)) for x in facts["changed"] if x.endswith("/")]
+    if nested:
+        return False, "it holds another git repository: %s" % ", ".join(nested), facts
     if (facts["changed"] or facts["unmerged"]) and not force:
         return False, facts_text(facts), facts
     return True, facts_text(facts), facts
@@ -3088,9 +3128,12 @@ def remove_worktree(view, facts, force=False):
     repo, path, branch = view["worktreeRepo"], view["worktreePath"], view.get("worktreeBranch")
     dirty = bool(facts and facts["changed"])
     listed = (facts or {}).get("listed") or path
-    git(repo, "worktree", "remove", *(["--force"] if force and dirty else []), listed)
+    # deleting a big tree (node_modules) outlasts the 10 s a question gets; cut short, git
+    # leaves half a worktree, still registered
+    git(repo, "worktree", "remove", *(["--force"] if force and dirty else []), listed,
+        timeout=REMOVE_GIT_TIMEOUT)  # fmt: skip
     forget_worktree_status(path)
-    said = ["removed worktree %s" % short_path(path)]
+    said = ["removed worktree %s%s" % (short_path(path), ignored_text(facts))]
     if view.get("worktreeNewBranch") and branch:
         code, _ = git(repo, "branch", "-D" if force else "-d", branch, check=False)
         if code == 0:
@@ -3945,7 +3988,7 @@ def prune_worktree(args, view, views, report):
         for line in facts["changed"] + facts["unmerged"]:
             report("  %s" % safe_text(line))
     if args.dry_run:
-        report("would remove worktree %s (%s)" % (short_path(path), why))
+        report("would remove worktree %s (%s)%s" % (short_path(path), why, ignored_text(facts)))
         return True
     try:
         for line in remove_worktree(view, facts, force):

@@ -207,6 +207,16 @@ def test_invalid_branch_name_is_one_line(sandbox):
     assert_nothing_made(sandbox, repo, ["main"])
 
 
+def test_at_sign_alone_is_no_branch_name(sandbox):
+    """refs/heads/@ is a valid ref, but git takes no branch named @ (it means HEAD)."""
+    repo = make_repo(sandbox)
+    proc = sandbox.run("session", "new", repo, "--worktree", "@")
+    assert_one_line_error(proc, r"invalid worktree name '@'")
+    assert branches(repo) == ["main"]
+    assert not os.path.exists(os.path.join(repo, ".claude", "worktrees", "@"))
+    assert not os.path.exists(os.path.join(repo, ".git", "worktrees"))
+
+
 def test_name_of_an_existing_branch_is_a_clash(sandbox):
     repo = make_repo(sandbox)
     git(repo, "branch", "taken")
@@ -456,6 +466,24 @@ def test_kill_keeps_a_worktree_with_commits_on_no_other_branch(sandbox):
     assert "ahead" in branches(repo)
 
 
+def test_kill_keeps_a_worktree_whose_commits_were_left_on_a_detached_head(sandbox):
+    """Commits made on a detached HEAD, then left by checking the branch out again: only the
+    worktree's own HEAD reflog knows them, and `git worktree remove` deletes that reflog."""
+    repo = make_repo(sandbox)
+    sid, state = new_worktree_session(sandbox, repo, "left")
+    git(state["cwd"], "checkout", "-q", "--detach")
+    commit_in(state["cwd"], "detached.txt")
+    lost = git(state["cwd"], "rev-parse", "HEAD").strip()
+    git(state["cwd"], "checkout", "-q", "left")
+    proc = sandbox.run("session", "kill", sid, "--remove-worktree", check=True)
+    assert (
+        "kept worktree %s (branch left: 1 commit on no other branch" % state["cwd"] in proc.stdout
+    )
+    assert state["cwd"] in worktrees(repo)
+    assert git(state["cwd"], "cat-file", "-t", lost).strip() == "commit"
+    assert re.search(r"checkout: moving from %s " % lost, git(state["cwd"], "reflog", "HEAD"))
+
+
 def test_kill_without_asking_keeps_even_a_clean_worktree(sandbox):
     repo = make_repo(sandbox)
     sid, state = new_worktree_session(sandbox, repo, "clean")
@@ -572,6 +600,26 @@ def test_a_record_pointing_outside_the_worktree_list_never_removes_it(sandbox):
     assert os.path.isfile(os.path.join(elsewhere, "precious.txt"))
 
 
+def test_a_record_pointing_at_a_worktree_tclaude_did_not_make_never_removes_it(sandbox):
+    """An edited record naming another repo and a worktree the user made there by hand: it is
+    in that repo's worktree list, but not where tclaude puts its own, so it is not tclaude's."""
+    repo = make_repo(sandbox)
+    other = make_repo(sandbox, "other")
+    theirs = os.path.join(sandbox.work, "theirs")
+    git(other, "worktree", "add", "-q", "-b", "theirs", theirs)
+    sid, state = new_worktree_session(sandbox, repo, "x")
+    record = sandbox.read_state(sid)
+    record.update(worktreeRepo=other, worktreePath=theirs, worktreeBranch="theirs")
+    with open(sandbox.state_file(sid), "w") as fh:
+        json.dump(record, fh)
+    proc = sandbox.run("session", "kill", sid, "--remove-worktree", check=True)
+    assert "tclaude did not make it (its worktrees are in %s/.claude/worktrees)" % other in (
+        proc.stdout
+    )
+    assert worktrees(other) == [other, theirs]
+    assert "theirs" in branches(other)
+
+
 # -- prune ---------------------------------------------------------------------------------
 
 
@@ -613,6 +661,29 @@ def test_prune_worktrees_does_not_count_ignored_files_as_work(sandbox):
     assert worktrees(repo) == [repo]
 
 
+def test_prune_worktrees_names_the_ignored_files_that_go_with_it(sandbox):
+    """Ignored is not always disposable (a .env you copied in): the dry run names them first,
+    and the removal says what went."""
+    repo = make_repo(sandbox)
+    write(os.path.join(repo, ".gitignore"), "build/\n.env\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore build/ and .env")
+    sid, state = new_worktree_session(sandbox, repo, "secrets")
+    os.makedirs(os.path.join(state["cwd"], "build"))
+    write(os.path.join(state["cwd"], "build", "out.bin"))
+    write(os.path.join(state["cwd"], ".env"), "TOKEN=1\n")
+    exit_session(sandbox, sid)
+    dry = sandbox.run("session", "prune", "--worktrees", "--dry-run", check=True)
+    assert (
+        "would remove worktree %s (clean) with its ignored files: .env, build/" % state["cwd"]
+        in dry.stdout
+    )
+    assert read(os.path.join(state["cwd"], ".env")) == "TOKEN=1\n"
+    proc = sandbox.run("session", "prune", "--worktrees", check=True)
+    assert "removed worktree %s with its ignored files: .env, build/" % state["cwd"] in proc.stdout
+    assert worktrees(repo) == [repo]
+
+
 def test_plain_prune_keeps_sessions_whose_worktree_is_there(sandbox):
     repo = make_repo(sandbox)
     sid, state = new_worktree_session(sandbox, repo, "w")
@@ -651,6 +722,38 @@ def test_prune_worktrees_force_lists_what_goes_then_removes(sandbox):
     assert "deleted branch scrap" in proc.stdout
     assert worktrees(repo) == [repo]
     assert_main_checkout_intact(repo)
+
+
+def test_prune_worktrees_force_keeps_a_worktree_holding_another_repository(sandbox):
+    """An untracked folder with a .git of its own is one line in git status (`nested/`), yet
+    it may hold a whole history: --force never discards it (git itself refuses submodules)."""
+    repo = make_repo(sandbox)
+    sid, state = new_worktree_session(sandbox, repo, "holder")
+    os.rename(make_repo(sandbox, "nested"), os.path.join(state["cwd"], "nested"))
+    exit_session(sandbox, sid)
+    proc = sandbox.run("session", "prune", "--worktrees", "--force", check=True)
+    assert "kept session %s and kept worktree %s" % (sid, state["cwd"]) in proc.stdout
+    assert "it holds another git repository: nested/" in proc.stdout
+    assert git(os.path.join(state["cwd"], "nested"), "log", "--format=%s") == "init\n"
+
+
+def test_removal_gives_git_time_to_delete_a_big_worktree(sandbox, tmp_path):
+    """Deleting a node_modules takes git more than the 10 s a question gets: cut short, it
+    left half a worktree behind, still registered, its tracked files shown as deleted."""
+    repo = make_repo(sandbox)
+    sid, state = new_worktree_session(sandbox, repo, "big")
+    exit_session(sandbox, sid)
+    bin_dir = tmp_path / "gitbin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(
+        '#!/bin/sh\ncase "$*" in *"worktree remove"*) sleep 11;; esac\nexec %s "$@"\n'
+        % shutil.which("git")
+    )
+    (bin_dir / "git").chmod(0o755)
+    env = {"PATH": str(bin_dir) + os.pathsep + sandbox.env["PATH"]}
+    proc = sandbox.run("session", "prune", "--worktrees", env=env, check=True)
+    assert "removed worktree %s" % state["cwd"] in proc.stdout
+    assert worktrees(repo) == [repo]
 
 
 def test_prune_force_without_worktrees_is_refused(sandbox):
