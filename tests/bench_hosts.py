@@ -21,7 +21,7 @@ import tempfile
 import time
 
 import bench  # tests/bench.py (run as a script, tests/ is sys.path[0]): timing, sessions
-from sshd import SshWorld, find_sshd
+from sshd import SshWorld, close_masters, find_sshd
 
 SESSIONS = int(os.environ.get("BENCH_HOST_SESSIONS", "50"))
 RUNS = bench.RUNS
@@ -37,20 +37,10 @@ class Client:
         self.env = dict(env, HOME=self.home, TMUX_TMPDIR=self.root)
 
 
-def close_masters(world):
-    control = os.path.join(world.runtime, "tclaude-ssh")
-    for name in os.listdir(control) if os.path.isdir(control) else ():
-        subprocess.run(
-            ["ssh", "-F", "/dev/null", "-o", "ControlPath=" + os.path.join(control, name),
-             "-O", "exit", "x"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
-        )  # fmt: skip
-
-
 def timed_cold(cmd, env, world, runs=RUNS, budget=6.0):
     samples = []
     for _ in range(runs):
-        close_masters(world)
+        close_masters(world.runtime)
         start = time.perf_counter()
         subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         samples.append(time.perf_counter() - start)

@@ -242,18 +242,23 @@ class SshWorld:
         )
 
     def close(self):
-        control = os.path.join(self.runtime, "tclaude-ssh")
-        for name in os.listdir(control) if os.path.isdir(control) else ():
-            subprocess.run(
-                ["ssh", "-F", "/dev/null", "-o", "ControlPath=" + os.path.join(control, name),
-                 "-O", "exit", "x"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                timeout=10,
-            )  # fmt: skip
+        close_masters(self.runtime)
         for host in self.hosts.values():
             host.close()
         shutil.rmtree(self.runtime, ignore_errors=True)
+
+
+def close_masters(runtime):
+    """End every ssh master tclaude keeps under ``runtime`` (its XDG_RUNTIME_DIR)."""
+    control = os.path.join(runtime, "tclaude-ssh")
+    for name in os.listdir(control) if os.path.isdir(control) else ():
+        subprocess.run(
+            ["ssh", "-F", "/dev/null", "-o", "ControlPath=" + os.path.join(control, name),
+             "-O", "exit", "x"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=10,
+        )  # fmt: skip
 
 
 def user_name():

@@ -92,6 +92,15 @@ def commit_in(path, name="work.txt"):
 # -- creating ------------------------------------------------------------------------------
 
 
+def git_shim(sandbox, tmp_path, script):
+    """The env of a run whose ``git`` is the sh ``script`` (%(git)s: the real git)."""
+    bin_dir = tmp_path / "gitbin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text("#!/bin/sh\n" + script % {"git": shutil.which("git")})
+    (bin_dir / "git").chmod(0o755)
+    return {"PATH": str(bin_dir) + os.pathsep + sandbox.env["PATH"]}
+
+
 def test_new_worktree_runs_claude_in_a_fresh_branch_inside_the_repo(sandbox):
     repo = make_repo(sandbox)
     proc = sandbox.run("session", "new", repo, "--worktree", "fix-login", check=True)
@@ -351,13 +360,8 @@ def test_ls_runs_git_at_most_once_per_worktree_within_the_cache_time(sandbox, tm
     repo = make_repo(sandbox)
     sid, state = new_worktree_session(sandbox, repo, "cached")
     shutil.rmtree(os.path.join(sandbox.state_dir, "worktrees"))  # no status cached yet
-    counter = tmp_path / "gitbin"
-    counter.mkdir()
     log = tmp_path / "git.log"
-    shim = counter / "git"
-    shim.write_text('#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n' % (log, shutil.which("git")))
-    shim.chmod(0o755)
-    env = {"PATH": str(counter) + os.pathsep + sandbox.env["PATH"]}
+    env = git_shim(sandbox, tmp_path, 'echo "$*" >> %s\nexec %%(git)s "$@"\n' % log)
     for _ in range(3):
         sandbox.run("session", "ls", env=env, check=True)
     status_runs = [
@@ -381,13 +385,8 @@ def test_ls_with_worktree_sessions_still_makes_one_tmux_call(sandbox, tmp_path):
 
 def test_ls_of_sessions_without_worktree_runs_no_git(sandbox, tmp_path):
     sandbox.new()
-    bin_dir = tmp_path / "gitbin"
-    bin_dir.mkdir()
     log = tmp_path / "git.log"
-    shim = bin_dir / "git"
-    shim.write_text('#!/bin/sh\necho "$*" >> %s\nexit 1\n' % log)
-    shim.chmod(0o755)
-    env = {"PATH": str(bin_dir) + os.pathsep + sandbox.env["PATH"]}
+    env = git_shim(sandbox, tmp_path, 'echo "$*" >> %s\nexit 1\n' % log)
     proc = sandbox.run("session", "ls", env=env, check=True)
     assert "WORKTREE" not in proc.stdout
     assert not log.exists()
@@ -397,11 +396,7 @@ def test_ls_says_unknown_when_git_cannot_answer(sandbox, tmp_path):
     repo = make_repo(sandbox)
     sid, _ = new_worktree_session(sandbox, repo, "u")
     shutil.rmtree(os.path.join(sandbox.state_dir, "worktrees"))
-    bin_dir = tmp_path / "gitbin"
-    bin_dir.mkdir()
-    (bin_dir / "git").write_text("#!/bin/sh\necho 'fatal: broken' >&2\nexit 128\n")
-    (bin_dir / "git").chmod(0o755)
-    env = {"PATH": str(bin_dir) + os.pathsep + sandbox.env["PATH"]}
+    env = git_shim(sandbox, tmp_path, "echo 'fatal: broken' >&2\nexit 128\n")
     proc = sandbox.run("session", "ls", "--json", env=env, check=True)
     status = {v["id"]: v for v in json.loads(proc.stdout)}[sid]["worktreeStatus"]
     assert status["state"] == "unknown"
@@ -423,15 +418,9 @@ def test_ls_gives_up_on_a_git_that_hangs_and_says_unknown(sandbox, tmp_path):
     repo = make_repo(sandbox)
     sid, _ = new_worktree_session(sandbox, repo, "slow")
     shutil.rmtree(os.path.join(sandbox.state_dir, "worktrees"))
-    bin_dir = tmp_path / "gitbin"
-    bin_dir.mkdir()
     # not exec: the sleeping child holds git's output pipe open, as a hung hook would
-    (bin_dir / "git").write_text(
-        '#!/bin/sh\n[ "$3" = status ] && { sleep 60; exit 0; }\nexec %s "$@"\n'
-        % shutil.which("git")
-    )
-    (bin_dir / "git").chmod(0o755)
-    env = {"PATH": str(bin_dir) + os.pathsep + sandbox.env["PATH"]}
+    env = git_shim(sandbox, tmp_path, '[ "$3" = status ] && { sleep 60; exit 0; }\n'
+                   'exec %(git)s "$@"\n')  # fmt: skip
     proc = sandbox.run("session", "ls", "--json", env=env, timeout=30, check=True)
     status = {v["id"]: v for v in json.loads(proc.stdout)}[sid]["worktreeStatus"]
     assert status["state"] == "unknown"
@@ -743,14 +732,8 @@ def test_removal_gives_git_time_to_delete_a_big_worktree(sandbox, tmp_path):
     repo = make_repo(sandbox)
     sid, state = new_worktree_session(sandbox, repo, "big")
     exit_session(sandbox, sid)
-    bin_dir = tmp_path / "gitbin"
-    bin_dir.mkdir()
-    (bin_dir / "git").write_text(
-        '#!/bin/sh\ncase "$*" in *"worktree remove"*) sleep 11;; esac\nexec %s "$@"\n'
-        % shutil.which("git")
-    )
-    (bin_dir / "git").chmod(0o755)
-    env = {"PATH": str(bin_dir) + os.pathsep + sandbox.env["PATH"]}
+    env = git_shim(sandbox, tmp_path, 'case "$*" in *"worktree remove"*) sleep 11;; esac\n'
+                   'exec %(git)s "$@"\n')  # fmt: skip
     proc = sandbox.run("session", "prune", "--worktrees", env=env, check=True)
     assert "removed worktree %s" % state["cwd"] in proc.stdout
     assert worktrees(repo) == [repo]
@@ -765,13 +748,7 @@ def test_prune_worktrees_keeps_one_git_cannot_answer_for(sandbox, tmp_path):
     repo = make_repo(sandbox)
     sid, state = new_worktree_session(sandbox, repo, "w")
     exit_session(sandbox, sid)
-    bin_dir = tmp_path / "gitbin"
-    bin_dir.mkdir()
-    (bin_dir / "git").write_text(
-        "#!/bin/sh\necho 'fatal: Unable to create index.lock' >&2\nexit 128\n"
-    )
-    (bin_dir / "git").chmod(0o755)
-    env = {"PATH": str(bin_dir) + os.pathsep + sandbox.env["PATH"]}
+    env = git_shim(sandbox, tmp_path, "echo 'fatal: Unable to create index.lock' >&2\nexit 128\n")
     proc = sandbox.run("session", "prune", "--worktrees", "--force", env=env, check=True)
     assert "kept session %s and kept worktree" % sid in proc.stdout
     assert "unknown (fatal: Unable to create index.lock)" in proc.stdout
