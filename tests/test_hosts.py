@@ -623,14 +623,20 @@ def dashboard_env(ssh_world, **more):
     return dict({"XDG_RUNTIME_DIR": ssh_world.runtime}, **more)
 
 
+def dashboard_with_a_session_on(sandbox, name, host, ssh_world):
+    """A session on host ``name`` waiting for input, and a dashboard of every host showing it."""
+    sid = new_on(sandbox, name, host.work)
+    sandbox.run("session", "wait", "%s:%s" % (name, sid), "--timeout", "30", check=True)
+    pane = open_dashboard(sandbox, "--hosts", "all", env=dashboard_env(ssh_world))
+    pane.wait_text("%s:%s" % (name, sid), timeout=15)
+    return sid, pane
+
+
 def test_the_dashboard_shows_remote_rows_and_attaches_to_one_over_ssh(
     sandbox, two_hosts, ssh_world
 ):
     a = two_hosts["a"]
-    sid_a = new_on(sandbox, "a", a.work)
-    sandbox.run("session", "wait", "a:" + sid_a, "--timeout", "30", check=True)
-    pane = open_dashboard(sandbox, "--hosts", "all", env=dashboard_env(ssh_world))
-    pane.wait_text("a:" + sid_a, timeout=15)
+    sid_a, pane = dashboard_with_a_session_on(sandbox, "a", a, ssh_world)
     pane.keys("a")
     clients = wait_until(lambda: a_tmux(a, "list-clients", "-F", "#{client_session}").stdout.split(),
                          timeout=15, message="a client of host a's tmux server")  # fmt: skip
@@ -639,10 +645,7 @@ def test_the_dashboard_shows_remote_rows_and_attaches_to_one_over_ssh(
 
 def test_the_dashboard_sends_approves_and_kills_on_a_host(sandbox, two_hosts, ssh_world):
     a = two_hosts["a"]
-    sid_a = new_on(sandbox, "a", a.work)
-    sandbox.run("session", "wait", "a:" + sid_a, "--timeout", "30", check=True)
-    pane = open_dashboard(sandbox, "--hosts", "all", env=dashboard_env(ssh_world))
-    pane.wait_text("a:" + sid_a, timeout=15)
+    sid_a, pane = dashboard_with_a_session_on(sandbox, "a", a, ssh_world)
     pane.keys("s")
     pane.keys("-l", "RUN_TOOL=dash.txt")
     pane.keys("Enter")

@@ -636,11 +636,17 @@ def test_prune_worktrees_removes_only_clean_merged_ones(sandbox):
     assert_main_checkout_intact(repo)
 
 
-def test_prune_worktrees_does_not_count_ignored_files_as_work(sandbox):
+def repo_ignoring(sandbox, *patterns):
+    """A repo whose committed .gitignore lists ``patterns``."""
     repo = make_repo(sandbox)
-    write(os.path.join(repo, ".gitignore"), "build/\n")
+    write(os.path.join(repo, ".gitignore"), "".join(p + "\n" for p in patterns))
     git(repo, "add", ".gitignore")
-    git(repo, "commit", "-qm", "ignore build/")
+    git(repo, "commit", "-qm", "ignore " + " ".join(patterns))
+    return repo
+
+
+def test_prune_worktrees_does_not_count_ignored_files_as_work(sandbox):
+    repo = repo_ignoring(sandbox, "build/")
     sid, state = new_worktree_session(sandbox, repo, "built")
     os.makedirs(os.path.join(state["cwd"], "build"))
     write(os.path.join(state["cwd"], "build", "out.bin"))
@@ -653,10 +659,7 @@ def test_prune_worktrees_does_not_count_ignored_files_as_work(sandbox):
 def test_prune_worktrees_names_the_ignored_files_that_go_with_it(sandbox):
     """Ignored is not always disposable (a .env you copied in): the dry run names them first,
     and the removal says what went."""
-    repo = make_repo(sandbox)
-    write(os.path.join(repo, ".gitignore"), "build/\n.env\n")
-    git(repo, "add", ".gitignore")
-    git(repo, "commit", "-qm", "ignore build/ and .env")
+    repo = repo_ignoring(sandbox, "build/", ".env")
     sid, state = new_worktree_session(sandbox, repo, "secrets")
     os.makedirs(os.path.join(state["cwd"], "build"))
     write(os.path.join(state["cwd"], "build", "out.bin"))
